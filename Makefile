@@ -1,0 +1,68 @@
+# Socket lab in C++ - plain Make build.
+#
+#   make            build every example next to its source (ex1_chat/server, ...)
+#   make demo       install what is missing, build, run a short scripted session
+#   make test       install what is missing, build with Make and CMake (gcc and
+#                   clang), run every test
+#   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
+#   make clean
+#
+# The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
+
+CXX      ?= g++
+CXXFLAGS ?= -O2 -g
+STD      := -std=c++17 -pthread
+WARN     := -Wall -Wextra -Werror
+SAN      ?=
+
+ifeq ($(SAN),address)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),thread)
+SANFLAGS := -fsanitize=thread
+else ifneq ($(SAN),)
+$(error SAN must be address or thread)
+endif
+
+ALLFLAGS := $(STD) $(WARN) $(CXXFLAGS) $(SANFLAGS)
+
+# Rebuild everything when the compiler or the flags change (e.g. SAN=...).
+STAMP := build/make/.flags
+$(shell mkdir -p build/make; echo '$(CXX) $(ALLFLAGS)' | cmp -s - $(STAMP) || echo '$(CXX) $(ALLFLAGS)' > $(STAMP))
+
+COMMON     := common/net.cpp common/net.h
+EX1        := ex1_chat/server ex1_chat/client
+PROGRAMS   := $(EX1)
+
+.PHONY: all deps demo test tests clean
+all: $(PROGRAMS)
+
+ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) -o $@ $< common/net.cpp
+
+# ---- tests (doctest) --------------------------------------------------------
+TESTBIN    := build/make/tests
+TESTS      := unit_tests e2e_ex1
+TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"'
+
+$(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
+	@mkdir -p $(TESTBIN)
+	$(CXX) $(TESTFLAGS) -c -o $@ $<
+
+$(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) $(STAMP)
+	$(CXX) $(TESTFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(TESTBIN)/doctest_main.o
+
+tests: $(addprefix $(TESTBIN)/,$(TESTS))
+
+# ---- the two commands of the README ------------------------------------------
+deps:
+	@scripts/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory -s all
+	@scripts/demo.sh
+
+test: deps
+	@SAN='$(SAN)' scripts/test.sh
+
+clean:
+	rm -rf build $(PROGRAMS)

@@ -1,0 +1,196 @@
+// common/net.cpp - see net.h for what each function is for.
+#include "net.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+namespace net {
+
+#ifdef _WIN32
+
+Startup::Startup() {
+    WSADATA wsa;
+    // Ask for Winsock 2.2, the version every Windows since 98 provides.
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+        std::cerr << "Erro: WSAStartup falhou\n";
+        std::exit(1);
+    }
+    // Console output in UTF-8, so "conexão" is not printed as "conexÃ£o".
+    SetConsoleOutputCP(CP_UTF8);
+}
+
+Startup::~Startup() { WSACleanup(); }
+
+int close_socket(socket_t s) { return closesocket(s); }
+
+std::string last_error() {
+    int code = WSAGetLastError();
+    wchar_t* text = nullptr;
+    FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
+                       FORMAT_MESSAGE_IGNORE_INSERTS,
+                   nullptr, code, 0, reinterpret_cast<wchar_t*>(&text), 0, nullptr);
+    std::string out = "erro " + std::to_string(code);
+    if (text) {
+        char utf8[512];
+        int n = WideCharToMultiByte(CP_UTF8, 0, text, -1, utf8, sizeof utf8, nullptr, nullptr);
+        LocalFree(text);
+        if (n > 1) out = std::string(utf8, n - 1);
+        while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == '.'))
+            out.pop_back();
+    }
+    return out;
+}
+
+bool interrupted() { return WSAGetLastError() == WSAEINTR; }
+
+bool set_reuse_address(socket_t s) {
+    BOOL on = TRUE;
+    return setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
+                      reinterpret_cast<const char*>(&on), sizeof on) == 0;
+}
+
+bool set_timeout(socket_t s, int option, double seconds) {
+    DWORD ms = static_cast<DWORD>(seconds * 1000);
+    return setsockopt(s, SOL_SOCKET, option, reinterpret_cast<const char*>(&ms),
+                      sizeof ms) == 0;
+}
+
+bool read_line(std::string& line) {
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+    DWORD mode;
+    if (!GetConsoleMode(in, &mode)) {  // not a console: a pipe or a file
+        if (!std::getline(std::cin, line)) return false;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        return true;
+    }
+    std::wstring wide;
+    wchar_t ch;
+    DWORD got;
+    for (;;) {  // one UTF-16 unit at a time until Enter
+        if (!ReadConsoleW(in, &ch, 1, &got, nullptr) || got == 0) return !wide.empty();
+        if (ch == L'\n') break;
+        if (ch == 26 && wide.empty()) return false;  // Ctrl+Z: end of input
+        if (ch != L'\r') wide += ch;
+    }
+    int n = WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()),
+                                nullptr, 0, nullptr, nullptr);
+    line.assign(static_cast<std::size_t>(n), '\0');
+    WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), &line[0], n,
+                        nullptr, nullptr);
+    return true;
+}
+
+#else  // POSIX
+
+Startup::Startup() { std::signal(SIGPIPE, SIG_IGN); }
+
+Startup::~Startup() = default;
+
+int close_socket(socket_t s) { return close(s); }
+
+std::string last_error() { return std::strerror(errno); }
+
+bool interrupted() { return errno == EINTR; }
+
+bool set_reuse_address(socket_t s) {
+    int on = 1;
+    return setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0;
+}
+
+bool set_timeout(socket_t s, int option, double seconds) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(seconds);
+    tv.tv_usec = static_cast<suseconds_t>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
+    return setsockopt(s, SOL_SOCKET, option, &tv, sizeof tv) == 0;
+}
+
+bool read_line(std::string& line) {
+    if (!std::getline(std::cin, line)) return false;
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // typed on Windows, piped here
+    return true;
+}
+
+#endif
+
+bool send_all(socket_t s, const void* data, std::size_t len) {
+    const char* p = static_cast<const char*>(data);
+#ifdef MSG_NOSIGNAL
+    const int flags = MSG_NOSIGNAL;  // Linux: no SIGPIPE for this call either
+#else
+    const int flags = 0;
+#endif
+    while (len > 0) {
+        // Winsock takes an int length; never ask for more than 1 GiB at once.
+        int chunk = static_cast<int>(len < (1u << 30) ? len : (1u << 30));
+        auto n = send(s, p, chunk, flags);
+        if (n < 0) {
+            if (interrupted()) continue;  // a signal arrived: just try again
+            return false;
+        }
+        p += n;
+        len -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+AddrList resolve(const std::string& host, const std::string& port, bool passive,
+                 std::string& error) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;      // IPv4 or IPv6, whatever the name gives
+    hints.ai_socktype = SOCK_STREAM;  // TCP
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+    addrinfo* list = nullptr;
+    int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &list);
+    if (rc != 0) {
+        error = "não foi possível resolver o endereço " + host + ": " + gai_strerror(rc);
+        return AddrList(nullptr, freeaddrinfo);
+    }
+    // "localhost" usually gives both ::1 and 127.0.0.1. Put IPv4 first, like
+    // the guide's AF_INET sockets, so captures show 127.0.0.1 as in the guide.
+    addrinfo** link = &list;
+    for (addrinfo** p = &list; *p;) {
+        if ((*p)->ai_family == AF_INET && p != link) {
+            addrinfo* found = *p;
+            *p = found->ai_next;     // unlink it here...
+            found->ai_next = *link;  // ...and relink it after the IPv4 ones
+            *link = found;
+            link = &found->ai_next;
+        } else {
+            if ((*p)->ai_family == AF_INET) link = &(*p)->ai_next;
+            p = &(*p)->ai_next;
+        }
+    }
+    return AddrList(list, freeaddrinfo);
+}
+
+std::string address_of(const sockaddr* sa) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, text, sizeof text);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, text,
+                  sizeof text);
+    return text;
+}
+
+unsigned port_of(const sockaddr* sa) {
+    if (sa->sa_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
+    if (sa->sa_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
+    return 0;
+}
+
+bool parse_port(const std::string& text, std::string& port) {
+    if (text.empty() || text.size() > 5) return false;
+    for (char c : text)
+        if (c < '0' || c > '9') return false;
+    long value = std::stol(text);
+    if (value < 1 || value > 65535) return false;
+    port = std::to_string(value);  // "08000" -> "8000"
+    return true;
+}
+
+}  // namespace net

@@ -1,0 +1,109 @@
+// common/net.h - the thin portability shim shared by every example.
+//
+// It hides only what differs between POSIX (Linux, macOS) and Windows
+// (Winsock). Every socket call that matters for the lesson - socket, bind,
+// listen, accept, connect, send, recv, shutdown - stays visible in the
+// examples themselves.
+//
+// Read this file and net.cpp top to bottom; together they are short.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#ifdef _WIN32
+// Winsock. winsock2.h must come before windows.h. _WIN32_WINNT >= 0x0600
+// (Vista) is needed for inet_ntop and getaddrinfo.
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+using socket_t = SOCKET;  // an unsigned handle on Windows
+// Windows names the "how" argument of shutdown() differently.
+#define SHUT_RD SD_RECEIVE
+#define SHUT_WR SD_SEND
+#define SHUT_RDWR SD_BOTH
+#else
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+using socket_t = int;  // a plain file descriptor on POSIX
+#define INVALID_SOCKET (-1)
+#endif
+
+namespace net {
+
+// Create one of these at the top of main(). On Windows its constructor calls
+// WSAStartup (no socket call works before it) and switches the console to
+// UTF-8; its destructor calls WSACleanup. On POSIX it ignores SIGPIPE, so a
+// send() to a peer that has gone away returns an error (EPIPE) instead of
+// silently killing the whole process.
+class Startup {
+public:
+    Startup();
+    ~Startup();
+    Startup(const Startup&) = delete;
+    Startup& operator=(const Startup&) = delete;
+};
+
+// close() on POSIX, closesocket() on Windows (where close() is for files).
+int close_socket(socket_t s);
+
+// The last socket error as readable text: strerror(errno) on POSIX,
+// FormatMessage(WSAGetLastError()) on Windows. Call it right after the call
+// that failed, before anything else can overwrite the error.
+std::string last_error();
+
+// True when the last socket call failed only because it was interrupted by a
+// signal (EINTR) and should simply be repeated.
+bool interrupted();
+
+// send() may write only part of the buffer (Stevens, UNP 3.9): keep calling
+// it until every byte has been handed to the kernel. Retries on EINTR. Returns
+// false on error (peer gone, timeout); last_error() then says why.
+bool send_all(socket_t s, const void* data, std::size_t len);
+
+// The result of getaddrinfo(), freed automatically with freeaddrinfo().
+using AddrList = std::unique_ptr<addrinfo, void (*)(addrinfo*)>;
+
+// Resolve a host name or address ("localhost", "127.0.0.1", "::1") and a port
+// into the list of TCP addresses to try, IPv4 and IPv6 alike. passive = true
+// for a server (an empty host then means "every interface"). On failure the
+// list is empty and error says why, in Portuguese (shown to the user).
+AddrList resolve(const std::string& host, const std::string& port, bool passive,
+                 std::string& error);
+
+// Let a server bind its port again right after it stops, while connections of
+// the previous run still sit in TIME_WAIT. POSIX: SO_REUSEADDR. Windows:
+// SO_EXCLUSIVEADDRUSE - there SO_REUSEADDR would let a second program steal a
+// port that is in use, so the two must never be combined.
+bool set_reuse_address(socket_t s);
+
+// Give up a blocking send() or recv() on s after `seconds` (SO_SNDTIMEO /
+// SO_RCVTIMEO; a timeval on POSIX, milliseconds in a DWORD on Windows).
+bool set_timeout(socket_t s, int option, double seconds);
+
+// The numeric address and the port of a sockaddr, for messages like
+// "Cliente conectado: 127.0.0.1:54321". IPv6 addresses come out as "::1".
+std::string address_of(const sockaddr* sa);
+unsigned port_of(const sockaddr* sa);
+
+// Read one line of user input as UTF-8, without the line ending. On a Windows
+// console it reads UTF-16 (ReadConsoleW) and converts, so "Olá" typed there is
+// the same bytes as on Linux. Returns false at end of input (Ctrl+D / Ctrl+Z).
+bool read_line(std::string& line);
+
+// Parse a TCP port "1".."65535". Returns false for anything else.
+bool parse_port(const std::string& text, std::string& port);
+
+}  // namespace net

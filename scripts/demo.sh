@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# make demo: run each example on loopback as a short scripted session and show
+# what every terminal would show. Everything started here is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); normal=$(tput sgr0 2>/dev/null || true); else bold=; normal=; fi
+title() { printf '\n%s=== %s ===%s\n' "$bold" "$1" "$normal"; }
+show() {  # show <heading> <file>: a terminal's screen, indented
+    printf '%s--- %s%s\n' "$bold" "$1" "$normal"
+    sed 's/^/    /' "$2"
+    printf '\n'
+}
+
+# start_server <folder> [options]: start <folder>/server on a free port of
+# 127.0.0.1; sets $port and $server_pid, log in $work/server.log.
+start_server() {
+    local dir=$1; shift
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        port=$((20000 + RANDOM % 40000))
+        (cd "$dir" && exec ./server 127.0.0.1 "$port" "$@") >"$work/server.log" 2>&1 &
+        server_pid=$!
+        pids+=("$server_pid")
+        for _ in $(seq 100); do
+            grep -q Aguardando "$work/server.log" && return 0
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$server_pid" 2>/dev/null || true
+    done
+    echo "could not start $dir/server" >&2
+    exit 1
+}
+stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+
+# type_lines <delay> <line>... : what a person types, one line every <delay> s,
+# then a short pause and Ctrl+D (end of input).
+type_lines() {
+    local delay=$1; shift
+    for line in "$@"; do sleep "$delay"; printf '%s\n' "$line"; done
+    sleep 1
+}
+
+# ---------------------------------------------------------------------------
+title "Exemplo 1 - chat (ex1_chat): um servidor, dois clientes"
+start_server ex1_chat
+echo "servidor: ex1_chat/server 127.0.0.1 $port; clientes: ex1_chat/client 127.0.0.1 $port"
+type_lines 0.4 "Olá turma de redes industriais" \
+    | timeout 10 ex1_chat/client 127.0.0.1 "$port" >"$work/ana.txt" 2>&1 &
+a=$!
+type_lines 0.8 "Oi! Recebi a mensagem." \
+    | timeout 10 ex1_chat/client 127.0.0.1 "$port" >"$work/bruno.txt" 2>&1 &
+b=$!
+wait "$a" "$b" || true
+stop_server
+show "terminal do servidor" "$work/server.log"
+show "terminal do cliente 1 (digitou: Olá turma de redes industriais)" "$work/ana.txt"
+show "terminal do cliente 2 (digitou: Oi! Recebi a mensagem.)" "$work/bruno.txt"
+echo "Cada mensagem voltou para os dois clientes, inclusive para quem enviou."
+echo "No fim da entrada (Ctrl+D) cada cliente fecha o envio e o servidor encerra a conexão."
+
+printf '\n%sPronto.%s Para rodar à mão, veja README.md (dois terminais: ./server e ./client).\n' "$bold" "$normal"

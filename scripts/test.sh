@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Build and run every test: once with the plain Make build, then with CMake +
+# CTest for each compiler present (g++, clang++). SAN=address|thread builds
+# everything with that sanitizer. Called by `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SAN=${SAN:-}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== Make build (${CXX:-g++}${SAN:+, SAN=$SAN}) =="
+make -j"$jobs" --no-print-directory -s SAN="$SAN" all tests
+for t in build/make/tests/*; do
+    case "$t" in *.o) continue ;; esac
+    [ -x "$t" ] || continue
+    echo "-- $t"
+    timeout 600 "$t" --no-intro=true
+done
+
+ran=0
+for cc in g++ clang++; do
+    if ! command -v "$cc" >/dev/null 2>&1; then
+        echo "== CMake build with $cc: skipped ($cc is not installed) =="
+        continue
+    fi
+    dir="build/cmake-$cc${SAN:+-$SAN}"
+    echo "== CMake build + CTest ($cc${SAN:+, SAN=$SAN}) =="
+    cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cc" -DLAB_SANITIZE="$SAN" >/dev/null
+    cmake --build "$dir" -j "$jobs" >/dev/null
+    ctest --test-dir "$dir" --output-on-failure
+    ran=1
+done
+[ "$ran" = 1 ] || { echo "no C++ compiler found for the CMake build" >&2; exit 1; }

@@ -1,0 +1,298 @@
+#include "support.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace lab {
+
+std::string bin(const std::string& relative) {
+    const char* dir = std::getenv("LAB_BIN_DIR");
+    return std::string(dir && *dir ? dir : LAB_BIN_DIR) + "/" + relative;
+}
+
+int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;  // the kernel picks a free one
+    socklen_t len = sizeof a;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("free_port failed");
+    close(fd);
+    int port = ntohs(a.sin_port);
+    return port == 8000 ? free_port() : port;
+}
+
+Process::Process(const std::vector<std::string>& argv) {
+    int in[2], out[2], err[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+        throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    in_ = in[1];
+    out_ = out[0];
+    err_ = err[0];
+    if (rc != 0) {
+        close(in_);
+        close(out_);
+        close(err_);
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+    reader_ = std::thread(&Process::read_loop, this);
+}
+
+Process::~Process() {
+    if (!status_) {
+        ::kill(pid_, SIGKILL);
+        wait_exit(5000ms);
+    }
+    if (reader_.joinable()) reader_.join();
+    if (in_ >= 0) close(in_);
+}
+
+void Process::read_loop() {
+    pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+    int open = 2;
+    char buf[65536];
+    while (open > 0) {
+        if (poll(fds, 2, 1000) < 0 && errno != EINTR) break;
+        for (auto& p : fds) {
+            if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = read(p.fd, buf, sizeof buf);
+            if (n > 0) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                (p.fd == out_ ? out_text_ : err_text_).append(buf, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                close(p.fd);
+                p.fd = -1;
+                --open;
+            }
+            changed_.notify_all();
+        }
+    }
+}
+
+void Process::write_stdin(const std::string& text) {
+    const char* p = text.data();
+    std::size_t left = text.size();
+    while (left > 0) {
+        ssize_t n = write(in_, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+void Process::close_stdin() {
+    if (in_ >= 0) close(in_);
+    in_ = -1;
+}
+
+bool Process::wait_output(const std::string& text, Duration timeout, int count, bool err) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+        return count_of(err ? err_text_ : out_text_, text) >= count;
+    });
+}
+
+std::string Process::out() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return out_text_;
+}
+
+std::string Process::err() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return err_text_;
+}
+
+std::optional<int> Process::wait_exit(Duration timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (!status_) {
+        int st = 0;
+        pid_t r = waitpid(pid_, &st, WNOHANG);
+        if (r == pid_) {
+            status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            break;
+        }
+        if (Clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(5ms);
+    }
+    return status_;
+}
+
+void Process::kill(int sig) {
+    if (!status_) ::kill(pid_, sig);
+}
+
+int count_of(const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (auto pos = haystack.find(needle); pos != std::string::npos;
+         pos = haystack.find(needle, pos + needle.size()))
+        ++n;
+    return n;
+}
+
+Server start_server(const std::string& program, const std::vector<std::string>& extra) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        Server s;
+        s.port = free_port();
+        std::vector<std::string> argv = {bin(program), "127.0.0.1", std::to_string(s.port)};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        s.process = std::make_unique<Process>(argv);
+        if (s.process->wait_output("Aguardando", 5000ms)) return s;
+        // The port was taken between free_port() and bind(): try another.
+    }
+    throw std::runtime_error("server " + program + " did not start");
+}
+
+int connect_to(int port, const std::string& host) {
+    int fd = socket(host.find(':') != std::string::npos ? AF_INET6 : AF_INET,
+                    SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int rc;
+    if (host.find(':') != std::string::npos) {
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        a.sin6_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET6, host.c_str(), &a.sin6_addr);
+        rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    } else {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+        rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+    if (rc != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool send_bytes(int fd, const std::string& bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// Wait up to `deadline` for fd to be readable; false on timeout.
+static bool readable(int fd, Clock::time_point deadline) {
+    for (;;) {
+        auto left = std::chrono::duration_cast<Duration>(deadline - Clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{fd, POLLIN, 0};
+        int r = poll(&p, 1, static_cast<int>(left));
+        if (r > 0) return true;
+        if (r < 0 && errno != EINTR) return false;
+    }
+}
+
+std::string recv_exactly(int fd, std::size_t n, Duration timeout) {
+    std::string data;
+    auto deadline = Clock::now() + timeout;
+    char buf[65536];
+    while (data.size() < n && readable(fd, deadline)) {
+        std::size_t want = std::min(sizeof buf, n - data.size());
+        ssize_t got = recv(fd, buf, want, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        data.append(buf, static_cast<std::size_t>(got));
+    }
+    return data;
+}
+
+std::string recv_until_close(int fd, Duration timeout, bool* closed) {
+    std::string data;
+    auto deadline = Clock::now() + timeout;
+    char buf[65536];
+    if (closed) *closed = false;
+    while (readable(fd, deadline)) {
+        ssize_t got = recv(fd, buf, sizeof buf, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            if (closed) *closed = true;
+            break;
+        }
+        data.append(buf, static_cast<std::size_t>(got));
+    }
+    return data;
+}
+
+void reset_close(int fd) {
+    linger l{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(fd);
+}
+
+void close_fd(int fd) {
+    if (fd >= 0) close(fd);
+}
+
+int open_fds(pid_t pid) {
+    int n = 0;
+    DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+    if (!d) return -1;
+    while (dirent* e = readdir(d))
+        if (e->d_name[0] != '.') ++n;
+    closedir(d);
+    return n;
+}
+
+int thread_count(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+    return -1;
+}
+
+bool wait_threads(pid_t pid, int n, Duration timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (thread_count(pid) != n) {
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+}  // namespace lab

@@ -1,0 +1,89 @@
+// Test support: run the real programs, talk to them over raw sockets, and
+// bound every wait in time so that a hang fails a test instead of blocking CI.
+// POSIX only (the Windows binaries are tested from Linux, under wine).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace lab {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using Duration = std::chrono::milliseconds;
+
+// Path of a built program, e.g. bin("ex1_chat/server"). LAB_BIN_DIR in the
+// environment overrides the build folder compiled in.
+std::string bin(const std::string& relative);
+
+// A TCP port on 127.0.0.1 that nothing listens on right now (never 8000).
+int free_port();
+
+// A child process with its stdin, stdout and stderr on pipes. A reader
+// thread drains stdout/stderr continuously so the child never blocks on a
+// full pipe. The destructor kills (SIGKILL) and reaps the child.
+class Process {
+public:
+    explicit Process(const std::vector<std::string>& argv);
+    ~Process();
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+
+    pid_t pid() const { return pid_; }
+    void write_stdin(const std::string& text);
+    void close_stdin();
+    // Wait until stdout (or stderr, when `err`) contains `text` `count` times.
+    bool wait_output(const std::string& text, Duration timeout, int count = 1, bool err = false);
+    std::string out();
+    std::string err();
+    // Exit code (128 + signal number when killed), or nothing on timeout.
+    std::optional<int> wait_exit(Duration timeout);
+    void kill(int sig);
+
+private:
+    void read_loop();
+    pid_t pid_ = -1;
+    int in_ = -1, out_ = -1, err_ = -1;
+    std::optional<int> status_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::string out_text_, err_text_;
+    std::thread reader_;
+};
+
+// Count of occurrences of `needle` in `haystack`.
+int count_of(const std::string& haystack, const std::string& needle);
+
+// A server program started on a free port, waiting for connections.
+struct Server {
+    int port = 0;
+    std::unique_ptr<Process> process;
+};
+Server start_server(const std::string& program, const std::vector<std::string>& extra = {});
+
+// Raw sockets (plain file descriptors; -1 on failure).
+int connect_to(int port, const std::string& host = "127.0.0.1");
+bool send_bytes(int fd, const std::string& bytes);
+// Receive until `n` bytes arrived, the peer closed, or the timeout passed.
+std::string recv_exactly(int fd, std::size_t n, Duration timeout);
+// Receive everything until the peer closes (closed = true) or the timeout.
+std::string recv_until_close(int fd, Duration timeout, bool* closed = nullptr);
+// Close with SO_LINGER 0: the peer gets a RST instead of a FIN.
+void reset_close(int fd);
+void close_fd(int fd);
+
+// From /proc/<pid>: open file descriptors and threads of a process.
+int open_fds(pid_t pid);
+int thread_count(pid_t pid);
+// Wait until thread_count(pid) == n (the server's threads end asynchronously).
+bool wait_threads(pid_t pid, int n, Duration timeout);
+
+}  // namespace lab
