@@ -31,7 +31,12 @@ $(shell mkdir -p build/make; echo '$(CXX) $(ALLFLAGS)' | cmp -s - $(STAMP) || ec
 
 COMMON     := common/net.cpp common/net.h
 EX1        := ex1_chat/server ex1_chat/client
-PROGRAMS   := $(EX1)
+EX2        := ex2_crypto/server ex2_crypto/client
+PROGRAMS   := $(EX1) $(EX2)
+
+# libsodium (ex2), found with pkg-config; '=' so it is asked only when needed.
+SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
+SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
 .PHONY: all deps demo test tests clean
 all: $(PROGRAMS)
@@ -39,17 +44,20 @@ all: $(PROGRAMS)
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< common/net.cpp
 
+ex2_crypto/%: ex2_crypto/%.cpp ex2_crypto/token.h $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< common/net.cpp $(SODIUM_LIBS)
+
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
-TESTS      := unit_tests e2e_ex1
+TESTS      := unit_tests unit_token e2e_ex1 e2e_ex2
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"'
 
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 
-$(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) $(STAMP)
-	$(CXX) $(TESTFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(TESTBIN)/doctest_main.o
+$(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) ex2_crypto/token.h $(STAMP)
+	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 tests: $(addprefix $(TESTBIN)/,$(TESTS))
 

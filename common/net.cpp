@@ -45,6 +45,8 @@ std::string last_error() {
 
 bool interrupted() { return WSAGetLastError() == WSAEINTR; }
 
+bool timed_out() { return WSAGetLastError() == WSAETIMEDOUT; }
+
 bool set_reuse_address(socket_t s) {
     BOOL on = TRUE;
     return setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
@@ -93,6 +95,8 @@ int close_socket(socket_t s) { return close(s); }
 std::string last_error() { return std::strerror(errno); }
 
 bool interrupted() { return errno == EINTR; }
+
+bool timed_out() { return errno == EAGAIN || errno == EWOULDBLOCK; }
 
 bool set_reuse_address(socket_t s) {
     int on = 1;

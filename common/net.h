@@ -68,6 +68,10 @@ std::string last_error();
 // signal (EINTR) and should simply be repeated.
 bool interrupted();
 
+// True when the last socket call failed because a timeout set with
+// set_timeout() ran out (EAGAIN/EWOULDBLOCK on POSIX, WSAETIMEDOUT on Windows).
+bool timed_out();
+
 // send() may write only part of the buffer (Stevens, UNP 3.9): keep calling
 // it until every byte has been handed to the kernel. Retries on EINTR. Returns
 // false on error (peer gone, timeout); last_error() then says why.

@@ -69,4 +69,28 @@ show "terminal do cliente 2 (digitou: Oi! Recebi a mensagem.)" "$work/bruno.txt"
 echo "Cada mensagem voltou para os dois clientes, inclusive para quem enviou."
 echo "No fim da entrada (Ctrl+D) cada cliente fecha o envio e o servidor encerra a conexão."
 
+# ---------------------------------------------------------------------------
+title "Exemplo 2 - chat cifrado (ex2_crypto): a mesma conversa, cifrada"
+start_server ex2_crypto
+echo "servidor: ex2_crypto/server 127.0.0.1 $port; clientes: ex2_crypto/client 127.0.0.1 $port"
+type_lines 0.4 "Olá turma de redes" \
+    | timeout 10 ex2_crypto/client 127.0.0.1 "$port" >"$work/ana.txt" 2>&1 &
+a=$!
+type_lines 0.8 "Agora ninguém lê no Wireshark?" \
+    | timeout 10 ex2_crypto/client 127.0.0.1 "$port" >"$work/bruno.txt" 2>&1 &
+b=$!
+wait "$a" "$b" || true
+# The weakness the guide points out: just connecting is enough to get the key.
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+IFS= read -r -t 5 key <&3 || key="(não recebida)"
+exec 3<&-
+sleep 0.2
+stop_server
+show "terminal do servidor" "$work/server.log"
+show "terminal do cliente 1 (digitou: Olá turma de redes)" "$work/ana.txt"
+show "terminal do cliente 2 (digitou: Agora ninguém lê no Wireshark?)" "$work/bruno.txt"
+echo "Na rede só passam tokens (base64url) como linhas; mas a chave vai em claro:"
+echo "um 'espião' que só se conectou recebeu a chave $key"
+echo "e com ela decifra tudo (ex2_crypto/client --decrypt CHAVE; veja ex2_crypto/README.md)."
+
 printf '\n%sPronto.%s Para rodar à mão, veja README.md (dois terminais: ./server e ./client).\n' "$bold" "$normal"

@@ -258,6 +258,39 @@ std::string recv_until_close(int fd, Duration timeout, bool* closed) {
     return data;
 }
 
+int listen_local(int& port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("listen_local failed");
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
+int accept_within(int listener, Duration timeout) {
+    if (!readable(listener, Clock::now() + timeout)) return -1;
+    return accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+}
+
+std::string recv_line(int fd, Duration timeout) {
+    std::string line;
+    auto deadline = Clock::now() + timeout;
+    char c;
+    // One byte at a time: slow, but never reads past the line.
+    while (readable(fd, deadline)) {
+        ssize_t got = recv(fd, &c, 1, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return "";
+        if (c == '\n') return line;
+        line += c;
+    }
+    return "";
+}
+
 void reset_close(int fd) {
     linger l{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);

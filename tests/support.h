@@ -72,6 +72,12 @@ Server start_server(const std::string& program, const std::vector<std::string>& 
 // Raw sockets (plain file descriptors; -1 on failure).
 int connect_to(int port, const std::string& host = "127.0.0.1");
 bool send_bytes(int fd, const std::string& bytes);
+// A listening socket on 127.0.0.1 (a fake server inside a test); sets port.
+int listen_local(int& port);
+// accept() with a time limit; -1 on timeout.
+int accept_within(int listener, Duration timeout);
+// Receive one line (up to and without '\n'); empty on timeout or close.
+std::string recv_line(int fd, Duration timeout);
 // Receive until `n` bytes arrived, the peer closed, or the timeout passed.
 std::string recv_exactly(int fd, std::size_t n, Duration timeout);
 // Receive everything until the peer closes (closed = true) or the timeout.
