@@ -32,7 +32,8 @@ $(shell mkdir -p build/make; echo '$(CXX) $(ALLFLAGS)' | cmp -s - $(STAMP) || ec
 COMMON     := common/net.cpp common/net.h
 EX1        := ex1_chat/server ex1_chat/client
 EX2        := ex2_crypto/server ex2_crypto/client
-PROGRAMS   := $(EX1) $(EX2)
+EX3        := ex3_files/server ex3_files/client
+PROGRAMS   := $(EX1) $(EX2) $(EX3)
 
 # libsodium (ex2), found with pkg-config; '=' so it is asked only when needed.
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
@@ -47,16 +48,19 @@ ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
 ex2_crypto/%: ex2_crypto/%.cpp ex2_crypto/token.h $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< common/net.cpp $(SODIUM_LIBS)
 
+ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) -o $@ $< common/net.cpp
+
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
-TESTS      := unit_tests unit_token e2e_ex1 e2e_ex2
-TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"'
+TESTS      := unit_tests unit_token unit_request e2e_ex1 e2e_ex2 e2e_ex3
+TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 
-$(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) ex2_crypto/token.h $(STAMP)
+$(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) ex2_crypto/token.h ex3_files/request.h $(STAMP)
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 tests: $(addprefix $(TESTBIN)/,$(TESTS))
@@ -74,3 +78,4 @@ test: deps
 
 clean:
 	rm -rf build $(PROGRAMS)
+	find ex3_files/downloads -mindepth 1 ! -name .gitkeep -delete

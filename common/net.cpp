@@ -59,6 +59,11 @@ bool set_timeout(socket_t s, int option, double seconds) {
                       sizeof ms) == 0;
 }
 
+bool stdout_is_terminal() {
+    DWORD mode;
+    return GetConsoleMode(GetStdHandle(STD_OUTPUT_HANDLE), &mode) != 0;
+}
+
 bool read_line(std::string& line) {
     HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
     DWORD mode;
@@ -109,6 +114,8 @@ bool set_timeout(socket_t s, int option, double seconds) {
     tv.tv_usec = static_cast<suseconds_t>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
     return setsockopt(s, SOL_SOCKET, option, &tv, sizeof tv) == 0;
 }
+
+bool stdout_is_terminal() { return isatty(STDOUT_FILENO) != 0; }
 
 bool read_line(std::string& line) {
     if (!std::getline(std::cin, line)) return false;
@@ -195,6 +202,13 @@ bool parse_port(const std::string& text, std::string& port) {
     if (value < 1 || value > 65535) return false;
     port = std::to_string(value);  // "08000" -> "8000"
     return true;
+}
+
+std::string program_folder(const char* argv0) {
+    std::string path = argv0 ? argv0 : "";
+    auto slash = path.find_last_of("/\\");
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? path.substr(0, 1) : path.substr(0, slash);
 }
 
 }  // namespace net

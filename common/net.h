@@ -110,4 +110,11 @@ bool read_line(std::string& line);
 // Parse a TCP port "1".."65535". Returns false for anything else.
 bool parse_port(const std::string& text, std::string& port);
 
+// The folder the program was started from, taken from argv[0] ("." when it
+// was found through PATH): like os.path.dirname(__file__) in Python.
+std::string program_folder(const char* argv0);
+
+// True when standard output is a terminal (not a pipe or a file).
+bool stdout_is_terminal();
+
 }  // namespace net

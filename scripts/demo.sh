@@ -93,4 +93,29 @@ echo "Na rede só passam tokens (base64url) como linhas; mas a chave vai em clar
 echo "um 'espião' que só se conectou recebeu a chave $key"
 echo "e com ela decifra tudo (ex2_crypto/client --decrypt CHAVE; veja ex2_crypto/README.md)."
 
+# ---------------------------------------------------------------------------
+title "Exemplo 3 - repositório de arquivos (ex3_files): download de iguana.jpg"
+start_server ex3_files
+mkdir -p "$work/downloads"
+echo "servidor: ex3_files/server 127.0.0.1 $port"
+echo "cliente:  ex3_files/client 127.0.0.1 $port iguana.jpg   (e depois: nao-existe.jpg)"
+timeout 10 ex3_files/client 127.0.0.1 "$port" iguana.jpg --dir "$work/downloads" >"$work/c1.txt" 2>&1 || true
+timeout 10 ex3_files/client 127.0.0.1 "$port" nao-existe.jpg --dir "$work/downloads" >"$work/c2.txt" 2>&1 || true
+sleep 0.2
+stop_server
+# The server prints one line per 1024-byte send: show the start and the end.
+awk '/Enviado o segmento/ { n++; if (n <= 3) print; else if (n == 4) print "(...)"; last = $0; next }
+     n > 3 && last != "" { print last; last = "" } { print }' "$work/server.log" >"$work/server-short.log"
+show "terminal do servidor" "$work/server-short.log"
+show "terminal do cliente (iguana.jpg)" "$work/c1.txt"
+show "terminal do cliente (nao-existe.jpg)" "$work/c2.txt"
+if cmp -s "$work/downloads/iguana.jpg" ex3_files/imagens/iguana.jpg; then
+    echo "downloads/iguana.jpg é idêntico a imagens/iguana.jpg ($(wc -c <ex3_files/imagens/iguana.jpg) bytes):"
+    echo "98 envios de até 1024 bytes; o 'OK' final foi conferido e retirado."
+else
+    echo "ERRO: o arquivo baixado difere do original" >&2
+    exit 1
+fi
+echo "Nenhum arquivo foi criado para nao-existe.jpg: $(ls "$work/downloads")"
+
 printf '\n%sPronto.%s Para rodar à mão, veja README.md (dois terminais: ./server e ./client).\n' "$bold" "$normal"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install whatever this project needs that the machine lacks.
 #
-#   scripts/deps.sh [extra ...]     extras: clang, capture, bench
+#   scripts/deps.sh [extra ...]     extras: clang, python, capture, bench
 #
 # Debian/Ubuntu: missing packages are installed with apt-get (through sudo
 # when not root). Elsewhere nothing is installed: the exact command for
@@ -12,6 +12,7 @@ packages=(build-essential cmake pkg-config doctest-dev libsodium-dev)
 for extra in "$@"; do
     case "$extra" in
         clang)   packages+=(clang) ;;
+        python)  packages+=(python3 python3-nacl) ;;
         capture) packages+=(tcpdump tshark iproute2) ;;
         bench)   packages+=(netcat-openbsd iperf3 python3) ;;
         *) echo "deps.sh: unknown extra '$extra'" >&2; exit 2 ;;

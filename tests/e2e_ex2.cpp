@@ -355,3 +355,27 @@ TEST_CASE("ex2: usage errors exit 2") {
         CHECK(help.wait_exit(5000ms) == 0);
     }
 }
+
+TEST_CASE("ex2: a Python peer using PyNaCl interoperates with the C++ programs") {
+    // Debian's python3 with python3-nacl (installed by .ci/run); skipped otherwise.
+    const std::string python = "/usr/bin/python3";
+    Process probe({python, "-c", "import nacl.secret"});
+    if (probe.wait_exit(10000ms) != 0) {
+        MESSAGE("skipped: /usr/bin/python3 with PyNaCl (python3-nacl) is not installed");
+        return;
+    }
+    Server server = start_server("ex2_crypto/server");
+    auto peers = join_chat(server.port, 1);
+    Process py({python, std::string(LAB_SOURCE_DIR) + "/tests/peer_pynacl.py",
+                std::to_string(server.port), "Olá do Python", "2"});
+    // The Python peer's message, decrypted by the C++ side...
+    CHECK(read_message(peers[0]) == "Olá do Python");
+    // ...and the C++ client's message, decrypted by PyNaCl.
+    Process client({bin("ex2_crypto/client"), "127.0.0.1", std::to_string(server.port)});
+    REQUIRE(server.process->wait_output("sincronizado", 5000ms, 3));
+    client.write_stdin("Olá do C++\n");
+    CHECK(py.wait_exit(10000ms) == 0);
+    CHECK(py.out() == "synchronized\nOlá do Python\nOlá do C++\n");
+    CHECK(py.err().empty());
+    close_all(peers);
+}

@@ -1,0 +1,71 @@
+// Exemplo 3 - o pedido "GET <nome>": análise e validação do nome do arquivo.
+// Usado pelo servidor (antes de abrir qualquer arquivo), pelo cliente (antes
+// de enviar o pedido) e pelos testes.
+//
+// Tudo o que chega da rede é tratado como hostil: um nome como
+// "../../etc/passwd" faria o servidor do guia ler fora da pasta de imagens se
+// ele não conferisse o nome numa lista fixa. Aqui a regra é explícita.
+#pragma once
+
+#include <string>
+
+namespace request {
+
+// Devolve "" se o nome pode ser usado, ou o motivo da recusa (em português).
+// Um nome aceito é só um nome de arquivo, nunca um caminho.
+inline std::string check_name(const std::string& name) {
+    if (name.empty()) return "pedido sem nome de arquivo";
+    if (name.size() > 255) return "nome com mais de 255 bytes";
+    for (unsigned char c : name) {
+        if (c < 0x20 || c == 0x7f) return "o nome contém caracteres de controle";
+        // '/' e '\' separam pastas; ':' indica unidade ("C:") ou fluxo
+        // alternativo ("x.jpg:y") no Windows.
+        if (c == '/' || c == '\\' || c == ':') return "o nome não pode conter / \\ ou :";
+    }
+    if (name.find("..") != std::string::npos) return "o nome não pode conter ..";
+    if (name[0] == '.') return "o nome não pode começar com .";
+    return "";
+}
+
+// O resultado de analisar o que o cliente enviou.
+struct Parsed {
+    std::string name;   // o nome pedido (pode ser inválido: veja error)
+    std::string error;  // "" se o pedido é válido
+};
+
+// O pedido é "GET <nome>", sem terminador (como no guia); "\r" e "\n" no
+// fim são tolerados (quem testa com nc tecla Enter).
+inline Parsed parse(std::string data) {
+    Parsed result;
+    while (!data.empty() && (data.back() == '\n' || data.back() == '\r')) data.pop_back();
+    if (data == "GET" || data == "GET ") {
+        result.error = "pedido sem nome de arquivo";
+    } else if (data.compare(0, 4, "GET ") != 0) {
+        result.error = "pedido inválido: use GET <nome do arquivo>";
+    } else {
+        result.name = data.substr(4);
+        result.error = check_name(result.name);
+    }
+    return result;
+}
+
+// Um texto seguro para mostrar no terminal: bytes de controle viram \xNN
+// (um nome hostil não pode apagar a tela ou mudar cores do terminal).
+inline std::string printable(const std::string& text, std::size_t limit = 300) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (text.size() > limit) out += "...";
+    return out;
+}
+
+}  // namespace request

@@ -1,0 +1,300 @@
+// End-to-end tests of Exemplo 3 (file repository): the real ex3_files/server
+// and ex3_files/client, raw sockets, a fake server, and the guide's own Python
+// programs (tests/guide/) on the other end of the wire.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+using namespace lab;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const IMAGES[] = {"cachorro.jpg", "gato.jpg", "iguana.jpg", "tucano.jpg"};
+
+// A temporary folder, removed with everything in it at the end of the test.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string t = (fs::temp_directory_path() / "lab-ex3-XXXXXX").string();
+        REQUIRE(mkdtemp(&t[0]) != nullptr);
+        path = t;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::vector<std::string> names() const {  // every entry, hidden ones too
+        std::vector<std::string> out;
+        for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename());
+        return out;
+    }
+};
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+fs::path image(const std::string& name) {
+    return fs::path(LAB_SOURCE_DIR) / "ex3_files" / "imagens" / name;
+}
+
+Process download(int port, const std::string& name, const TempDir& into) {
+    return Process({bin("ex3_files/client"), "127.0.0.1", std::to_string(port), name, "--dir",
+                    into.path.string()});
+}
+
+// Send a raw request and read the whole answer until the server closes.
+std::string raw_request(int port, const std::string& request) {
+    int fd = connect_to(port);
+    REQUIRE(fd >= 0);
+    REQUIRE(send_bytes(fd, request));
+    bool closed = false;
+    std::string answer = recv_until_close(fd, 10000ms, &closed);
+    CHECK(closed);
+    close_fd(fd);
+    return answer;
+}
+
+}  // namespace
+
+TEST_CASE("ex3: the four images are downloaded byte-identical (1024-byte chunks)") {
+    Server server = start_server("ex3_files/server");
+    TempDir downloads;
+    for (const char* name : IMAGES) {
+        Process client = download(server.port, name, downloads);
+        CHECK(client.wait_exit(10000ms) == 0);
+        CHECK(read_file(downloads.path / name) == read_file(image(name)));
+        CHECK(client.out().find("Download concluído: ") != std::string::npos);
+    }
+    CHECK(downloads.names().size() == 4);  // no temporary file left behind
+    std::string out = server.process->out();
+    CHECK(out.find("Cliente solicitou o arquivo iguana.jpg\nArquivo iguana.jpg encontrado.\n"
+                   "Enviado o segmento número 1\n") != std::string::npos);
+    CHECK(out.find("Enviado o segmento número 98\nEnvio concluído\n") != std::string::npos);
+}
+
+TEST_CASE("ex3: iguana.jpg goes out in exactly 98 segments, then OK") {
+    Server server = start_server("ex3_files/server");
+    std::string answer = raw_request(server.port, "GET iguana.jpg");
+    CHECK(answer == read_file(image("iguana.jpg")) + "OK");
+    CHECK(answer.size() == 100116 + 2);
+    REQUIRE(server.process->wait_output("Envio concluído", 5000ms));
+    std::string out = server.process->out();
+    CHECK(count_of(out, "Enviado o segmento número ") == 98);
+    CHECK(out.find("Enviado o segmento número 98\n") != std::string::npos);
+    CHECK(out.find("Enviado o segmento número 99\n") == std::string::npos);
+}
+
+TEST_CASE("ex3: byte-identical with chunk sizes 1 and 65536, and a 0-byte file") {
+    TempDir served, downloads;
+    for (const char* name : IMAGES) fs::copy_file(image(name), served.path / name);
+    std::ofstream(served.path / "vazio.bin").close();
+    for (const char* chunk : {"1", "65536"}) {
+        Server server = start_server("ex3_files/server",
+                                     {"--chunk", chunk, "--quiet", "--dir", served.path.string()});
+        for (const char* name : {"tucano.jpg", "gato.jpg", "vazio.bin"}) {
+            Process client = download(server.port, name, downloads);
+            CHECK(client.wait_exit(30000ms) == 0);
+            CHECK(read_file(downloads.path / name) == read_file(served.path / name));
+        }
+        std::string segments = std::string(chunk) == "1" ? "36439" : "1";
+        CHECK(server.process->wait_output(
+            "Enviados " + segments + " segmentos, 36439 bytes em ", 5000ms));
+        CHECK(server.process->out().find("Enviado o segmento número") == std::string::npos);
+    }
+    CHECK(fs::file_size(downloads.path / "vazio.bin") == 0);
+}
+
+TEST_CASE("ex3: an unknown name gives ERROR, exit 1, and no file") {
+    Server server = start_server("ex3_files/server");
+    TempDir downloads;
+    Process client = download(server.port, "nao-existe.jpg", downloads);
+    CHECK(client.wait_exit(5000ms) == 1);
+    CHECK(client.err().find("O servidor respondeu: ERROR \"O arquivo nao-existe.jpg não existe\"") ==
+          0);
+    CHECK(downloads.names().empty());
+    CHECK(server.process->wait_output("Arquivo nao-existe.jpg NÃO encontrado.", 5000ms));
+    CHECK(raw_request(server.port, "GET nao-existe.jpg") ==
+          "ERROR \"O arquivo nao-existe.jpg não existe\"");
+}
+
+TEST_CASE("ex3: every refused request gets an ERROR and touches nothing") {
+    TempDir served, outside;
+    fs::copy_file(image("tucano.jpg"), served.path / "tucano.jpg");
+    std::ofstream(outside.path / "segredo.txt") << "não deveria sair daqui";
+    std::ofstream(served.path / ".oculto") << "oculto";
+    fs::create_symlink(outside.path / "segredo.txt", served.path / "fora.jpg");
+    fs::create_directory(served.path / "pasta.jpg");
+    Server server = start_server("ex3_files/server", {"--dir", served.path.string()});
+
+    const std::string invalid = "ERROR \"Nome de arquivo inválido: ";
+    struct Case {
+        std::string request, answer_prefix;
+    };
+    const std::string rel = "../" + outside.path.filename().string() + "/segredo.txt";
+    const std::vector<Case> cases = {
+        {"GET ../../etc/passwd", invalid + "o nome não pode conter / \\ ou :\""},
+        {"GET /etc/passwd", invalid + "o nome não pode conter / \\ ou :\""},
+        {"GET " + rel, invalid + "o nome não pode conter / \\ ou :\""},
+        {"GET ..\\..\\x", invalid + "o nome não pode conter / \\ ou :\""},
+        {"GET C:x", invalid + "o nome não pode conter / \\ ou :\""},
+        {"GET ..", invalid + "o nome não pode conter ..\""},
+        {"GET .oculto", invalid + "o nome não pode começar com .\""},
+        {std::string("GET a\0b", 7), invalid + "o nome contém caracteres de controle\""},
+        {"GET a\x1b[2Jb", invalid + "o nome contém caracteres de controle\""},
+        {"GET " + std::string(300, 'a'), invalid + "nome com mais de 255 bytes\""},
+        {"GET", "ERROR \"Pedido inválido: use GET <nome do arquivo>\""},
+        {"GET \r\n", "ERROR \"Pedido inválido: use GET <nome do arquivo>\""},
+        {"PUT tucano.jpg", "ERROR \"Pedido inválido: use GET <nome do arquivo>\""},
+        {"\xff\xfe\x00\x01", "ERROR \"Pedido inválido: use GET <nome do arquivo>\""},
+        {"GET fora.jpg", "ERROR \"O arquivo fora.jpg não existe\""},    // symlink out
+        {"GET pasta.jpg", "ERROR \"O arquivo pasta.jpg não existe\""},  // not a file
+        {"GET TUCANO.JPG", "ERROR \"O arquivo TUCANO.JPG não existe\""},  // exact name only
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.request);
+        CHECK(raw_request(server.port, c.request) == c.answer_prefix);
+    }
+    // A hostile name is never echoed raw to the server's terminal.
+    CHECK(server.process->out().find('\x1b') == std::string::npos);
+    CHECK(server.process->out().find("Cliente solicitou o arquivo a\\x1b[2Jb") != std::string::npos);
+    // Nothing was changed anywhere, and the server still serves.
+    CHECK(read_file(outside.path / "segredo.txt") == "não deveria sair daqui");
+    CHECK(raw_request(server.port, "GET tucano.jpg\n") == read_file(image("tucano.jpg")) + "OK");
+}
+
+TEST_CASE("ex3 client: bad names are refused before connecting; bad arguments exit 2") {
+    int listener_port = 0;
+    int listener = listen_local(listener_port);  // would see a connection
+    TempDir downloads;
+    for (const char* bad : {"../x.jpg", "/etc/passwd", "a\\b", ".oculto", ".."}) {
+        Process client = download(listener_port, bad, downloads);
+        CHECK(client.wait_exit(5000ms) == 2);
+        CHECK(client.err().find("Erro: nome de arquivo inválido: ") == 0);
+    }
+    CHECK(accept_within(listener, 100ms) == -1);  // nobody connected
+    close_fd(listener);
+    CHECK(downloads.names().empty());
+
+    // Typed at the prompt: refused before the request is sent.
+    Server server = start_server("ex3_files/server");
+    Process typed({bin("ex3_files/client"), "127.0.0.1", std::to_string(server.port), "--dir",
+                   downloads.path.string()});
+    CHECK(typed.wait_output("Digite o nome do arquivo para fazer download: ", 5000ms));
+    typed.write_stdin("../../etc/passwd\n");
+    CHECK(typed.wait_exit(5000ms) == 1);
+    CHECK(typed.err().find("Erro: nome de arquivo inválido") != std::string::npos);
+    CHECK(server.process->out().find("Cliente solicitou") == std::string::npos);
+
+    Process extra({bin("ex3_files/client"), "a", "1", "x", "y"});
+    CHECK(extra.wait_exit(5000ms) == 2);
+    Process port({bin("ex3_files/client"), "a", "porta"});
+    CHECK(port.wait_exit(5000ms) == 2);
+    Process chunk({bin("ex3_files/server"), "--chunk", "0"});
+    CHECK(chunk.wait_exit(5000ms) == 2);
+    Process dir({bin("ex3_files/server"), "127.0.0.1", "1", "--dir", "/nao/existe"});
+    CHECK(dir.wait_exit(5000ms) == 1);
+    CHECK(dir.err().find("Erro: a pasta /nao/existe não existe") == 0);
+}
+
+TEST_CASE("ex3 client: a transfer cut before the final OK leaves no file") {
+    TempDir downloads;
+    SUBCASE("a fake server that stops halfway") {
+        int port = 0;
+        int listener = listen_local(port);
+        Process client = download(port, "iguana.jpg", downloads);
+        int fd = accept_within(listener, 5000ms);
+        REQUIRE(fd >= 0);
+        CHECK(recv_exactly(fd, 14, 5000ms) == "GET iguana.jpg");
+        REQUIRE(send_bytes(fd, read_file(image("iguana.jpg")).substr(0, 50000)));
+        close_fd(fd);
+        close_fd(listener);
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("Erro: transferência incompleta: a conexão terminou sem o OK "
+                                "final (50000 bytes recebidos); nenhum arquivo foi gravado") == 0);
+    }
+    SUBCASE("the real server killed mid-transfer") {
+        TempDir served;
+        std::string big(8 << 20, 'x');
+        std::ofstream(served.path / "grande.bin", std::ios::binary) << big;
+        // 1-byte chunks with a line printed for each: slow enough to kill.
+        Server server = start_server("ex3_files/server", {"--chunk", "1", "--dir", served.path.string()});
+        Process client = download(server.port, "grande.bin", downloads);
+        REQUIRE(server.process->wait_output("Enviado o segmento número 1000\n", 10000ms));
+        server.process->kill(SIGKILL);
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("Erro: transferência incompleta") == 0);
+    }
+    CHECK(downloads.names().empty());
+}
+
+TEST_CASE("ex3: 20 clients downloading at once all get identical files") {
+    Server server = start_server("ex3_files/server", {"--quiet"});
+    TempDir downloads;
+    std::vector<std::unique_ptr<Process>> clients;
+    for (int i = 0; i < 20; ++i)
+        clients.push_back(std::make_unique<Process>(std::vector<std::string>{
+            bin("ex3_files/client"), "127.0.0.1", std::to_string(server.port), IMAGES[i % 4],
+            "--dir", (downloads.path / std::to_string(i)).string()}));
+    for (int i = 0; i < 20; ++i) {
+        CHECK(clients[i]->wait_exit(20000ms) == 0);
+        CHECK(read_file(downloads.path / std::to_string(i) / IMAGES[i % 4]) ==
+              read_file(image(IMAGES[i % 4])));
+    }
+}
+
+TEST_CASE("ex3: threads and sockets come back to their starting count") {
+    Server server = start_server("ex3_files/server", {"--quiet"});
+    pid_t pid = server.process->pid();
+    int fds0 = open_fds(pid), threads0 = thread_count(pid);
+    for (int i = 0; i < 10; ++i) raw_request(server.port, i % 2 ? "GET gato.jpg" : "lixo");
+    CHECK(wait_threads(pid, threads0, 5000ms));
+    CHECK(open_fds(pid) == fds0);
+}
+
+TEST_CASE("ex3: the guide's Python programs on the other end of the wire") {
+    Process probe({"/bin/sh", "-c", "command -v python3"});
+    if (probe.wait_exit(5000ms) != 0) {
+        MESSAGE("skipped: python3 is not installed");
+        return;
+    }
+    const std::string guide = std::string(LAB_SOURCE_DIR) + "/tests/guide/";
+    TempDir downloads;
+
+    SUBCASE("the guide's client against our server: it works, with the original's bug") {
+        Server server = start_server("ex3_files/server");
+        Process py({"python3", guide + "cliente.py", std::to_string(server.port),
+                    downloads.path.string()});
+        py.write_stdin("iguana.jpg\n");
+        CHECK(py.wait_exit(10000ms) == 0);
+        // The original client keeps the final OK: 2 bytes more than the image.
+        CHECK(read_file(downloads.path / "iguana.jpg") == read_file(image("iguana.jpg")) + "OK");
+    }
+    SUBCASE("our client against the guide's server: byte-identical") {
+        int port = free_port();
+        Process py({"python3", guide + "repositorio.py", std::to_string(port),
+                    (fs::path(LAB_SOURCE_DIR) / "ex3_files" / "imagens").string()});
+        REQUIRE(py.wait_output("Aguardando", 10000ms));
+        Process client = download(port, "gato.jpg", downloads);
+        CHECK(client.wait_exit(10000ms) == 0);
+        CHECK(read_file(downloads.path / "gato.jpg") == read_file(image("gato.jpg")));
+        Process missing = download(port, "nada.jpg", downloads);
+        CHECK(missing.wait_exit(10000ms) == 1);
+        CHECK(missing.err().find("ERROR \"O arquivo nada.jpg não existe\"") != std::string::npos);
+        CHECK(downloads.names().size() == 1);
+    }
+}

@@ -1,0 +1,56 @@
+// Unit tests of ex3_files/request.h: the "GET <nome>" parser and name rules.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "../ex3_files/request.h"
+
+TEST_CASE("parse: GET <name>, with the trailing newline of nc tolerated") {
+    for (const char* text : {"GET iguana.jpg", "GET iguana.jpg\n", "GET iguana.jpg\r\n"}) {
+        request::Parsed r = request::parse(text);
+        CHECK(r.error.empty());
+        CHECK(r.name == "iguana.jpg");
+    }
+    request::Parsed spaced = request::parse("GET meu arquivo.jpg");
+    CHECK(spaced.error.empty());
+    CHECK(spaced.name == "meu arquivo.jpg");
+}
+
+TEST_CASE("parse: anything that is not GET <name> is refused") {
+    for (const char* text : {"GET", "GET ", "GET\n", "GET \r\n"}) {
+        request::Parsed r = request::parse(text);
+        CHECK(r.name.empty());
+        CHECK(r.error == "pedido sem nome de arquivo");
+    }
+    for (const char* text : {"", "get iguana.jpg", "PUT x", "GETiguana.jpg", "\n", "HELLO"}) {
+        request::Parsed r = request::parse(text);
+        CHECK(r.name.empty());
+        CHECK(r.error == "pedido inválido: use GET <nome do arquivo>");
+    }
+}
+
+TEST_CASE("check_name: only a plain file name is accepted") {
+    for (const char* ok : {"iguana.jpg", "a", "foto 1.jpg", "ação.jpg", "x.y.jpg"})
+        CHECK_MESSAGE(request::check_name(ok).empty(), ok);
+    CHECK(request::check_name("x..jpg") == "o nome não pode conter ..");
+    const std::string slash = "o nome não pode conter / \\ ou :";
+    for (const char* bad : {"../../etc/passwd", "/etc/passwd", "a/b", "..\\..\\win.ini",
+                            "C:x", "iguana.jpg:stream", "imagens/iguana.jpg"})
+        CHECK_MESSAGE(request::check_name(bad) == slash, bad);
+    CHECK(request::check_name("..") == "o nome não pode conter ..");
+    CHECK(request::check_name(".hidden") == "o nome não pode começar com .");
+    CHECK(request::check_name("") == "pedido sem nome de arquivo");
+    CHECK(request::check_name(std::string(256, 'a')) == "nome com mais de 255 bytes");
+    CHECK(request::check_name(std::string(255, 'a')).empty());
+    CHECK(request::check_name(std::string("a\0b", 3)) == "o nome contém caracteres de controle");
+    CHECK(request::check_name("a\x1b[2Jb") == "o nome contém caracteres de controle");
+    CHECK(request::check_name("a\x7f") == "o nome contém caracteres de controle");
+    CHECK(request::check_name("tab\there") == "o nome contém caracteres de controle");
+}
+
+TEST_CASE("printable: control bytes are shown escaped, long text is cut") {
+    CHECK(request::printable("iguana.jpg") == "iguana.jpg");
+    CHECK(request::printable(std::string("a\0\x1b\n", 4)) == "a\\x00\\x1b\\x0a");
+    CHECK(request::printable(std::string(400, 'x')) == std::string(300, 'x') + "...");
+    CHECK(request::printable("ação") == "ação");  // UTF-8 is left alone
+}
