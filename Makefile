@@ -5,6 +5,8 @@
 #   make test       install what is missing, build with Make and CMake (gcc and
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
+#   make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
+#                   record an example's session with tcpdump (captures/*.pcapng)
 #   make clean
 #
 # The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
@@ -39,7 +41,7 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3)
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests clean
+.PHONY: all deps demo test tests capture clean
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -63,7 +65,11 @@ $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 $(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) ex2_crypto/token.h ex3_files/request.h $(STAMP)
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
-tests: $(addprefix $(TESTBIN)/,$(TESTS))
+# The capture tests have their own main() (they may skip: exit 77).
+$(TESTBIN)/capture_tests: tests/capture_tests.cpp tests/support.cpp tests/support.h $(COMMON) ex2_crypto/token.h $(STAMP)
+	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(SODIUM_LIBS)
+
+tests: $(addprefix $(TESTBIN)/,$(TESTS) capture_tests)
 
 # ---- the two commands of the README ------------------------------------------
 deps:
@@ -75,6 +81,10 @@ demo: deps
 
 test: deps
 	@SAN='$(SAN)' scripts/test.sh
+
+capture: all
+	@scripts/deps.sh capture
+	@EX='$(EX)' NET='$(NET)' CHUNK='$(CHUNK)' scripts/capture.sh
 
 clean:
 	rm -rf build $(PROGRAMS)

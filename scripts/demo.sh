@@ -3,9 +3,7 @@
 # what every terminal would show. Everything started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 work=$(mktemp -d)
-pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
@@ -22,50 +20,17 @@ show() {  # show <heading> <file>: a terminal's screen, indented
     printf '\n'
 }
 
-# start_server <folder> [options]: start <folder>/server on a free port of
-# 127.0.0.1; sets $port and $server_pid, log in $work/server.log.
-start_server() {
-    local dir=$1; shift
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        port=$((20000 + RANDOM % 40000))
-        (cd "$dir" && exec ./server 127.0.0.1 "$port" "$@") >"$work/server.log" 2>&1 &
-        server_pid=$!
-        pids+=("$server_pid")
-        for _ in $(seq 100); do
-            grep -q Aguardando "$work/server.log" && return 0
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill "$server_pid" 2>/dev/null || true
-    done
-    echo "could not start $dir/server" >&2
-    exit 1
-}
-stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
-
-# type_lines <delay> <line>... : what a person types, one line every <delay> s,
-# then a short pause and Ctrl+D (end of input).
-type_lines() {
-    local delay=$1; shift
-    for line in "$@"; do sleep "$delay"; printf '%s\n' "$line"; done
-    sleep 1
-}
+. scripts/sessions.sh
 
 # ---------------------------------------------------------------------------
 title "Exemplo 1 - chat (ex1_chat): um servidor, dois clientes"
 start_server ex1_chat
 echo "servidor: ex1_chat/server 127.0.0.1 $port; clientes: ex1_chat/client 127.0.0.1 $port"
-type_lines 0.4 "Olá turma de redes industriais" \
-    | timeout 10 ex1_chat/client 127.0.0.1 "$port" >"$work/ana.txt" 2>&1 &
-a=$!
-type_lines 0.8 "Oi! Recebi a mensagem." \
-    | timeout 10 ex1_chat/client 127.0.0.1 "$port" >"$work/bruno.txt" 2>&1 &
-b=$!
-wait "$a" "$b" || true
+chat_session ex1_chat "Olá turma de redes industriais" "Oi! Recebi a mensagem."
 stop_server
 show "terminal do servidor" "$work/server.log"
-show "terminal do cliente 1 (digitou: Olá turma de redes industriais)" "$work/ana.txt"
-show "terminal do cliente 2 (digitou: Oi! Recebi a mensagem.)" "$work/bruno.txt"
+show "terminal do cliente 1 (digitou: Olá turma de redes industriais)" "$work/c1.txt"
+show "terminal do cliente 2 (digitou: Oi! Recebi a mensagem.)" "$work/c2.txt"
 echo "Cada mensagem voltou para os dois clientes, inclusive para quem enviou."
 echo "No fim da entrada (Ctrl+D) cada cliente fecha o envio e o servidor encerra a conexão."
 
@@ -73,13 +38,7 @@ echo "No fim da entrada (Ctrl+D) cada cliente fecha o envio e o servidor encerra
 title "Exemplo 2 - chat cifrado (ex2_crypto): a mesma conversa, cifrada"
 start_server ex2_crypto
 echo "servidor: ex2_crypto/server 127.0.0.1 $port; clientes: ex2_crypto/client 127.0.0.1 $port"
-type_lines 0.4 "Olá turma de redes" \
-    | timeout 10 ex2_crypto/client 127.0.0.1 "$port" >"$work/ana.txt" 2>&1 &
-a=$!
-type_lines 0.8 "Agora ninguém lê no Wireshark?" \
-    | timeout 10 ex2_crypto/client 127.0.0.1 "$port" >"$work/bruno.txt" 2>&1 &
-b=$!
-wait "$a" "$b" || true
+chat_session ex2_crypto "Olá turma de redes" "Agora ninguém lê no Wireshark?"
 # The weakness the guide points out: just connecting is enough to get the key.
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 IFS= read -r -t 5 key <&3 || key="(não recebida)"
@@ -87,8 +46,8 @@ exec 3<&-
 sleep 0.2
 stop_server
 show "terminal do servidor" "$work/server.log"
-show "terminal do cliente 1 (digitou: Olá turma de redes)" "$work/ana.txt"
-show "terminal do cliente 2 (digitou: Agora ninguém lê no Wireshark?)" "$work/bruno.txt"
+show "terminal do cliente 1 (digitou: Olá turma de redes)" "$work/c1.txt"
+show "terminal do cliente 2 (digitou: Agora ninguém lê no Wireshark?)" "$work/c2.txt"
 echo "Na rede só passam tokens (base64url) como linhas; mas a chave vai em claro:"
 echo "um 'espião' que só se conectou recebeu a chave $key"
 echo "e com ela decifra tudo (ex2_crypto/client --decrypt CHAVE; veja ex2_crypto/README.md)."
@@ -96,11 +55,9 @@ echo "e com ela decifra tudo (ex2_crypto/client --decrypt CHAVE; veja ex2_crypto
 # ---------------------------------------------------------------------------
 title "Exemplo 3 - repositório de arquivos (ex3_files): download de iguana.jpg"
 start_server ex3_files
-mkdir -p "$work/downloads"
 echo "servidor: ex3_files/server 127.0.0.1 $port"
 echo "cliente:  ex3_files/client 127.0.0.1 $port iguana.jpg   (e depois: nao-existe.jpg)"
-timeout 10 ex3_files/client 127.0.0.1 "$port" iguana.jpg --dir "$work/downloads" >"$work/c1.txt" 2>&1 || true
-timeout 10 ex3_files/client 127.0.0.1 "$port" nao-existe.jpg --dir "$work/downloads" >"$work/c2.txt" 2>&1 || true
+files_session iguana.jpg nao-existe.jpg
 sleep 0.2
 stop_server
 # The server prints one line per 1024-byte send: show the start and the end.

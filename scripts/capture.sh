@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
+#
+# Runs an example's scripted session while tcpdump records it, writes
+# captures/<ex>.pcapng (open it in Wireshark) and prints a table of the
+# packets like the lab guide's, with the display filter to use.
+#
+#   EX=ex1|ex2|ex3   one example (default: all three)
+#   NET=veth         two "hosts": the server and the client in two network
+#                    namespaces joined by a veth pair with MTU 1500, and
+#                    segmentation offload limited so that segments appear at
+#                    the MTU as on a real Ethernet link (root only)
+#   CHUNK=N          ex3: bytes per send() of the server (default 1024)
+#   CAPTURE_DIR=DIR  where to write the captures (default: captures/)
+#   LAB_BIN_DIR=DIR  where the built programs are (default: this repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EX=${EX:-all}
+NET=${NET:-lo}
+CHUNK=${CHUNK:-}
+out_dir=${CAPTURE_DIR:-captures}
+
+case "$EX" in all) examples=(ex1 ex2 ex3) ;; ex1 | ex2 | ex3) examples=("$EX") ;;
+    *) echo "EX must be ex1, ex2 or ex3" >&2; exit 2 ;; esac
+case "$NET" in lo | veth) ;; *) echo "NET must be veth (or empty)" >&2; exit 2 ;; esac
+
+for tool in tcpdump tshark; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "$tool is missing: run scripts/deps.sh capture (Debian: apt-get install tcpdump tshark)" >&2
+        exit 1
+    }
+done
+
+# Capturing needs root or CAP_NET_RAW; two namespaces need root. Say exactly
+# what to do instead of writing an empty file.
+no_right() {
+    cat >&2 <<MSG
+Capturing packets needs more rights than this user has ($1). Do one of:
+  sudo make capture${EX:+ EX=$EX}${NET:+ NET=$NET}
+  sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
+      (once; then 'make capture' works without sudo, on loopback only)
+  or capture in Wireshark itself: interface "Loopback: lo" (Linux) or
+      "Adapter for loopback traffic capture" (Windows, Npcap), filter
+      tcp.port == 8000, and run ./server and ./client by hand.
+MSG
+    exit 1
+}
+if [ "$(id -u)" != 0 ]; then
+    [ "$NET" = veth ] && no_right "NET=veth creates network namespaces: root only"
+    getcap "$(command -v tcpdump)" 2>/dev/null | grep -q cap_net_raw ||
+        no_right "not root, and tcpdump has no CAP_NET_RAW"
+fi
+
+work=$(mktemp -d)
+ns_a="" ns_b=""
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    [ -n "$ns_a" ] && ip netns del "$ns_a" 2>/dev/null
+    [ -n "$ns_b" ] && ip netns del "$ns_b" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+iface=lo
+if [ "$NET" = veth ]; then
+    # Two hosts: lab-a-<pid> (client, 10.99.0.1) and lab-b-<pid> (server,
+    # 10.99.0.2), a veth cable between them. Deleting a namespace removes
+    # its end of the cable (cleanup above, also on Ctrl+C).
+    ns_a="lab-a-$$" ns_b="lab-b-$$" va="lva$$" vb="lvb$$"
+    ip netns add "$ns_a"
+    ip netns add "$ns_b"
+    ip link add "$va" type veth peer name "$vb"
+    ip link set "$va" netns "$ns_a"
+    ip link set "$vb" netns "$ns_b"
+    ip -n "$ns_a" addr add 10.99.0.1/24 dev "$va"
+    ip -n "$ns_b" addr add 10.99.0.2/24 dev "$vb"
+    for side in "$ns_a:$va" "$ns_b:$vb"; do
+        ns=${side%%:*} dev=${side#*:}
+        ip -n "$ns" link set "$dev" up mtu 1500
+        ip -n "$ns" link set lo up
+        # Without this the kernel hands the capture "super-segments" of up to
+        # 64 KiB that are only cut to the MTU later (GSO): not what a real
+        # wire carries.
+        ip -n "$ns" link set "$dev" gso_max_segs 1
+    done
+    HOST=10.99.0.2
+    IN_SERVER=(ip netns exec "$ns_b")
+    IN_CLIENT=(ip netns exec "$ns_a")
+    iface=$va
+fi
+. scripts/sessions.sh
+
+mkdir -p "$out_dir"
+
+# print_table <pcapng>: the packets as a table like the guide's.
+print_table() {
+    local file=$1 rows
+    rows=$(tshark -r "$file" -T fields -E separator=/t \
+        -e frame.number -e frame.time_relative -e ip.src -e ip.dst -e frame.len -e tcp.len \
+        -e _ws.col.Info 2>/dev/null |
+        awk -F'\t' '{ printf "%4s  %9.6f  %-10s  %-10s  %6s  %6s  %s\n", $1, $2, $3, $4, $5, $6, $7 }')
+    printf '%4s  %9s  %-10s  %-10s  %6s  %6s  %s\n' "No." "Tempo" "Origem" "Destino" "Quadro" "Dados" "Info"
+    local n
+    n=$(printf '%s\n' "$rows" | wc -l)
+    if [ "$n" -le 60 ]; then
+        printf '%s\n' "$rows"
+    else
+        printf '%s\n' "$rows" | head -30
+        echo "   (... $((n - 45)) linhas omitidas; todas: tshark -r $file ...)"
+        printf '%s\n' "$rows" | tail -15
+    fi
+}
+
+capture() {
+    local ex=$1 dir options=()
+    case "$ex" in
+        ex1) dir=ex1_chat ;;
+        ex2) dir=ex2_crypto ;;
+        ex3) dir=ex3_files; options=(--quiet ${CHUNK:+--chunk "$CHUNK"}) ;;
+    esac
+    start_server "$dir" "${options[@]}"
+    # --immediate-mode: hand each packet over at once; otherwise packets still
+    # in the kernel's capture buffer when tcpdump stops are lost. -B: a 64 MiB
+    # buffer, since loopback bursts 64 KiB frames faster than tcpdump drains them.
+    "${IN_CLIENT[@]}" tcpdump -i "$iface" --immediate-mode -B 65536 -U -n -w "$work/$ex.pcap" "tcp port $port" \
+        2>"$work/tcpdump.err" &
+    local tcpdump_pid=$!
+    pids+=("$tcpdump_pid")
+    for _ in $(seq 100); do
+        grep -q "listening on" "$work/tcpdump.err" && break
+        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "tcpdump failed"; }
+        sleep 0.05
+    done
+    case "$ex" in
+        ex1) chat_session ex1_chat "Olá turma de redes industriais" "Oi! Recebi." ;;
+        ex2) chat_session ex2_crypto "Olá turma de redes" "Oi! Recebi." ;;
+        ex3) files_session iguana.jpg ;;
+    esac
+    sleep 0.3
+    kill -INT "$tcpdump_pid" 2>/dev/null || true
+    wait "$tcpdump_pid" 2>/dev/null || true
+    stop_server
+    local dropped
+    dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$work/tcpdump.err")
+    [ "${dropped:-0}" = 0 ] ||
+        echo "AVISO: o kernel descartou $dropped pacotes; a captura de $ex está incompleta" >&2
+    # tcpdump writes pcap; Wireshark's own format is pcapng.
+    tshark -r "$work/$ex.pcap" -F pcapng -w "$out_dir/$ex.pcapng" 2>/dev/null
+    local count
+    count=$(tshark -r "$out_dir/$ex.pcapng" 2>/dev/null | wc -l)
+    [ "$count" -gt 0 ] || { echo "capture of $ex is empty" >&2; exit 1; }
+
+    echo
+    echo "== $ex: $out_dir/$ex.pcapng ($count pacotes, interface $iface${CHUNK:+, --chunk $CHUNK}) =="
+    print_table "$out_dir/$ex.pcapng"
+    tshark -r "$out_dir/$ex.pcapng" -Y "tcp.srcport == $port && tcp.len > 0" -T fields \
+        -e tcp.len 2>/dev/null | awk -v ex="$ex" '
+        { n++; s += $1; if ($1 > m) m = $1 }
+        END { printf "Servidor -> clientes: %d segmentos com dados, %d bytes, o maior com %d bytes.\n", n, s, m }'
+    echo "Filtro para o Wireshark: tcp.port == $port"
+}
+
+for ex in "${examples[@]}"; do capture "$ex"; done
