@@ -7,10 +7,12 @@
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
 #   make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/*.pcapng)
+#   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser and ex2's tokens
 #   make clean
 #
 # The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
 
+SHELL    := /bin/bash
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
 STD      := -std=c++17 -pthread
@@ -41,7 +43,7 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3)
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture clean
+.PHONY: all deps demo test tests capture fuzz clean
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -55,7 +57,7 @@ ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
 
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
-TESTS      := unit_tests unit_token unit_request e2e_ex1 e2e_ex2 e2e_ex3
+TESTS      := unit_tests unit_token unit_request e2e_ex1 e2e_ex2 e2e_ex3 e2e_hostile
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
@@ -81,6 +83,29 @@ demo: deps
 
 test: deps
 	@SAN='$(SAN)' scripts/test.sh
+
+# ---- fuzzing (libFuzzer, clang) ----------------------------------------------
+FUZZERS      := fuzz_request fuzz_token
+FUZZ_SECONDS ?= 30
+FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
+
+build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h
+	@mkdir -p build/fuzz
+	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(SODIUM_LIBS)
+
+# Each fuzzer runs FUZZ_SECONDS, starting from the committed corpus
+# (tests/fuzz/corpus/<fuzzer>); what it discovers goes to build/, not to git.
+fuzz:
+	@scripts/deps.sh clang
+	@$(MAKE) --no-print-directory $(addprefix build/fuzz/,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+	    mkdir -p build/fuzz/found-$$f; \
+	    echo "== $$f: $(FUZZ_SECONDS) s =="; \
+	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/ build/fuzz/found-$$f tests/fuzz/corpus/$$f 2>&1 \
+	        | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
+	    test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 capture: all
 	@scripts/deps.sh capture

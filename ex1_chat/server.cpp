@@ -140,10 +140,15 @@ int main(int argc, char* argv[]) {
         return 1;
     }
 
-    // Escuta as conexões. O 5 NÃO é o número de clientes que podem se conectar
-    // (o comentário do original diz isso): é o tamanho da fila de conexões
-    // que já completaram o handshake mas ainda não passaram pelo accept().
-    if (listen(server_socket, 5) != 0) {
+    // Escuta as conexões.
+    // Diferença do original: o guia usa listen(5) e diz que 5 é "o número de
+    // clientes que podem se conectar". Não é: é o tamanho da FILA de conexões
+    // que já completaram o handshake e esperam o accept(). Com a fila cheia,
+    // o kernel ignora novos SYN e o cliente só tenta de novo após 1 s, 3 s...
+    // (1000 clientes chegando juntos levaram minutos). SOMAXCONN é o maior
+    // valor que o sistema aceita (4096 no Linux atual). Clientes conectados
+    // não ocupam a fila: o número deles não tem limite aqui.
+    if (listen(server_socket, SOMAXCONN) != 0) {
         std::cerr << "Erro no listen: " << net::last_error() << "\n";
         net::close_socket(server_socket);
         return 1;

@@ -202,9 +202,11 @@ int main(int argc, char* argv[]) {
         return 1;
     }
 
-    // Escuta as conexões (5 = tamanho da fila de conexões ainda não aceitas,
-    // não o número de clientes; veja o Exemplo 1).
-    if (listen(server_socket, 5) != 0) {
+    // Escuta as conexões.
+    // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O número
+    // é o tamanho da fila de conexões ainda não aceitas, não o número de
+    // clientes (veja o Exemplo 1).
+    if (listen(server_socket, SOMAXCONN) != 0) {
         std::cerr << "Erro no listen: " << net::last_error() << "\n";
         net::close_socket(server_socket);
         return 1;

@@ -235,9 +235,11 @@ int main(int argc, char* argv[]) {
         net::close_socket(server_socket);
         return 1;
     }
-    // Tamanho da fila de conexões ainda não aceitas (não é o número máximo
-    // de clientes, como diz o comentário do guia; veja o Exemplo 1).
-    if (listen(server_socket, 5) != 0) {
+    // Define o tamanho da fila de conexões ainda não aceitas.
+    // Diferença do original: listen(SOMAXCONN) em vez de listen(5); não é o
+    // número máximo de clientes, como diz o comentário do guia (veja o
+    // Exemplo 1).
+    if (listen(server_socket, SOMAXCONN) != 0) {
         std::cerr << "Erro no listen: " << net::last_error() << "\n";
         net::close_socket(server_socket);
         return 1;

@@ -155,7 +155,7 @@ capture() {
     echo
     echo "== $ex: $out_dir/$ex.pcapng ($count pacotes, interface $iface${CHUNK:+, --chunk $CHUNK}) =="
     print_table "$out_dir/$ex.pcapng"
-    tshark -r "$out_dir/$ex.pcapng" -Y "tcp.srcport == $port && tcp.len > 0" -T fields \
+    tshark -r "$out_dir/$ex.pcapng" -Y "tcp.srcport == $port && tcp.len > 0 && !tcp.analysis.retransmission" -T fields \
         -e tcp.len 2>/dev/null | awk -v ex="$ex" '
         { n++; s += $1; if ($1 > m) m = $1 }
         END { printf "Servidor -> clientes: %d segmentos com dados, %d bytes, o maior com %d bytes.\n", n, s, m }'

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,7 +27,8 @@ namespace {
 
 // One TCP segment as tshark reads it from the capture.
 struct Segment {
-    int src = 0, dst = 0;
+    int src = 0, dst = 0, stream = 0;
+    std::size_t seq = 0;  // relative sequence number
     std::size_t len = 0;
     std::string flags;    // tshark's tcp.flags.str, e.g. "·······AP···"
     std::string payload;  // the bytes
@@ -60,7 +62,8 @@ struct Capture {
 
         Process read({"tshark", "-r", (dir / (ex + ".pcapng")).string(), "-T", "fields", "-E",
                       "separator=;", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len",
-                      "-e", "tcp.flags.str", "-e", "tcp.payload"});
+                      "-e", "tcp.flags.str", "-e", "tcp.payload", "-e", "tcp.stream",
+                      "-e", "tcp.seq"});
         REQUIRE(read.wait_exit(60000ms) == 0);
         std::istringstream lines(read.out());
         std::string line;
@@ -69,13 +72,15 @@ struct Capture {
             std::stringstream fields(line);
             std::string x;
             while (std::getline(fields, x, ';')) f.push_back(x);
-            f.resize(5);
+            f.resize(7);
             Segment s;
             s.src = std::atoi(f[0].c_str());
             s.dst = std::atoi(f[1].c_str());
             s.len = static_cast<std::size_t>(std::atol(f[2].c_str()));
             s.flags = f[3];
             s.payload = unhex(f[4]);
+            s.stream = std::atoi(f[5].c_str());
+            s.seq = static_cast<std::size_t>(std::atol(f[6].c_str()));
             segments.push_back(s);
         }
         REQUIRE(segments.size() >= 3);
@@ -86,10 +91,18 @@ struct Capture {
         fs::remove_all(dir, ec);
     }
     // Payloads in one direction, in order: to the server or from it.
+    // A retransmission (a segment whose bytes were already seen on that
+    // connection) is left out: it is the same data sent again.
     std::vector<const Segment*> data(bool to_server) const {
         std::vector<const Segment*> out;
-        for (const Segment& s : segments)
-            if (s.len > 0 && (to_server ? s.dst : s.src) == server_port) out.push_back(&s);
+        std::map<int, std::size_t> next;  // per connection: next new byte
+        for (const Segment& s : segments) {
+            if (s.len == 0 || (to_server ? s.dst : s.src) != server_port) continue;
+            std::size_t& expected = next.try_emplace(s.stream, 1).first->second;
+            if (s.seq < expected) continue;
+            expected = s.seq + s.len;
+            out.push_back(&s);
+        }
         return out;
     }
 };
