@@ -8,6 +8,7 @@
 #   make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/*.pcapng)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser and ex2's tokens
+#   make windows    cross-build every example for Windows into build/windows/
 #   make clean
 #
 # The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
@@ -43,7 +44,7 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3)
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture fuzz clean
+.PHONY: all deps demo test tests capture fuzz windows clean
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -67,11 +68,13 @@ $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 $(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) ex2_crypto/token.h ex3_files/request.h $(STAMP)
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
-# The capture tests have their own main() (they may skip: exit 77).
-$(TESTBIN)/capture_tests: tests/capture_tests.cpp tests/support.cpp tests/support.h $(COMMON) ex2_crypto/token.h $(STAMP)
+# These have their own main(): they may skip (exit 77) with a reason.
+OWN_MAIN   := capture_tests e2e_windows
+$(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(COMMON) ex2_crypto/token.h $(STAMP)
+	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(SODIUM_LIBS)
 
-tests: $(addprefix $(TESTBIN)/,$(TESTS) capture_tests)
+tests: $(addprefix $(TESTBIN)/,$(TESTS) $(OWN_MAIN))
 
 # ---- the two commands of the README ------------------------------------------
 deps:
@@ -106,6 +109,10 @@ fuzz:
 	        | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
 	    test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+
+# Cross-build for Windows (MinGW-w64) into build/windows/.
+windows:
+	@scripts/windows.sh
 
 capture: all
 	@scripts/deps.sh capture

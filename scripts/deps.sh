@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install whatever this project needs that the machine lacks.
 #
-#   scripts/deps.sh [extra ...]     extras: clang, python, capture, bench
+#   scripts/deps.sh [extra ...]     extras: clang, python, capture, bench, windows
 #
 # Debian/Ubuntu: missing packages are installed with apt-get (through sudo
 # when not root). Elsewhere nothing is installed: the exact command for
@@ -15,6 +15,7 @@ for extra in "$@"; do
         python)  packages+=(python3 python3-nacl) ;;
         capture) packages+=(tcpdump tshark iproute2) ;;
         bench)   packages+=(netcat-openbsd iperf3 python3) ;;
+        windows) packages+=(g++-mingw-w64-x86-64-posix autoconf automake libtool wine64) ;;
         *) echo "deps.sh: unknown extra '$extra'" >&2; exit 2 ;;
     esac
 done

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make windows: cross-build every example for Windows x86-64 with MinGW-w64,
+# statically linked (each .exe runs on a bare Windows), into build/windows/.
+# libsodium for MinGW is built once from Debian's own source package and
+# cached in build/mingw-sodium/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+CXX=${MINGW_CXX:-x86_64-w64-mingw32-g++-posix}  # -posix: the flavour with std::thread
+out=build/windows
+sodium=$root/build/mingw-sodium
+
+scripts/deps.sh windows
+
+if [ ! -f "$sodium/lib/libsodium.a" ]; then
+    echo "Building libsodium for MinGW (once; about 2 minutes)..."
+    src=$root/build/mingw-sodium-src
+    rm -rf "$src"
+    mkdir -p "$src/lists/partial"
+    # A deb-src entry for apt, without touching the system's own lists.
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >"$src/src.sources"
+        list=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$src/parts")
+        mkdir -p "$src/parts" && mv "$src/src.sources" "$src/parts/debian-src.sources"
+    else
+        sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >"$src/src.list"
+        list=(-o Dir::Etc::SourceList="$src/src.list" -o Dir::Etc::SourceParts=/dev/null)
+    fi
+    opts=("${list[@]}" -o Dir::State::Lists="$src/lists")
+    apt-get "${opts[@]}" update -qq
+    (cd "$src" && apt-get "${opts[@]}" source --download-only -qq libsodium 2>/dev/null)
+    tar -xf "$src"/libsodium_*.orig.tar.* -C "$src"
+    cd "$src"/libsodium-*/
+    # The upstream tarball has no configure script: make it.
+    ./autogen.sh -s >/dev/null 2>&1
+    ./configure -q --host=x86_64-w64-mingw32 --disable-shared --enable-static \
+        --prefix="$sodium" --disable-dependency-tracking >/dev/null 2>&1
+    make -s -j"$(nproc 2>/dev/null || echo 2)" >/dev/null 2>&1
+    make -s install >/dev/null
+    cd "$root"
+    rm -rf "$src"
+fi
+
+flags=(-std=c++17 -O2 -Wall -Wextra -Werror -D_WIN32_WINNT=0x0600)
+for ex in ex1_chat ex2_crypto ex3_files; do
+    mkdir -p "$out/$ex"
+    for program in server client; do
+        extra=()
+        [ "$ex" = ex2_crypto ] && extra=(-DSODIUM_STATIC -I"$sodium/include" -L"$sodium/lib" -lsodium)
+        echo "  $out/$ex/$program.exe"
+        "$CXX" "${flags[@]}" -o "$out/$ex/$program.exe" "$ex/$program.cpp" common/net.cpp \
+            "${extra[@]}" -static -lws2_32
+    done
+done
+rm -rf "$out/ex3_files/imagens"
+cp -r ex3_files/imagens "$out/ex3_files/imagens"
+echo "Windows programs in $out/ (copy a folder to Windows and run server.exe / client.exe)"

@@ -1,0 +1,215 @@
+// The Windows programs (built by `make windows`, run under wine) against the
+// Linux ones, over loopback: each Windows server with Linux clients and each
+// Linux server with a Windows client. They prove the wire is the same across
+// systems. Exits 77 (CTest: "Skipped"), saying why, when wine or the .exe
+// files are missing.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../ex2_crypto/token.h"
+#include "support.h"
+
+using namespace lab;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string WINE = "/usr/lib/wine/wine64";
+const std::string OLA = "Olá turma de redes industriais";
+
+std::string exe(const std::string& program) {
+    return std::string(LAB_SOURCE_DIR) + "/build/windows/" + program + ".exe";
+}
+
+std::vector<std::string> windows(const std::string& program, std::vector<std::string> args) {
+    args.insert(args.begin(), {WINE, exe(program)});
+    return args;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Start a server (Windows under wine, or Linux) on a free port.
+Server start(const std::vector<std::string>& prefix, const std::vector<std::string>& extra = {}) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        Server s;
+        s.port = free_port();
+        std::vector<std::string> argv = prefix;
+        argv.push_back("127.0.0.1");
+        argv.push_back(std::to_string(s.port));
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        s.process = std::make_unique<Process>(argv);
+        if (s.process->wait_output("Aguardando", 30000ms)) return s;
+    }
+    throw std::runtime_error("server did not start");
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string t = (fs::temp_directory_path() / "lab-win-XXXXXX").string();
+        REQUIRE(mkdtemp(&t[0]) != nullptr);
+        path = t;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// Raw ex1 client registered for sure (its probe comes back).
+int join_ex1(int port) {
+    int fd = connect_to(port);
+    REQUIRE(fd >= 0);
+    REQUIRE(send_bytes(fd, "<probe>"));
+    REQUIRE(recv_exactly(fd, 7, 10000ms) == "<probe>");
+    return fd;
+}
+
+// Raw ex2 peer: reads the key, answers OK, registered for sure.
+int join_ex2(int port, std::vector<unsigned char>& key) {
+    int fd = connect_to(port);
+    REQUIRE(fd >= 0);
+    std::string key_line = recv_line(fd, 10000ms);
+    REQUIRE(key_line.size() == 44);
+    REQUIRE(token::from_base64(key_line, key));
+    REQUIRE(send_bytes(fd, token::encrypt(key.data(), "OK") + "\n"));
+    std::string probe = token::encrypt(key.data(), "probe") + "\n", text;
+    REQUIRE(send_bytes(fd, probe));
+    REQUIRE(recv_exactly(fd, probe.size(), 10000ms) == probe);
+    return fd;
+}
+
+}  // namespace
+
+TEST_CASE("windows ex1: same bytes on the wire in both directions") {
+    SUBCASE("Windows server, Linux clients") {
+        Server server = start(windows("ex1_chat/server", {}));
+        int raw = join_ex1(server.port);
+        Process client({bin("ex1_chat/client"), "127.0.0.1", std::to_string(server.port)});
+        client.write_stdin(OLA + "\n");
+        CHECK(recv_exactly(raw, 31, 10000ms) == OLA);
+        CHECK(client.wait_output(OLA, 10000ms));
+        close_fd(raw);
+        CHECK(server.process->wait_output("Cliente desconectado: 127.0.0.1:", 10000ms));
+    }
+    SUBCASE("Linux server, Windows client") {
+        Server server = start({bin("ex1_chat/server")});
+        int raw = join_ex1(server.port);
+        Process client(windows("ex1_chat/client", {"127.0.0.1", std::to_string(server.port)}));
+        client.write_stdin(OLA + "\r\n");  // a Windows line ending, too
+        CHECK(recv_exactly(raw, 31, 20000ms) == OLA);  // exactly the 31 bytes
+        client.close_stdin();
+        CHECK(client.wait_exit(20000ms) == 0);
+        CHECK(client.out().find("Conexão encerrada pelo servidor") != std::string::npos);
+        close_fd(raw);
+    }
+}
+
+TEST_CASE("windows ex2: handshake and messages across systems") {
+    REQUIRE(sodium_init() >= 0);
+    SUBCASE("Windows server, Linux peers") {
+        Server server = start(windows("ex2_crypto/server", {}));
+        std::vector<unsigned char> key;
+        int raw = join_ex2(server.port, key);
+        CHECK(server.process->wait_output("sincronizado", 10000ms));
+        Process client({bin("ex2_crypto/client"), "127.0.0.1", std::to_string(server.port)});
+        client.write_stdin(OLA + "\n");
+        std::string text;
+        REQUIRE(token::decrypt(key.data(), recv_line(raw, 20000ms), text));
+        CHECK(text == OLA);
+        CHECK(client.wait_output(OLA, 10000ms));
+        close_fd(raw);
+    }
+    SUBCASE("Linux server, Windows client") {
+        Server server = start({bin("ex2_crypto/server")});
+        std::vector<unsigned char> key;
+        int raw = join_ex2(server.port, key);
+        Process client(windows("ex2_crypto/client", {"127.0.0.1", std::to_string(server.port)}));
+        client.write_stdin(OLA + "\n");
+        std::string text;
+        REQUIRE(token::decrypt(key.data(), recv_line(raw, 20000ms), text));
+        CHECK(text == OLA);
+        REQUIRE(send_bytes(raw, token::encrypt(key.data(), "resposta do Linux") + "\n"));
+        CHECK(client.wait_output("resposta do Linux", 20000ms));
+        close_fd(raw);
+    }
+}
+
+TEST_CASE("windows ex3: byte-identical downloads and the ERROR path") {
+    const fs::path images = fs::path(LAB_SOURCE_DIR) / "ex3_files" / "imagens";
+    TempDir downloads;
+    SUBCASE("Windows server, Linux client") {
+        Server server = start(windows("ex3_files/server", {"--quiet"}));
+        for (const char* name : {"cachorro.jpg", "gato.jpg", "iguana.jpg", "tucano.jpg"}) {
+            Process client({bin("ex3_files/client"), "127.0.0.1", std::to_string(server.port), name,
+                            "--dir", downloads.path.string()});
+            CHECK(client.wait_exit(20000ms) == 0);
+            CHECK(read_file(downloads.path / name) == read_file(images / name));
+        }
+        Process missing({bin("ex3_files/client"), "127.0.0.1", std::to_string(server.port),
+                         "nada.jpg", "--dir", downloads.path.string()});
+        CHECK(missing.wait_exit(20000ms) == 1);
+        CHECK(missing.err().find("ERROR \"O arquivo nada.jpg não existe\"") != std::string::npos);
+        CHECK(!fs::exists(downloads.path / "nada.jpg"));
+    }
+    SUBCASE("Linux server, Windows client") {
+        Server server = start({bin("ex3_files/server")}, {"--quiet"});
+        Process client(windows("ex3_files/client", {"127.0.0.1", std::to_string(server.port),
+                                                    "gato.jpg", "--dir", downloads.path.string()}));
+        CHECK(client.wait_exit(30000ms) == 0);
+        CHECK(read_file(downloads.path / "gato.jpg") == read_file(images / "gato.jpg"));
+        Process missing(windows("ex3_files/client", {"127.0.0.1", std::to_string(server.port),
+                                                     "nada.jpg", "--dir", downloads.path.string()}));
+        CHECK(missing.wait_exit(30000ms) == 1);
+        CHECK(!fs::exists(downloads.path / "nada.jpg"));
+        CHECK(std::distance(fs::directory_iterator(downloads.path), fs::directory_iterator()) == 1);
+    }
+}
+
+int main(int argc, char** argv) {
+    std::string why;
+    if (access(WINE.c_str(), X_OK) != 0)
+        why = "wine64 is not installed (scripts/deps.sh windows)";
+    else
+        for (const char* p : {"ex1_chat/server", "ex2_crypto/client", "ex3_files/server"})
+            if (access(exe(p).c_str(), R_OK) != 0) why = "no Windows build: run make windows";
+    if (!why.empty()) {
+        std::cout << "windows tests skipped: " << why << "\n";
+        return 77;
+    }
+    // One wine prefix for the project, in the build folder, and one
+    // persistent wineserver: started here with its output to /dev/null, so
+    // that it never holds the pipes of the programs under test.
+    const std::string prefix = std::string(LAB_SOURCE_DIR) + "/build/wineprefix";
+    setenv("WINEPREFIX", prefix.c_str(), 1);
+    setenv("WINEDEBUG", "-all", 1);
+    setenv("LAB_BIN_DIR", LAB_BIN_DIR, 0);
+    std::system("/usr/lib/wine/wineserver -p >/dev/null 2>&1 </dev/null &");
+    {
+        Process first({WINE, exe("ex1_chat/server"), "--help"});  // creates the prefix once
+        if (first.wait_exit(180000ms) != 0) {
+            std::cout << "windows tests skipped: wine could not run a program\n" << first.err();
+            return 77;
+        }
+    }
+    doctest::Context context(argc, argv);
+    int rc = context.run();
+    std::system("/usr/lib/wine/wineserver -k >/dev/null 2>&1");
+    return rc;
+}
