@@ -8,6 +8,7 @@
 #   make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/*.pcapng)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser and ex2's tokens
+#   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
 #   make clean
 #
@@ -44,7 +45,7 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3)
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture fuzz windows clean
+.PHONY: all deps demo test tests capture fuzz windows bench clean
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -109,6 +110,12 @@ fuzz:
 	        | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
 	    test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+
+# Benchmarks: figures next to baselines measured in the same run (not in CI,
+# except one smoke run with tiny sizes).
+bench: all
+	@scripts/deps.sh bench
+	@bench/bench.sh
 
 # Cross-build for Windows (MinGW-w64) into build/windows/.
 windows:

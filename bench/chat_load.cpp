@@ -1,0 +1,180 @@
+// Load generator for the ex1 chat (a benchmark tool, not an example).
+//
+//   chat_load PORT CLIENTS MESSAGES SERVER_PID [SECONDS]
+//
+// With SECONDS, it keeps sending for that long instead of MESSAGES times
+// (the slow-client run), and reports the longest wait as max_us.
+// One thread, epoll. Opens CLIENTS connections at once (the connection
+// burst), waits until a message from client 0 reaches every client (so all
+// are registered), then sends MESSAGES messages of 32 bytes from client 0,
+// one at a time: each is sent once the previous one has reached everybody.
+// Prints one line of key=value figures: burst time, messages/s, deliveries/s,
+// p50/p99 delivery latency, the server's CPU time per delivery (utime+stime
+// from /proc/PID/stat) and its RSS. Bounded: gives up after 120 s.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using Clock = std::chrono::steady_clock;
+// Bytes per message: 32, or CHAT_LOAD_SIZE from the environment (16..1024).
+static const std::size_t SIZE = [] {
+    const char* env = std::getenv("CHAT_LOAD_SIZE");
+    long v = env ? std::atol(env) : 32;
+    return static_cast<std::size_t>(v < 16 ? 16 : v > 1024 ? 1024 : v);
+}();
+
+static double cpu_seconds(int pid) {  // utime + stime of a process
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::istringstream rest(s.substr(s.rfind(')') + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
+    }
+    return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+static long rss_kb(int pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    return -1;
+}
+
+[[noreturn]] static void fail(const char* what) {
+    std::fprintf(stderr, "chat_load: %s\n", what);
+    std::exit(1);
+}
+
+int main(int argc, char** argv) {
+    if (argc != 5 && argc != 6) fail("usage: chat_load PORT CLIENTS MESSAGES SERVER_PID [SECONDS]");
+    double run_for = argc == 6 ? std::atof(argv[5]) : 0;
+    int port = std::atoi(argv[1]), n = std::atoi(argv[2]), messages = std::atoi(argv[3]);
+    int server_pid = std::atoi(argv[4]);
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    auto give_up = Clock::now() + std::chrono::seconds(120 + static_cast<int>(run_for));
+
+    int ep = epoll_create1(0);
+    std::vector<int> fds(static_cast<std::size_t>(n));
+    std::vector<std::size_t> got(static_cast<std::size_t>(n), 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+    // The burst: every connect at once, non-blocking.
+    auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fd < 0) fail("socket (raise ulimit -n)");
+        connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = static_cast<uint32_t>(i);
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        fds[static_cast<std::size_t>(i)] = fd;
+    }
+
+    std::vector<epoll_event> events(1024);
+    char buf[65536];
+    // Receive until every client has `target` bytes (or the deadline).
+    auto receive_until = [&](std::size_t target, std::vector<double>* latencies,
+                             Clock::time_point sent, Clock::time_point deadline) {
+        int missing = 0;
+        for (std::size_t g : got) missing += g < target;
+        while (missing > 0) {
+            if (Clock::now() > deadline || Clock::now() > give_up) return false;
+            int k = epoll_wait(ep, events.data(), int(events.size()), 100);
+            for (int e = 0; e < k; ++e) {
+                std::size_t i = events[static_cast<std::size_t>(e)].data.u32;
+                ssize_t r;
+                while ((r = recv(fds[i], buf, sizeof buf, 0)) > 0) {
+                    bool before = got[i] < target;
+                    got[i] += static_cast<std::size_t>(r);
+                    if (before && got[i] >= target) {
+                        --missing;
+                        if (latencies)
+                            latencies->push_back(
+                                std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+                    }
+                }
+                if (r == 0) fail("the server closed a connection");
+            }
+        }
+        return true;
+    };
+    auto send_message = [&](int from, int number) {
+        char m[1024], head[24];
+        std::memset(m, '.', SIZE);  // "mensagem 00000042..............."
+        int len = std::snprintf(head, sizeof head, "mensagem %08d", number % 100000000);
+        std::memcpy(m, head, static_cast<std::size_t>(len));
+        for (std::size_t done = 0; done < SIZE;) {
+            ssize_t w = send(fds[static_cast<std::size_t>(from)], m + done, SIZE - done, MSG_NOSIGNAL);
+            if (w > 0) done += static_cast<std::size_t>(w);
+            else if (errno != EAGAIN && errno != ENOTCONN) fail("send");
+        }
+    };
+
+    // Registered: a message from client 0 must reach all. Clients that were
+    // not registered yet miss it; then send another, until one reaches all.
+    std::size_t expected = 0;
+    int number = 0;
+    for (;;) {
+        send_message(0, number++);
+        expected += SIZE;
+        // Long enough for one relay to everybody (~20 us per client), short
+        // enough to measure the burst to a few tens of milliseconds.
+        auto wait = Clock::now() + std::chrono::microseconds(20000 + 40 * n);
+        if (receive_until(expected, nullptr, Clock::now(), wait)) break;
+        // Those that missed it will be short by SIZE from now on: even out.
+        for (std::size_t& g : got)
+            if (g + SIZE == expected) g += SIZE;
+        if (Clock::now() > give_up) fail("clients never all registered");
+    }
+    double burst = std::chrono::duration<double>(Clock::now() - t0).count();
+    long rss = rss_kb(server_pid);
+
+    // Throughput: one message at a time.
+    std::vector<double> latencies;
+    double cpu0 = cpu_seconds(server_pid);
+    auto t1 = Clock::now();
+    auto stop = t1 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run_for));
+    int m = 0;
+    for (; run_for > 0 ? Clock::now() < stop : m < messages; ++m) {
+        auto sent = Clock::now();
+        send_message(0, number++);
+        expected += SIZE;
+        if (!receive_until(expected, &latencies, sent, give_up)) fail("timed out");
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+    double cpu = cpu_seconds(server_pid) - cpu0;
+    std::sort(latencies.begin(), latencies.end());
+    auto pct = [&](double p) { return latencies[std::size_t(p * double(latencies.size() - 1))]; };
+    messages = m;
+    std::printf("burst_s=%.3f msgs_per_s=%.1f deliveries_per_s=%.0f p50_us=%.0f p99_us=%.0f "
+                "max_us=%.0f cpu_us_per_delivery=%.2f rss_kb=%ld\n",
+                burst, messages / seconds, messages * double(n) / seconds, pct(0.5), pct(0.99),
+                latencies.back(), cpu * 1e6 / (double(messages) * n), rss);
+    return 0;
+}
