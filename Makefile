@@ -62,18 +62,25 @@ TESTBIN    := build/make/tests
 TESTS      := unit_tests unit_token unit_request e2e_ex1 e2e_ex2 e2e_ex3 e2e_hostile
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
+# Shared pieces compiled once: the doctest main(), the test support, common/.
+TESTOBJ    := $(TESTBIN)/support.o $(TESTBIN)/net.o
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
+$(TESTBIN)/support.o: tests/support.cpp tests/support.h $(STAMP)
+	@mkdir -p $(TESTBIN)
+	$(CXX) $(TESTFLAGS) -c -o $@ $<
+$(TESTBIN)/net.o: $(COMMON) $(STAMP)
+	@mkdir -p $(TESTBIN)
+	$(CXX) $(TESTFLAGS) -c -o $@ common/net.cpp
 
-$(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(TESTBIN)/doctest_main.o $(COMMON) ex2_crypto/token.h ex3_files/request.h $(STAMP)
-	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
+$(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) $(TESTBIN)/doctest_main.o ex2_crypto/token.h ex3_files/request.h
+	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
 OWN_MAIN   := capture_tests e2e_windows
-$(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.cpp tests/support.h $(COMMON) ex2_crypto/token.h $(STAMP)
-	@mkdir -p $(TESTBIN)
-	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< tests/support.cpp common/net.cpp $(SODIUM_LIBS)
+$(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h
+	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
 tests: $(addprefix $(TESTBIN)/,$(TESTS) $(OWN_MAIN))
 

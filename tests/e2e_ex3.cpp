@@ -296,6 +296,7 @@ TEST_CASE("ex3: the guide's Python programs on the other end of the wire") {
         CHECK(read_file(downloads.path / "gato.jpg") == read_file(image("gato.jpg")));
         Process missing = download(port, "nada.jpg", downloads);
         CHECK(missing.wait_exit(10000ms) == 1);
+        INFO("client: " << missing.out() << missing.err() << "server: " << py.out() << py.err());
         CHECK(missing.err().find("ERROR \"O arquivo nada.jpg não existe\"") != std::string::npos);
         CHECK(downloads.names().size() == 1);
     }

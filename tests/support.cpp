@@ -99,6 +99,9 @@ void Process::read_loop() {
             changed_.notify_all();
         }
     }
+    std::lock_guard<std::mutex> lock(mutex_);
+    eof_ = true;
+    changed_.notify_all();
 }
 
 void Process::write_stdin(const std::string& text) {
@@ -144,6 +147,10 @@ std::optional<int> Process::wait_exit(Duration timeout) {
         pid_t r = waitpid(pid_, &st, WNOHANG);
         if (r == pid_) {
             status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            // Let the reader collect the last output the child wrote before
+            // exiting (bounded: a grandchild could keep the pipes open).
+            std::unique_lock<std::mutex> lock(mutex_);
+            changed_.wait_for(lock, 2000ms, [&] { return eof_; });
             break;
         }
         if (Clock::now() >= deadline) return std::nullopt;

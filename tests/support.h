@@ -56,6 +56,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::string out_text_, err_text_;
+    bool eof_ = false;  // the reader has seen the end of stdout and stderr
     std::thread reader_;
 };
 
