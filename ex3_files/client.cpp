@@ -135,7 +135,7 @@ int main(int argc, char* argv[]) {
     // servidor, não parte da imagem (o original os grava: o arquivo baixado
     // fica 2 bytes maior que o original). `head` guarda o começo da resposta,
     // para reconhecer um ERROR "...".
-    std::vector<char> data(64 * 1024);  // 64 KiB por recv(): menos chamadas
+    std::vector<char> data(256 * 1024);  // 256 KiB por recv(): menos chamadas
     std::string tail, head;
     std::size_t total = 0;
     const bool show_progress = net::stdout_is_terminal();
@@ -150,10 +150,18 @@ int main(int argc, char* argv[]) {
         std::size_t n = static_cast<std::size_t>(received);
         total += n;
         if (head.size() < 1024) head.append(data.data(), std::min(n, 1024 - head.size()));
-        tail.append(data.data(), n);
-        if (tail.size() > 2) {  // grava tudo menos os 2 últimos bytes
-            f.write(tail.data(), static_cast<std::streamsize>(tail.size() - 2));
-            tail.erase(0, tail.size() - 2);
+        // `tail` guarda sempre os 2 últimos bytes recebidos até agora; tudo
+        // o que vem antes deles já pode ir para o arquivo.
+        if (n >= 2) {
+            f.write(tail.data(), static_cast<std::streamsize>(tail.size()));
+            f.write(data.data(), static_cast<std::streamsize>(n - 2));
+            tail.assign(data.data() + n - 2, 2);
+        } else {  // chegou 1 byte só
+            tail.append(data.data(), 1);
+            if (tail.size() > 2) {
+                f.write(tail.data(), 1);
+                tail.erase(0, 1);
+            }
         }
         if (show_progress && std::chrono::steady_clock::now() - last_progress >
                                  std::chrono::milliseconds(100)) {
