@@ -22,31 +22,7 @@ namespace {
 
 const char* const IMAGES[] = {"cachorro.jpg", "gato.jpg", "iguana.jpg", "tucano.jpg"};
 
-// A temporary folder, removed with everything in it at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "lab-ex3-XXXXXX").string();
-        REQUIRE(mkdtemp(&t[0]) != nullptr);
-        path = t;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::vector<std::string> names() const {  // every entry, hidden ones too
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename());
-        return out;
-    }
-};
 
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 fs::path image(const std::string& name) {
     return fs::path(LAB_SOURCE_DIR) / "ex3_files" / "imagens" / name;

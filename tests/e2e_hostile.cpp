@@ -30,12 +30,6 @@ std::string random_bytes(std::size_t n, unsigned seed) {
     return s;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 const std::string TUCANO = std::string(LAB_SOURCE_DIR) + "/ex3_files/imagens/tucano.jpg";
 

@@ -37,12 +37,6 @@ std::vector<std::string> windows(const std::string& program, std::vector<std::st
     return args;
 }
 
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // Start a server (Windows under wine, or Linux) on a free port.
 Server start(const std::vector<std::string>& prefix, const std::vector<std::string>& extra = {}) {
@@ -59,18 +53,6 @@ Server start(const std::vector<std::string>& prefix, const std::vector<std::stri
     throw std::runtime_error("server did not start");
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "lab-win-XXXXXX").string();
-        REQUIRE(mkdtemp(&t[0]) != nullptr);
-        path = t;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 // Raw ex1 client registered for sure (its probe comes back).
 int join_ex1(int port) {

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 extern char** environ;
@@ -306,6 +307,31 @@ void reset_close(int fd) {
 
 void close_fd(int fd) {
     if (fd >= 0) close(fd);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TempDir::TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "lab-test-XXXXXX").string();
+    if (!mkdtemp(&t[0])) throw std::runtime_error("mkdtemp failed");
+    path = t;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+}
+
+std::vector<std::string> TempDir::names() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(path))
+        out.push_back(e.path().filename().string());
+    return out;
 }
 
 int open_fds(pid_t pid) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -86,6 +87,19 @@ std::string recv_until_close(int fd, Duration timeout, bool* closed = nullptr);
 // Close with SO_LINGER 0: the peer gets a RST instead of a FIN.
 void reset_close(int fd);
 void close_fd(int fd);
+
+// The whole content of a file ("" if it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
+// A temporary folder, removed with everything in it when the test ends.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::vector<std::string> names() const;  // every entry, hidden ones too
+};
 
 // From /proc/<pid>: open file descriptors and threads of a process.
 int open_fds(pid_t pid);
