@@ -90,18 +90,37 @@ struct Capture {
         std::error_code ec;
         fs::remove_all(dir, ec);
     }
-    // Payloads in one direction, in order: to the server or from it.
-    // A retransmission (a segment whose bytes were already seen on that
-    // connection) is left out: it is the same data sent again.
+    // Segments with data in one direction (to the server or from it), in
+    // capture order, retransmissions included.
     std::vector<const Segment*> data(bool to_server) const {
         std::vector<const Segment*> out;
-        std::map<int, std::size_t> next;  // per connection: next new byte
-        for (const Segment& s : segments) {
-            if (s.len == 0 || (to_server ? s.dst : s.src) != server_port) continue;
-            std::size_t& expected = next.try_emplace(s.stream, 1).first->second;
-            if (s.seq < expected) continue;
-            expected = s.seq + s.len;
-            out.push_back(&s);
+        for (const Segment& s : segments)
+            if (s.len > 0 && (to_server ? s.dst : s.src) == server_port) out.push_back(&s);
+        return out;
+    }
+    // The byte stream of each connection in one direction, rebuilt from the
+    // sequence numbers as TCP itself does: a retransmitted or reordered
+    // segment lands where it belongs. A hole (a segment the capture missed)
+    // fails the test.
+    std::vector<std::string> streams(bool to_server) const {
+        std::map<int, std::string> bytes;
+        std::map<int, std::vector<bool>> seen;
+        for (const Segment* s : data(to_server)) {
+            std::string& b = bytes[s->stream];
+            std::vector<bool>& got = seen[s->stream];
+            std::size_t at = s->seq - 1, end = at + s->payload.size();
+            if (b.size() < end) {
+                b.resize(end);
+                got.resize(end);
+            }
+            b.replace(at, s->payload.size(), s->payload);
+            std::fill(got.begin() + static_cast<long>(at), got.begin() + static_cast<long>(end), true);
+        }
+        std::vector<std::string> out;
+        for (auto& [stream, b] : bytes) {
+            CHECK_MESSAGE(std::count(seen[stream].begin(), seen[stream].end(), false) == 0,
+                          "the capture missed part of TCP stream " << stream);
+            out.push_back(b);
         }
         return out;
     }
@@ -155,15 +174,15 @@ TEST_CASE("capture ex2: the key is in clear; the capture alone decrypts the chat
     REQUIRE(token::from_base64(key_line.substr(0, 44), key));
     REQUIRE(key.size() == 32);
     // Every line a client sent decrypts with that key: OK, and the messages.
-    std::string stream;
-    for (const Segment* s : c.data(true)) stream += s->payload;
-    token::LineReader lines;
-    lines.feed(stream.data(), stream.size());
     std::string line, text;
     std::vector<std::string> plain;
-    while (lines.next(line) == token::LineReader::Result::Line) {
-        REQUIRE(token::decrypt(key.data(), line, text));
-        plain.push_back(text);
+    for (const std::string& stream : c.streams(true)) {
+        token::LineReader lines;
+        lines.feed(stream.data(), stream.size());
+        while (lines.next(line) == token::LineReader::Result::Line) {
+            REQUIRE(token::decrypt(key.data(), line, text));
+            plain.push_back(text);
+        }
     }
     CHECK(std::count(plain.begin(), plain.end(), "OK") == 2);
     CHECK(std::count(plain.begin(), plain.end(), "Olá turma de redes") == 1);
@@ -178,8 +197,9 @@ TEST_CASE("capture ex3: GET is 14 bytes; file size + 2 bytes of OK come back") {
     REQUIRE(!to_server.empty());
     CHECK(to_server[0]->payload == "GET iguana.jpg");
     CHECK(to_server[0]->len == 14);
-    std::string received;
-    for (const Segment* s : c.data(false)) received += s->payload;
+    auto from_server = c.streams(false);
+    REQUIRE(from_server.size() == 1);
+    const std::string& received = from_server[0];
     CHECK(received.size() == 100116 + 2);
     CHECK(received.substr(received.size() - 2) == "OK");
 }
@@ -189,10 +209,12 @@ TEST_CASE("capture ex3, two hosts (veth, MTU 1500): no segment above 1448 bytes"
         CAPTURE(chunk);
         Capture c("ex3", {"NET=veth", std::string("CHUNK=") + chunk});
         check_handshake(c);
-        std::size_t total = 0, largest = 0, at_mss = 0, at_1024 = 0;
+        std::size_t largest = 0, at_mss = 0, at_1024 = 0;
         auto data = c.data(false);
+        auto from_server = c.streams(false);
+        REQUIRE(from_server.size() == 1);
+        std::size_t total = from_server[0].size();
         for (const Segment* s : data) {
-            total += s->len;
             largest = std::max(largest, s->len);
             at_mss += s->len == 1448;
             at_1024 += s->len == 1024;
