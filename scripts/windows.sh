@@ -33,7 +33,9 @@ if [ ! -f "$sodium/lib/libsodium.a" ]; then
     cd "$src"/libsodium-*/
     # The upstream tarball has no configure script: make it.
     ./autogen.sh -s >/dev/null 2>&1
-    ./configure -q --host=x86_64-w64-mingw32 --disable-shared --enable-static \
+    # --enable-minimal: only the core (secretbox, randombytes, base64 are in
+    # it); builds in about half the time.
+    ./configure -q --host=x86_64-w64-mingw32 --disable-shared --enable-static --enable-minimal \
         --prefix="$sodium" --disable-dependency-tracking >/dev/null 2>&1
     make -s -j"$(nproc 2>/dev/null || echo 2)" >/dev/null 2>&1
     make -s install >/dev/null
