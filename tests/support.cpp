@@ -76,6 +76,9 @@ Process::~Process() {
         ::kill(pid_, SIGKILL);
         wait_exit(5000ms);
     }
+    // A grandchild (e.g. a wine service) may still hold the pipes open: the
+    // reader gives up within a second instead of waiting for it forever.
+    stop_ = true;
     if (reader_.joinable()) reader_.join();
     if (in_ >= 0) close(in_);
 }
@@ -84,8 +87,8 @@ void Process::read_loop() {
     pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
     int open = 2;
     char buf[65536];
-    while (open > 0) {
-        if (poll(fds, 2, 1000) < 0 && errno != EINTR) break;
+    while (open > 0 && !stop_) {
+        if (poll(fds, 2, 200) < 0 && errno != EINTR) break;
         for (auto& p : fds) {
             if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
             ssize_t n = read(p.fd, buf, sizeof buf);
@@ -100,6 +103,8 @@ void Process::read_loop() {
             changed_.notify_all();
         }
     }
+    for (auto& p : fds)
+        if (p.fd >= 0) close(p.fd);
     std::lock_guard<std::mutex> lock(mutex_);
     eof_ = true;
     changed_.notify_all();

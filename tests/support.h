@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -58,6 +59,7 @@ private:
     std::condition_variable changed_;
     std::string out_text_, err_text_;
     bool eof_ = false;  // the reader has seen the end of stdout and stderr
+    std::atomic<bool> stop_{false};  // tells the reader to give up
     std::thread reader_;
 };
 
