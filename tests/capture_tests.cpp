@@ -117,10 +117,11 @@ struct Capture {
             std::fill(got.begin() + static_cast<long>(at), got.begin() + static_cast<long>(end), true);
         }
         std::vector<std::string> out;
-        for (auto& [stream, b] : bytes) {
+        for (const auto& entry : bytes) {
+            const int stream = entry.first;
             CHECK_MESSAGE(std::count(seen[stream].begin(), seen[stream].end(), false) == 0,
                           "the capture missed part of TCP stream " << stream);
-            out.push_back(b);
+            out.push_back(entry.second);
         }
         return out;
     }
