@@ -37,4 +37,4 @@ dir="build/cmake-$cc"
 echo "== CMake build + CTest ($cc) =="
 cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cc" >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
-ctest --test-dir "$dir" --output-on-failure -LE 'capture|windows'
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE 'capture|windows'
