@@ -3,7 +3,9 @@
 //   chat_load PORT CLIENTS MESSAGES SERVER_PID [SECONDS]
 //
 // With SECONDS, it keeps sending for that long instead of MESSAGES times
-// (the slow-client run), and reports the longest wait as max_us.
+// (the slow-client run), and reports the longest wait as max_us; if a
+// message has not reached everybody 2 s after the end, the run stops there
+// and reports stalled=1 (the server stopped relaying).
 // One thread, epoll. Opens CLIENTS connections at once (the connection
 // burst), waits until a message from client 0 reaches every client (so all
 // are registered), then sends MESSAGES messages of 32 bytes from client 0,
@@ -160,12 +162,18 @@ int main(int argc, char** argv) {
     double cpu0 = cpu_seconds(server_pid);
     auto t1 = Clock::now();
     auto stop = t1 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run_for));
-    int m = 0;
+    int m = 0, stalled = 0;
     for (; run_for > 0 ? Clock::now() < stop : m < messages; ++m) {
         auto sent = Clock::now();
         send_message(0, number++);
         expected += SIZE;
-        if (!receive_until(expected, &latencies, sent, give_up)) fail("timed out");
+        if (receive_until(expected, &latencies, sent,
+                          run_for > 0 ? stop + std::chrono::seconds(2) : give_up))
+            continue;
+        if (run_for <= 0) fail("timed out");
+        stalled = 1;  // counted as one wait that lasted until now
+        latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+        break;
     }
     double seconds = std::chrono::duration<double>(Clock::now() - t1).count();
     double cpu = cpu_seconds(server_pid) - cpu0;
@@ -173,8 +181,8 @@ int main(int argc, char** argv) {
     auto pct = [&](double p) { return latencies[std::size_t(p * double(latencies.size() - 1))]; };
     messages = m;
     std::printf("burst_s=%.3f msgs_per_s=%.1f deliveries_per_s=%.0f p50_us=%.0f p99_us=%.0f "
-                "max_us=%.0f cpu_us_per_delivery=%.2f rss_kb=%ld\n",
+                "max_us=%.0f cpu_us_per_delivery=%.2f rss_kb=%ld stalled=%d\n",
                 burst, messages / seconds, messages * double(n) / seconds, pct(0.5), pct(0.99),
-                latencies.back(), cpu * 1e6 / (double(messages) * n), rss);
+                latencies.back(), cpu * 1e6 / (double(messages) * n), rss, stalled);
     return 0;
 }

@@ -146,6 +146,33 @@ bool send_all(socket_t s, const void* data, std::size_t len) {
     return true;
 }
 
+long try_send(socket_t s, const void* data, std::size_t len) {
+    int chunk = static_cast<int>(len < (1u << 30) ? len : (1u << 30));
+#ifdef _WIN32
+    WSAPOLLFD entry{};
+    entry.fd = s;
+    entry.events = POLLWRNORM;
+    int ready = WSAPoll(&entry, 1, 0);  // 0 ms: only ask, never wait
+    if (ready < 0) return -1;
+    if (ready == 0) return 0;  // not writable: the buffer is full
+    auto n = send(s, static_cast<const char*>(data), chunk, 0);
+    return n < 0 ? -1 : static_cast<long>(n);
+#else
+#ifdef MSG_NOSIGNAL
+    const int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+#else
+    const int flags = MSG_DONTWAIT;
+#endif
+    for (;;) {
+        auto n = send(s, data, static_cast<std::size_t>(chunk), flags);
+        if (n >= 0) return static_cast<long>(n);
+        if (interrupted()) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;  // full: nothing taken
+        return -1;
+    }
+#endif
+}
+
 AddrList resolve(const std::string& host, const std::string& port, bool passive,
                  std::string& error) {
     addrinfo hints{};

@@ -77,6 +77,13 @@ bool timed_out();
 // false on error (peer gone, timeout); last_error() then says why.
 bool send_all(socket_t s, const void* data, std::size_t len);
 
+// Send what fits in the kernel's send buffer right now, without waiting:
+// returns the number of bytes taken (0 when the buffer is full) or -1 on
+// error. POSIX: send() with MSG_DONTWAIT. Winsock has no such flag: there a
+// zero-timeout WSAPoll() asks whether the socket is writable first (a
+// blocking send() of a small buffer on a writable socket does not wait).
+long try_send(socket_t s, const void* data, std::size_t len);
+
 // The result of getaddrinfo(), freed automatically with freeaddrinfo().
 using AddrList = std::unique_ptr<addrinfo, void (*)(addrinfo*)>;
 

@@ -14,48 +14,120 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <iostream>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 static const char* const USAGE = "uso: server [IP [PORTA]]   (padrão: localhost 8000)";
 
-// Lista para armazenar os clientes conectados (e sincronizados).
-// Diferença do original: protegida por um mutex, como no Exemplo 1.
-static std::vector<socket_t> clients;
-static std::mutex clients_mutex;
-
 // Chave de criptografia única, gerada em main(), e a linha que a leva.
 static unsigned char UNIQUE_KEY[token::KEY_BYTES];
 static std::string key_line;
 
-// Diferença do original: prazos. Um cliente tem 10 s para responder à chave
-// (senão a thread dele ficaria esperando para sempre); um cliente que não lê
-// o que recebe é desconectado depois de 5 s de envio bloqueado (Exemplo 1).
+// Diferença do original: prazos e limites. Um cliente tem 10 s para
+// responder à chave (senão a thread dele ficaria esperando para sempre). Um
+// cliente que não lê o que recebe é desconectado quando a fila dele passa de
+// 1 MiB ou quando um send() para ele fica 5 s sem andar; o broadcast nunca
+// espera por ele, e só um cliente lento ganha uma thread de envio (veja o
+// Exemplo 1).
 static const double HANDSHAKE_TIMEOUT = 10.0;
+static const std::size_t MAX_OUTBOX = 1 << 20;  // 1 MiB
 static const double SEND_TIMEOUT = 5.0;
 
-// Função para enviar uma mensagem para todos os clientes conectados.
-static void broadcast(const std::string& line) {
-    std::lock_guard<std::mutex> lock(clients_mutex);
-    for (auto it = clients.begin(); it != clients.end();) {
-        if (net::send_all(*it, line.data(), line.size())) {
-            ++it;
-            continue;
-        }
-        // Diferença do original: um cliente com erro sai da lista e os
-        // outros continuam recebendo (veja o Exemplo 1).
-        shutdown(*it, SHUT_RDWR);
-        it = clients.erase(it);
+// Um cliente sincronizado. Diferença do original: além do socket, a fila do
+// que ainda não coube no kernel (Exemplo 1). O objeto vive na pilha de
+// handle_client(), que espera a thread de envio, se existir, antes de terminar.
+struct Client {
+    socket_t socket;
+    std::string address;              // "IP:PORTA", para as mensagens
+    std::string outbox;               // bytes que ainda não couberam no kernel
+    std::thread sender;               // a thread de envio (só se ficou lento)
+    bool sending = false;             // a thread de envio está num send()
+    bool closed = false;              // o cliente saiu ou foi desconectado
+    std::condition_variable wake_up;  // acorda a thread de envio
+};
+
+// Lista para armazenar os clientes conectados (e sincronizados).
+// Diferença do original: protegida por um mutex, como no Exemplo 1.
+static std::vector<Client*> clients;
+static std::mutex clients_mutex;
+
+// Desconecta um cliente (com clients_mutex travado); `why` vazio = sem aviso.
+static void drop(Client& client, const std::string& why) {
+    if (client.closed) return;
+    client.closed = true;
+    client.outbox.clear();
+    client.wake_up.notify_one();
+    shutdown(client.socket, SHUT_RDWR);  // acorda o recv() da thread dele
+    if (!why.empty())
+        std::cout << ("Cliente lento desconectado: " + client.address + " (" + why + ")\n")
+                  << std::flush;
+}
+
+static void send_outbox(Client& client);
+
+// Cria a thread de envio do cliente, se ainda não existe (com clients_mutex
+// travado); sem recursos para ela, o cliente lento é desconectado.
+static bool start_sender(Client& client) {
+    if (client.sender.joinable()) return true;
+    try {
+        client.sender = std::thread(send_outbox, std::ref(client));
+        return true;
+    } catch (const std::system_error&) {
+        drop(client, "sem recursos para uma thread de envio");
+        return false;
     }
 }
 
-// Remove o cliente da lista, se ele ainda estiver nela.
-static void remove_client(socket_t client_socket) {
+// Função para enviar uma mensagem para todos os clientes conectados.
+// Diferença do original: nunca espera por um cliente (veja o Exemplo 1).
+static void broadcast(const std::string& line) {
     std::lock_guard<std::mutex> lock(clients_mutex);
-    clients.erase(std::remove(clients.begin(), clients.end(), client_socket), clients.end());
+    for (Client* client : clients) {
+        if (client->closed) continue;
+        std::size_t sent = 0;
+        if (client->outbox.empty() && !client->sending) {
+            long n = net::try_send(client->socket, line.data(), line.size());
+            if (n < 0) {  // Diferença do original: só quem caiu sai
+                drop(*client, "");
+                continue;
+            }
+            sent = static_cast<std::size_t>(n);
+        }
+        if (sent == line.size()) continue;
+        if (client->outbox.size() + (line.size() - sent) > MAX_OUTBOX) {
+            drop(*client, "mais de 1 MiB esperando para ser enviado");
+            continue;
+        }
+        client->outbox.append(line, sent, std::string::npos);
+        if (!start_sender(*client)) continue;
+        client->wake_up.notify_one();
+    }
+}
+
+// A thread de envio de um cliente lento: esvazia a fila dele (Exemplo 1).
+static void send_outbox(Client& client) {
+    std::unique_lock<std::mutex> lock(clients_mutex);
+    while (true) {
+        client.wake_up.wait(lock, [&] { return client.closed || !client.outbox.empty(); });
+        if (client.closed) return;
+        std::string pending;
+        pending.swap(client.outbox);
+        client.sending = true;
+        lock.unlock();  // send() fora do mutex: só este cliente espera
+        bool sent = net::send_all(client.socket, pending.data(), pending.size());
+        bool timed_out = !sent && net::timed_out();
+        lock.lock();
+        client.sending = false;
+        if (!sent) {
+            if (timed_out) drop(client, "não lê há " + std::to_string(int(SEND_TIMEOUT)) + " s");
+            return;
+        }
+    }
 }
 
 static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
@@ -115,12 +187,15 @@ static void handle_client(socket_t client_socket, std::string client_ip, unsigne
     }
     const bool synchronized = why.empty();
 
+    Client client;
+    client.socket = client_socket;
+    client.address = client_address;
     if (synchronized) {
         // Então ele pode ser adicionado à lista de clientes ativos.
         say("Cliente " + client_tuple + " sincronizado");
         net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // 0 = sem prazo
         std::lock_guard<std::mutex> lock(clients_mutex);
-        clients.push_back(client_socket);
+        clients.push_back(&client);
     } else {
         // Caso contrário, encerra a comunicação com o cliente.
         // Diferença do original: no Python, um token inválido lança uma
@@ -131,7 +206,6 @@ static void handle_client(socket_t client_socket, std::string client_ip, unsigne
         say("Cliente desconectado: " + client_address);
         return;
     }
-
     while (receive_line(client_socket, reader, line, why)) {
         // Diferença do original: o servidor confere cada token antes de
         // repassá-lo. Um token que não decifra (lixo, chave errada, alterado)
@@ -144,8 +218,15 @@ static void handle_client(socket_t client_socket, std::string client_ip, unsigne
         // Envia a linha, sem alteração, para todos os clientes conectados.
         broadcast(line + "\n");
     }
-    // Remove o cliente da lista de clientes conectados e fecha o socket.
-    remove_client(client_socket);
+    // Remove o cliente da lista de clientes conectados, espera a thread de
+    // envio dele terminar e fecha o socket.
+    {
+        std::lock_guard<std::mutex> lock(clients_mutex);
+        clients.erase(std::remove(clients.begin(), clients.end(), &client), clients.end());
+        client.closed = true;
+        client.wake_up.notify_one();
+    }
+    if (client.sender.joinable()) client.sender.join();
     net::close_socket(client_socket);
     if (why != "fechou a conexão") say("Cliente " + client_address + " " + why);
     say("Cliente desconectado: " + client_address);
@@ -239,8 +320,16 @@ int main(int argc, char* argv[]) {
         net::set_timeout(client_socket, SO_SNDTIMEO, SEND_TIMEOUT);
 
         // Inicia uma thread para lidar com a conexão do cliente.
-        std::thread client_thread(handle_client, client_socket, ip, port);
-        client_thread.detach();
+        try {
+            std::thread client_thread(handle_client, client_socket, ip, port);
+            client_thread.detach();
+        } catch (const std::system_error& e) {
+            // Diferença do original: sem recursos para mais uma thread, só
+            // esta conexão é recusada (o Python morreria com um traceback).
+            std::cerr << "Erro: não foi possível criar uma thread para " << ip << ":" << port
+                      << ": " << e.what() << " (conexão fechada)" << std::endl;
+            net::close_socket(client_socket);
+        }
     }
     // (o laço acima nunca termina; a chave morre com o processo)
 }

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../ex2_crypto/token.h"
@@ -189,6 +191,51 @@ TEST_CASE("hostile: a silent client blocks nobody") {
         fresh_client_served(program, t.port());
         fresh_client_served(program, t.port());
         close_fd(silent);
+        t.check_recovered();
+    }
+}
+
+// The original stalls every client once one of them stops reading (its
+// buffers fill and the broadcast's send() waits forever). Here the broadcast
+// never waits: the slow client is dropped (its queue passes 1 MiB, or a send
+// to it makes no progress for 5 s) and the others get every byte, in order.
+TEST_CASE("hostile: a client that never reads is dropped; the others get everything") {
+    for (const char* program : {"ex1_chat/server", "ex2_crypto/server"}) {
+        CAPTURE(program);
+        Target t(program);
+        auto chat = join(program, t.port(), 3);  // sender, reader, slow
+        sockaddr_in slow_address{};
+        socklen_t length = sizeof slow_address;
+        getsockname(chat[2].fd, reinterpret_cast<sockaddr*>(&slow_address), &length);
+        const std::string slow = "127.0.0.1:" + std::to_string(ntohs(slow_address.sin_port));
+
+        // 12000 messages of 700+ bytes: well over the slow client's kernel
+        // buffers (up to ~4 MiB on loopback: tcp_wmem) plus its 1 MiB queue.
+        std::string expected;
+        std::vector<std::string> messages;
+        for (int i = 0; i < 12000; ++i) {
+            std::string text = "mensagem " + std::to_string(100000 + i) + " ";
+            text += std::string(700 - text.size(), 'x');
+            messages.push_back(wire(program, chat[0], text));
+            expected += messages.back();
+        }
+        // The sender and the reader drain what they receive while it is sent.
+        std::string got_sender, got_reader;
+        std::thread drain_sender([&] { got_sender = recv_exactly(chat[0].fd, expected.size(), 60000ms); });
+        std::thread drain_reader([&] { got_reader = recv_exactly(chat[1].fd, expected.size(), 60000ms); });
+        for (const std::string& m : messages) REQUIRE(send_bytes(chat[0].fd, m));
+        drain_sender.join();
+        drain_reader.join();
+        CHECK(got_reader.size() == expected.size());
+        CHECK((got_reader == expected));
+        CHECK((got_sender == expected));
+
+        CHECK(t.server.process->wait_output("Cliente lento desconectado: " + slow, 15000ms));
+        CHECK(t.server.process->wait_output("Cliente desconectado: " + slow, 15000ms));
+        bool closed = false;
+        recv_until_close(chat[2].fd, 15000ms, &closed);  // what it had, then the end
+        CHECK(closed);
+        close_all(chat);
         t.check_recovered();
     }
 }
