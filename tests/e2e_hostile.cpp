@@ -162,7 +162,7 @@ const char* const SERVERS[] = {"ex1_chat/server", "ex2_crypto/server", "ex3_file
 }  // namespace
 
 TEST_CASE("hostile: random bytes and a 1 MiB burst") {
-    for (const char* program : SERVERS) {
+    for (std::string program : SERVERS) {
         CAPTURE(program);
         Target t(program);
         for (std::size_t size : {std::size_t(64) << 10, std::size_t(1) << 20}) {
@@ -183,7 +183,7 @@ TEST_CASE("hostile: random bytes and a 1 MiB burst") {
 }
 
 TEST_CASE("hostile: a silent client blocks nobody") {
-    for (const char* program : SERVERS) {
+    for (std::string program : SERVERS) {
         CAPTURE(program);
         Target t(program);
         int silent = connect_to(t.port());  // connects, never sends, never reads
@@ -200,7 +200,7 @@ TEST_CASE("hostile: a silent client blocks nobody") {
 // never waits: the slow client is dropped (its queue passes 1 MiB, or a send
 // to it makes no progress for 5 s) and the others get every byte, in order.
 TEST_CASE("hostile: a client that never reads is dropped; the others get everything") {
-    for (const char* program : {"ex1_chat/server", "ex2_crypto/server"}) {
+    for (std::string program : {"ex1_chat/server", "ex2_crypto/server"}) {
         CAPTURE(program);
         Target t(program);
         auto chat = join(program, t.port(), 3);  // sender, reader, slow
@@ -240,8 +240,51 @@ TEST_CASE("hostile: a client that never reads is dropped; the others get everyth
     }
 }
 
+// The other way out: a client that stops reading while traffic is light (its
+// queue stays far below 1 MiB) is dropped once a send to it has made no
+// progress for SEND_TIMEOUT (5 s). How much the kernel buffers for it varies
+// (on loopback up to a few MiB), so messages go in rounds of ~64 KiB until
+// the server has started that client's send thread (seen in /proc), i.e.
+// until something waits in its queue; then the sender stops.
+TEST_CASE("hostile: a client that stops reading is dropped after 5 s without progress") {
+    for (std::string program : {"ex1_chat/server", "ex2_crypto/server"}) {
+        CAPTURE(program);
+        Target t(program);
+        auto chat = join(program, t.port(), 3);  // sender, reader, slow
+        sockaddr_in slow_address{};
+        socklen_t length = sizeof slow_address;
+        getsockname(chat[2].fd, reinterpret_cast<sockaddr*>(&slow_address), &length);
+        const std::string slow = "127.0.0.1:" + std::to_string(ntohs(slow_address.sin_port));
+        const int threads_before = thread_count(t.pid());
+
+        int message = 0;
+        for (int round = 0; round < 100 && thread_count(t.pid()) == threads_before; ++round) {
+            std::string bytes;
+            for (int i = 0; i < 90; ++i) {
+                std::string text = "mensagem " + std::to_string(100000 + message++) + " ";
+                text += std::string(700 - text.size(), 'y');
+                bytes += wire(program, chat[0], text);
+            }
+            REQUIRE(send_bytes(chat[0].fd, bytes));
+            // The other two get the round whole and in order, at once.
+            CHECK((recv_exactly(chat[0].fd, bytes.size(), 10000ms) == bytes));
+            CHECK((recv_exactly(chat[1].fd, bytes.size(), 10000ms) == bytes));
+            std::this_thread::sleep_for(10ms);  // let the server's threads settle
+        }
+        REQUIRE(thread_count(t.pid()) == threads_before + 1);  // its send thread
+        CHECK(t.server.process->wait_output(
+            "Cliente lento desconectado: " + slow + " (não lê há 5 s)", 20000ms));
+        CHECK(t.server.process->wait_output("Cliente desconectado: " + slow, 5000ms));
+        bool closed = false;
+        recv_until_close(chat[2].fd, 10000ms, &closed);  // what it had, then the end
+        CHECK(closed);
+        close_all(chat);
+        t.check_recovered();
+    }
+}
+
 TEST_CASE("hostile: 1000 connect/close cycles") {
-    for (const char* program : SERVERS) {
+    for (std::string program : SERVERS) {
         CAPTURE(program);
         Target t(program);
         auto deadline = Clock::now() + 60000ms;
@@ -255,7 +298,7 @@ TEST_CASE("hostile: 1000 connect/close cycles") {
 }
 
 TEST_CASE("hostile: a reset in the middle of a broadcast or of a download") {
-    for (const char* program : SERVERS) {
+    for (std::string program : SERVERS) {
         CAPTURE(program);
         Target t(program);
         if (std::string(program).rfind("ex3", 0) == 0) {
@@ -339,7 +382,7 @@ TEST_CASE("soak: 1000 simultaneous chat clients get every message (ex1 and ex2)"
         MESSAGE("skipped: the open-file limit cannot be raised to 2100 here");
         return;
     }
-    for (const char* program : {"ex1_chat/server", "ex2_crypto/server"}) {
+    for (std::string program : {"ex1_chat/server", "ex2_crypto/server"}) {
         CAPTURE(program);
         Server server = start_server(program);
         auto deadline = Clock::now() + 120000ms;
