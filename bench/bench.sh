@@ -169,7 +169,10 @@ median() {
 }
 chat_row() {  # chat_row <N> <label>: prints the medians
     local n=$1 label=$2
-    if grep -q failed <<<"${runs[$label]}"; then
+    if grep -q "never all registered" <<<"${runs[$label]}"; then
+        printf '  %-6s %-24s %s\n' "$n" "$label" "clients not all registered after 120 s (listen(5): SYN retries)"
+        return
+    elif grep -q failed <<<"${runs[$label]}"; then
         printf '  %-6s %-24s %s\n' "$n" "$label" "$(grep -m1 failed <<<"${runs[$label]}")"
         return
     fi
