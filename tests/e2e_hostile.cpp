@@ -58,6 +58,18 @@ std::string wire(const std::string& program, const Chatter& c, const std::string
     return is_ex2(program) ? token::encrypt(c.key.data(), text) + "\n" : text;
 }
 
+// A round of 90 chat messages of 700+ bytes (~64 KiB), numbered from
+// `message` on, as `sender` puts them on the wire.
+std::string round_of(const std::string& program, const Chatter& sender, int& message) {
+    std::string bytes;
+    for (int i = 0; i < 90; ++i) {
+        std::string text = "mensagem " + std::to_string(100000 + message++) + " ";
+        text += std::string(700 - text.size(), 'x');
+        bytes += wire(program, sender, text);
+    }
+    return bytes;
+}
+
 // Connect; for ex2 also read the key and answer OK.
 Chatter connect_chatter(const std::string& program, int port) {
     Chatter c;
@@ -165,6 +177,18 @@ struct Target {
     }
 };
 
+// The end of the two slow-client tests: the server has said goodbye to the
+// slow one (chat[2]), whose socket gets what it had, then the end; and the
+// server recovers once the others leave.
+void slow_one_gone(Target& t, std::vector<Chatter>& chat) {
+    CHECK(t.server.process->wait_output("Cliente desconectado: " + address_of(chat[2]), 15000ms));
+    bool closed = false;
+    recv_until_close(chat[2].fd, 15000ms, &closed);
+    CHECK(closed);
+    close_all(chat);
+    t.check_recovered();
+}
+
 const char* const SERVERS[] = {"ex1_chat/server", "ex2_crypto/server", "ex3_files/server"};
 
 }  // namespace
@@ -223,18 +247,13 @@ TEST_CASE("hostile: a client that never reads is dropped; the others get everyth
         const std::string slow = address_of(chat[2]);
         const std::string dropped = "Cliente lento desconectado: " + slow;
 
-        // Up to 400 rounds of 90 messages of 700+ bytes (25 MB): well over the
+        // Up to 400 rounds (25 MB): well over the
         // slow client's kernel buffers (a few MiB on loopback: tcp_wmem,
         // tcp_rmem) plus its 1 MiB queue. Three more rounds after the drop.
         std::string expected, got_sender, got_reader;
         int message = 0, after_drop = 0;
         for (int round = 0; round < 400 && after_drop < 3; ++round) {
-            std::string bytes;
-            for (int i = 0; i < 90; ++i) {
-                std::string text = "mensagem " + std::to_string(100000 + message++) + " ";
-                text += std::string(700 - text.size(), 'x');
-                bytes += wire(program, chat[0], text);
-            }
+            const std::string bytes = round_of(program, chat[0], message);
             expected += bytes;
             REQUIRE(send_bytes(chat[0].fd, bytes));
             got_sender += recv_exactly(chat[0].fd, bytes.size(), 10000ms);
@@ -248,12 +267,7 @@ TEST_CASE("hostile: a client that never reads is dropped; the others get everyth
         CHECK(t.server.process->out().find("desconectado: " + address_of(chat[1])) ==
               std::string::npos);
 
-        CHECK(t.server.process->wait_output("Cliente desconectado: " + slow, 15000ms));
-        bool closed = false;
-        recv_until_close(chat[2].fd, 15000ms, &closed);  // what it had, then the end
-        CHECK(closed);
-        close_all(chat);
-        t.check_recovered();
+        slow_one_gone(t, chat);
     }
 }
 
@@ -273,12 +287,7 @@ TEST_CASE("hostile: a client that stops reading is dropped after 5 s without pro
 
         int message = 0;
         for (int round = 0; round < 100 && thread_count(t.pid()) == threads_before; ++round) {
-            std::string bytes;
-            for (int i = 0; i < 90; ++i) {
-                std::string text = "mensagem " + std::to_string(100000 + message++) + " ";
-                text += std::string(700 - text.size(), 'y');
-                bytes += wire(program, chat[0], text);
-            }
+            const std::string bytes = round_of(program, chat[0], message);
             REQUIRE(send_bytes(chat[0].fd, bytes));
             // The other two get the round whole and in order, at once.
             CHECK((recv_exactly(chat[0].fd, bytes.size(), 10000ms) == bytes));
@@ -288,12 +297,7 @@ TEST_CASE("hostile: a client that stops reading is dropped after 5 s without pro
         REQUIRE(thread_count(t.pid()) == threads_before + 1);  // its send thread
         CHECK(t.server.process->wait_output(
             "Cliente lento desconectado: " + slow + " (não lê há 5 s)", 20000ms));
-        CHECK(t.server.process->wait_output("Cliente desconectado: " + slow, 5000ms));
-        bool closed = false;
-        recv_until_close(chat[2].fd, 10000ms, &closed);  // what it had, then the end
-        CHECK(closed);
-        close_all(chat);
-        t.check_recovered();
+        slow_one_gone(t, chat);
     }
 }
 
