@@ -32,6 +32,10 @@ static const char* const USAGE = "uso: server [IP [PORTA]]   (padrão: localhost
 // (mil mensagens de 1 KiB: nenhum chat humano atrasa tanto) ou quando um
 // send() para ele fica SEND_TIMEOUT segundos sem andar (tempo de sobra para
 // uma rede lenta ou um terminal pausado; pouco para prender recursos).
+// A regra vale também para quem só está atrasado: se alguém inundar o chat
+// mais depressa do que um cliente lê, esse cliente fica 1 MiB para trás e é
+// desconectado. Com memória limitada, a outra saída seria a do original:
+// todos esperam pelo mais lento.
 static const std::size_t MAX_OUTBOX = 1 << 20;  // 1 MiB
 static const double SEND_TIMEOUT = 5.0;
 
