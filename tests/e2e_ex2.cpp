@@ -31,13 +31,6 @@ struct Peer {
     unsigned port = 0;  // its local port, as the server prints it
 };
 
-unsigned local_port(int fd) {
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    return ntohs(a.sin_port);
-}
-
 // Connect and read the key line, without answering yet.
 Peer connect_peer(int port) {
     Peer p;

@@ -45,10 +45,7 @@ struct Chatter {
 
 // "127.0.0.1:PORT" of a chatter's socket, as the server prints it.
 std::string address_of(const Chatter& c) {
-    sockaddr_in address{};
-    socklen_t length = sizeof address;
-    getsockname(c.fd, reinterpret_cast<sockaddr*>(&address), &length);
-    return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+    return "127.0.0.1:" + std::to_string(local_port(c.fd));
 }
 
 bool is_ex2(const std::string& program) { return program.rfind("ex2", 0) == 0; }
@@ -247,9 +244,9 @@ TEST_CASE("hostile: a client that never reads is dropped; the others get everyth
         const std::string slow = address_of(chat[2]);
         const std::string dropped = "Cliente lento desconectado: " + slow;
 
-        // Up to 400 rounds (25 MB): well over the
-        // slow client's kernel buffers (a few MiB on loopback: tcp_wmem,
-        // tcp_rmem) plus its 1 MiB queue. Three more rounds after the drop.
+        // Up to 400 rounds (25 MB): well over the slow client's kernel buffers
+        // (a few MiB on loopback: tcp_wmem, tcp_rmem) plus its 1 MiB queue.
+        // Three more rounds after the drop.
         std::string expected, got_sender, got_reader;
         int message = 0, after_drop = 0;
         for (int round = 0; round < 400 && after_drop < 3; ++round) {

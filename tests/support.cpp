@@ -215,6 +215,13 @@ int connect_to(int port, const std::string& host) {
     return fd;
 }
 
+unsigned local_port(int fd) {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+}
+
 bool send_bytes(int fd, const std::string& bytes) {
     std::size_t done = 0;
     while (done < bytes.size()) {

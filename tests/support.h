@@ -76,6 +76,8 @@ Server start_server(const std::string& program, const std::vector<std::string>& 
 // Raw sockets (plain file descriptors; -1 on failure).
 int connect_to(int port, const std::string& host = "127.0.0.1");
 bool send_bytes(int fd, const std::string& bytes);
+// The local port of an IPv4 socket (the servers print "IP:PORTA" of a client).
+unsigned local_port(int fd);
 // A listening socket on 127.0.0.1 (a fake server inside a test); sets port.
 int listen_local(int& port);
 // accept() with a time limit; -1 on timeout.
