@@ -254,6 +254,8 @@ int main(int argc, char* argv[]) {
     }
 
     while (true) {
+        // "conexao", sem acento: é o que o Servidor.py imprime de fato (a
+        // listagem do guia mostra "conexão"; veja o README).
         std::cout << "Aguardando conexao..." << std::endl;
 
         // Aceita a conexão do cliente. sockaddr_storage cabe IPv4 e IPv6.
