@@ -112,3 +112,34 @@ TEST_CASE("set_timeout bounds a blocking recv") {
     net::close_socket(pair[0]);
     net::close_socket(pair[1]);
 }
+
+TEST_CASE("family_of: an address with ':' is IPv6, anything else IPv4") {
+    CHECK(net::family_of("::1") == AF_INET6);
+    CHECK(net::family_of("fe80::1") == AF_INET6);
+    CHECK(net::family_of("127.0.0.1") == AF_INET);
+    CHECK(net::family_of("localhost") == AF_INET);
+    CHECK(net::family_of("") == AF_INET);
+}
+
+TEST_CASE("bind_hint tells a port in use from an address that is not this machine's") {
+    net::Startup startup;
+    int first = socket(AF_INET, SOCK_STREAM, 0);
+    int second = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(first >= 0);
+    REQUIRE(second >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(first, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(first, 1) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(getsockname(first, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    CHECK(bind(second, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0);
+    CHECK(net::bind_hint() == " (a porta já está em uso?)");
+    // 203.0.113.10 (a documentation address) is on no interface here.
+    inet_pton(AF_INET, "203.0.113.10", &address.sin_addr);
+    CHECK(bind(second, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0);
+    CHECK(net::bind_hint().find("este IP não pertence a esta máquina") != std::string::npos);
+    close(first);
+    close(second);
+}
