@@ -61,7 +61,7 @@ ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
 
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
-TESTS      := unit_tests unit_token unit_request e2e_ex1 e2e_ex2 e2e_ex3 e2e_hostile
+TESTS      := unit_tests unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_hostile
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 # Shared pieces compiled once: the doctest main(), the test support, common/.
