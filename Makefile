@@ -5,9 +5,10 @@
 #   make test       install what is missing, build with Make and CMake (gcc and
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
-#   make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
+#   make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/*.pcapng)
-#   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser and ex2's tokens
+#   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens and
+#                   ex4's handshake
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
 #   make clean
@@ -41,9 +42,10 @@ COMMON     := $(COMMON_SRC) $(wildcard common/*.h)
 EX1        := ex1_chat/server ex1_chat/client
 EX2        := ex2_crypto/server ex2_crypto/client
 EX3        := ex3_files/server ex3_files/client
-PROGRAMS   := $(EX1) $(EX2) $(EX3)
+EX4        := ex4_kx/server ex4_kx/client ex4_kx/intruso
+PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4)
 
-# libsodium (ex2), found with pkg-config; '=' so it is asked only when needed.
+# libsodium (ex2, ex4), found with pkg-config; '=' so it is asked only when needed.
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
@@ -59,9 +61,12 @@ ex2_crypto/%: ex2_crypto/%.cpp ex2_crypto/token.h $(COMMON) $(STAMP)
 ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
+ex4_kx/%: ex4_kx/%.cpp ex4_kx/kx.h ex4_kx/keys.h $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
+
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
-TESTS      := unit_tests unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_hostile
+TESTS      := unit_tests unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex4 e2e_hostile
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 # Shared pieces compiled once: the doctest main(), the test support, common/.
@@ -77,12 +82,12 @@ $(TESTBIN)/common_%.o: common/%.cpp $(COMMON) $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 
-$(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) $(TESTBIN)/doctest_main.o ex2_crypto/token.h ex3_files/request.h
+$(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) $(TESTBIN)/doctest_main.o ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h ex4_kx/keys.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
 OWN_MAIN   := capture_tests e2e_windows
-$(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h
+$(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
 tests: $(addprefix $(TESTBIN)/,$(TESTS) $(OWN_MAIN))
@@ -99,11 +104,11 @@ test: deps
 	@SAN='$(SAN)' scripts/test.sh
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
-FUZZERS      := fuzz_request fuzz_token
+FUZZERS      := fuzz_request fuzz_token fuzz_kx
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
 
-build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h
+build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h
 	@mkdir -p build/fuzz
 	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(SODIUM_LIBS)
 
