@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
+# make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
 #
 # Runs an example's scripted session while tcpdump records it, writes
 # captures/<ex>.pcapng (open it in Wireshark) and prints a table of the
 # packets like the lab guide's, with the display filter to use.
 #
-#   EX=ex1|ex2|ex3   one example (default: all three)
+#   EX=ex1|ex2|ex3|ex4   one example (default: all four)
 #   NET=veth         two "hosts": the server and the client in two network
 #                    namespaces joined by a veth pair with MTU 1500, and
 #                    segmentation offload limited so that segments appear at
@@ -20,8 +20,8 @@ NET=${NET:-lo}
 CHUNK=${CHUNK:-}
 out_dir=${CAPTURE_DIR:-captures}
 
-case "$EX" in all) examples=(ex1 ex2 ex3) ;; ex1 | ex2 | ex3) examples=("$EX") ;;
-    *) echo "EX must be ex1, ex2 or ex3" >&2; exit 2 ;; esac
+case "$EX" in all) examples=(ex1 ex2 ex3 ex4) ;; ex1 | ex2 | ex3 | ex4) examples=("$EX") ;;
+    *) echo "EX must be ex1, ex2, ex3 or ex4" >&2; exit 2 ;; esac
 case "$NET" in lo | veth) ;; *) echo "NET must be veth (or empty)" >&2; exit 2 ;; esac
 
 for tool in tcpdump tshark; do
@@ -119,6 +119,7 @@ capture() {
         ex1) dir=ex1_chat ;;
         ex2) dir=ex2_crypto ;;
         ex3) dir=ex3_files; options=(--quiet ${CHUNK:+--chunk "$CHUNK"}) ;;
+        ex4) dir=ex4_kx ;;
     esac
     start_server "$dir" "${options[@]}"
     # --immediate-mode: hand each packet over at once; otherwise packets still
@@ -137,6 +138,10 @@ capture() {
         ex1) chat_session ex1_chat "Olá turma de redes industriais" "Oi! Recebi." ;;
         ex2) chat_session ex2_crypto "Olá turma de redes" "Oi! Recebi." ;;
         ex3) files_session iguana.jpg ;;
+        # The clients pin the key the server printed (nothing saved beside them).
+        ex4) CLIENT_ARGS=(--chave-servidor "$(server_key)")
+             chat_session ex4_kx "Olá turma de redes" "Oi! Recebi."
+             CLIENT_ARGS=() ;;
     esac
     sleep 0.3
     kill -INT "$tcpdump_pid" 2>/dev/null || true

@@ -3,10 +3,12 @@
 #   LAB_BIN_DIR   where the built programs are (default: the repository)
 #   HOST          the server's address (default 127.0.0.1)
 #   IN_SERVER / IN_CLIENT   command prefixes, e.g. (ip netns exec labB)
+#   CLIENT_ARGS   extra options for chat_session's clients (ex4: --chave-servidor K)
 BIN=${LAB_BIN_DIR:-$(pwd)}
 HOST=${HOST:-127.0.0.1}
 IN_SERVER=("${IN_SERVER[@]}")
 IN_CLIENT=("${IN_CLIENT[@]}")
+CLIENT_ARGS=("${CLIENT_ARGS[@]}")
 pids=()
 
 # start_server <folder> [options]: start <folder>/server on a free port;
@@ -29,6 +31,8 @@ start_server() {
     echo "could not start $dir/server" >&2
     exit 1
 }
+# server_key: the public key the server printed at start-up (ex4).
+server_key() { sed -n 's/^Chave pública do servidor: //p' "$work/server.log"; }
 stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
 
 # type_lines <delay> <line>... : what a person types, one line every <delay>
@@ -44,10 +48,10 @@ type_lines() {
 chat_session() {
     local dir=$1
     type_lines 0.4 "$2" | timeout 10 "${IN_CLIENT[@]}" "$BIN/$dir/client" "$HOST" "$port" \
-        >"$work/c1.txt" 2>&1 &
+        "${CLIENT_ARGS[@]}" >"$work/c1.txt" 2>&1 &
     local a=$!
     type_lines 0.8 "$3" | timeout 10 "${IN_CLIENT[@]}" "$BIN/$dir/client" "$HOST" "$port" \
-        >"$work/c2.txt" 2>&1 &
+        "${CLIENT_ARGS[@]}" >"$work/c2.txt" 2>&1 &
     local b=$!
     wait "$a" "$b" || true
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../ex2_crypto/token.h"
+#include "../ex4_kx/kx.h"
 #include "support.h"
 
 using namespace lab;
@@ -189,6 +190,65 @@ TEST_CASE("capture ex2: the key is in clear; the capture alone decrypts the chat
     CHECK(std::count(plain.begin(), plain.end(), "Olá turma de redes") == 1);
     for (const Segment* s : c.data(true))
         CHECK(s->payload.find("Olá") == std::string::npos);  // never in clear
+}
+
+TEST_CASE("capture ex4: 45-byte keys, 33-byte headers, text + 17 bytes; nothing decrypts") {
+    REQUIRE(sodium_init() >= 0);
+    Capture c("ex4");
+    check_handshake(c);
+    // Segments: the server's key alone (45), the client's key and header in
+    // one send (45 + 33 = 78), the server's header (33), then the messages:
+    // "Olá turma de redes" (19 bytes) -> 19 + 17 = 36 -> 48 characters + '\n'.
+    auto from_server = c.data(false), to_server = c.data(true);
+    REQUIRE(from_server.size() >= 4);
+    REQUIRE(to_server.size() >= 2);
+    CHECK(from_server[0]->len == 45);
+    CHECK(to_server[0]->len == 78);
+    std::size_t keys = 0, headers = 0, ola = 0, oi = 0;
+    std::vector<std::string> lines;
+    for (bool up : {true, false})
+        for (const std::string& stream : c.streams(up)) {
+            std::size_t start = 0;
+            for (auto nl = stream.find('\n'); nl != std::string::npos; nl = stream.find('\n', start)) {
+                lines.push_back(stream.substr(start, nl - start));
+                start = nl + 1;
+            }
+            CHECK(start == stream.size());  // every byte is in a line
+        }
+    std::vector<std::vector<unsigned char>> values;  // every key and header seen
+    for (const std::string& line : lines) {
+        keys += line.size() == 44;
+        headers += line.size() == 32;
+        ola += line.size() == 48;  // "Olá turma de redes": sent once, relayed twice
+        oi += line.size() == 40;   // "Oi! Recebi." (11 bytes): 28 -> 40
+        std::vector<unsigned char> data;
+        REQUIRE(kx::from_base64(line, data));
+        if (data.size() == 32 || data.size() == 24) values.push_back(data);
+    }
+    CHECK(keys == 4);     // the server's key to each client, each client's own
+    CHECK(headers == 4);  // one stream each way per connection
+    CHECK(ola == 3);
+    CHECK(oi == 3);
+    // The ex2 attack, and every other key or header from the capture: the
+    // message lines open with none of them.
+    for (const std::string& line : lines) {
+        if (line.size() != 48 && line.size() != 40) continue;
+        std::string text;
+        for (const auto& key : values) {
+            if (key.size() != 32) continue;
+            CHECK(!token::decrypt(key.data(), line, text));
+            for (const auto& header : values) {
+                if (header.size() != 24) continue;
+                kx::Stream s;
+                REQUIRE(crypto_secretstream_xchacha20poly1305_init_pull(&s, header.data(), key.data()) == 0);
+                CHECK(!kx::open(s, line, text));
+            }
+        }
+    }
+    for (const Segment& s : c.segments) {  // never in clear ('á' and '.' are not base64)
+        CHECK(s.payload.find("Olá") == std::string::npos);
+        CHECK(s.payload.find("Recebi.") == std::string::npos);
+    }
 }
 
 TEST_CASE("capture ex3: GET is 14 bytes; file size + 2 bytes of OK come back") {
