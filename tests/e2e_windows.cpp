@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../ex2_crypto/token.h"
+#include "../ex4_kx/kx.h"
 #include "support.h"
 
 using namespace lab;
@@ -77,6 +78,31 @@ int join_ex2(int port, std::vector<unsigned char>& key) {
     return fd;
 }
 
+// Raw ex4 peer: the whole key exchange, registered for sure (its probe
+// comes back). Returns the server's key line.
+struct Ex4Peer {
+    int fd = -1;
+    std::string server_key;
+    kx::Stream sending{}, receiving{};
+};
+Ex4Peer join_ex4(int port) {
+    Ex4Peer p;
+    p.fd = connect_to(port);
+    REQUIRE(p.fd >= 0);
+    p.server_key = recv_line(p.fd, 10000ms);
+    unsigned char server_pk[32], pk[32], sk[32], rx[32], tx[32];
+    REQUIRE(kx::read_key(p.server_key, server_pk));
+    crypto_kx_keypair(pk, sk);
+    REQUIRE(crypto_kx_client_session_keys(rx, tx, pk, sk, server_pk) == 0);
+    REQUIRE(send_bytes(p.fd, kx::to_base64(pk, 32) + "\n" + kx::start_sending(p.sending, tx) + "\n"));
+    REQUIRE(kx::start_receiving(p.receiving, recv_line(p.fd, 10000ms), rx));
+    std::string text;
+    REQUIRE(send_bytes(p.fd, kx::seal(p.sending, "probe") + "\n"));
+    REQUIRE(kx::open(p.receiving, recv_line(p.fd, 10000ms), text));
+    REQUIRE(text == "probe");
+    return p;
+}
+
 }  // namespace
 
 TEST_CASE("windows ex1: same bytes on the wire in both directions") {
@@ -133,6 +159,36 @@ TEST_CASE("windows ex2: handshake and messages across systems") {
     }
 }
 
+TEST_CASE("windows ex4: key exchange and streams across systems") {
+    REQUIRE(sodium_init() >= 0);
+    std::string text;
+    SUBCASE("Windows server, Linux peers") {
+        Server server = start(windows("ex4_kx/server", {}));
+        Ex4Peer raw = join_ex4(server.port);
+        Process client({bin("ex4_kx/client"), "127.0.0.1", std::to_string(server.port),
+                        "--chave-servidor", raw.server_key});
+        CHECK(server.process->wait_output("sincronizado", 10000ms, 2));
+        client.write_stdin(OLA + "\n");
+        REQUIRE(kx::open(raw.receiving, recv_line(raw.fd, 20000ms), text));
+        CHECK(text == OLA);
+        CHECK(client.wait_output(OLA, 10000ms));
+        close_fd(raw.fd);
+    }
+    SUBCASE("Linux server, Windows client") {
+        Server server = start({bin("ex4_kx/server")});
+        Ex4Peer raw = join_ex4(server.port);
+        Process client(windows("ex4_kx/client", {"127.0.0.1", std::to_string(server.port),
+                                                 "--chave-servidor", raw.server_key}));
+        CHECK(server.process->wait_output("sincronizado", 20000ms, 2));
+        client.write_stdin(OLA + "\n");
+        REQUIRE(kx::open(raw.receiving, recv_line(raw.fd, 20000ms), text));
+        CHECK(text == OLA);
+        REQUIRE(send_bytes(raw.fd, kx::seal(raw.sending, "resposta do Linux") + "\n"));
+        CHECK(client.wait_output("resposta do Linux", 20000ms));
+        close_fd(raw.fd);
+    }
+}
+
 TEST_CASE("windows ex3: byte-identical downloads and the ERROR path") {
     const fs::path images = fs::path(LAB_SOURCE_DIR) / "ex3_files" / "imagens";
     TempDir downloads;
@@ -169,7 +225,8 @@ int main(int argc, char** argv) {
     if (access(WINE.c_str(), X_OK) != 0)
         why = "wine64 is not installed (scripts/deps.sh windows)";
     else
-        for (const char* p : {"ex1_chat/server", "ex2_crypto/client", "ex3_files/server"})
+        for (const char* p : {"ex1_chat/server", "ex2_crypto/client", "ex3_files/server",
+                              "ex4_kx/client"})
             if (access(exe(p).c_str(), R_OK) != 0) why = "no Windows build: run make windows";
     if (!why.empty()) {
         std::cout << "windows tests skipped: " << why << "\n";
