@@ -53,6 +53,42 @@ echo "um 'espião' que só se conectou recebeu a chave $key"
 echo "e com ela decifra tudo (ex2_crypto/client --decrypt CHAVE; veja ex2_crypto/README.md)."
 
 # ---------------------------------------------------------------------------
+title "Exemplo 4 - troca de chaves (ex4_kx): a mesma conversa, sem chave na rede"
+start_server ex4_kx
+key=$(server_key)
+echo "servidor: ex4_kx/server 127.0.0.1 $port"
+echo "clientes: ex4_kx/client 127.0.0.1 $port --chave-servidor $key"
+CLIENT_ARGS=(--chave-servidor "$key")
+chat_session ex4_kx "Olá turma de redes" "E agora, o Wireshark lê?"
+CLIENT_ARGS=()
+# The same eavesdropper as in ex2: it connects and reads the first line.
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+IFS= read -r -t 5 spied <&3 || spied="(nada)"
+exec 3<&-
+show "terminal do servidor" "$work/server.log"
+show "terminal do cliente 1 (digitou: Olá turma de redes)" "$work/c1.txt"
+show "terminal do cliente 2 (digitou: E agora, o Wireshark lê?)" "$work/c2.txt"
+echo "O 'espião' do Exemplo 2 recebeu $spied:"
+echo "a chave PÚBLICA que o servidor mostrou. As chaves de sessão nunca passam pela rede,"
+echo "e com essa chave nada decifra (ex2_crypto/client --decrypt não abre nenhuma linha)."
+# A man in the middle: the intruder relays to the server with its own keys.
+cp "$BIN/ex4_kx/client" "$work/client"  # its servidores_conhecidos.txt goes in $work
+middle=$((port + 1))
+(exec "$BIN/ex4_kx/intruso" 127.0.0.1 "$middle" 127.0.0.1 "$port") >"$work/intruso.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q Aguardando "$work/intruso.log" && break; sleep 0.05; done
+type_lines 0.4 "minha senha é 1234" | timeout 10 "$work/client" 127.0.0.1 "$middle" \
+    >"$work/c3.txt" 2>&1 || true
+type_lines 0.4 "minha senha é 1234" | timeout 10 "$BIN/ex4_kx/client" 127.0.0.1 "$middle" \
+    --chave-servidor "$key" >"$work/c4.txt" 2>&1 || true
+sleep 0.2
+stop_server
+show "terminal do intruso (ex4_kx/intruso 127.0.0.1 $middle 127.0.0.1 $port)" "$work/intruso.log"
+show "cliente SEM --chave-servidor, conectado ao intruso (confiou na primeira chave)" "$work/c3.txt"
+show "cliente COM --chave-servidor, conectado ao intruso" "$work/c4.txt"
+echo "Quem confere a chave do servidor não é enganado; veja ex4_kx/README.md."
+
+# ---------------------------------------------------------------------------
 title "Exemplo 3 - repositório de arquivos (ex3_files): download de iguana.jpg"
 start_server ex3_files
 echo "servidor: ex3_files/server 127.0.0.1 $port"
