@@ -31,7 +31,7 @@ static const char* const HELP =
     "  salva em servidores_conhecidos.txt, ao lado do programa, e conferida nas\n"
     "  seguintes (como o known_hosts do SSH).\n";
 
-// Diferença do Exemplo 2: se o servidor não fizer o aperto de mão em 10 s, o
+// Diferença do original: se o servidor não fizer o aperto de mão em 10 s, o
 // cliente desiste com uma mensagem em vez de esperar para sempre.
 static const double KEY_TIMEOUT = 10.0;
 
