@@ -468,7 +468,8 @@ TEST_CASE("ex4 (c) client: a replayed, reordered or cut line from the server end
     Server server = start_server(lab);
     std::string key = printed_key(*server.process);
     auto peers = join_chat(server.port, 1);
-    // Server lines: 0 the key, 1 the header, 2... the messages.
+    // Server lines: 0 the key, 1 the header, 2 the victim's own probe coming
+    // back (then it is in the chat for sure), 3 and 4 the two messages.
     struct Case {
         const char* name;
         Relay::Tamper tamper;
@@ -477,24 +478,28 @@ TEST_CASE("ex4 (c) client: a replayed, reordered or cut line from the server end
     int round = 0;
     for (const Case& c : std::vector<Case>{
              {"replay", [](std::size_t i, const std::string& l) {
-                  return i == 2 ? std::vector<std::string>{l, l} : std::vector<std::string>{l};
+                  return i == 3 ? std::vector<std::string>{l, l} : std::vector<std::string>{l};
               }},
              {"reorder", [&held](std::size_t i, const std::string& l) {
-                  if (i == 2) {
+                  if (i == 3) {
                       held = l;
                       return std::vector<std::string>{};
                   }
-                  return i == 3 ? std::vector<std::string>{l, held} : std::vector<std::string>{l};
+                  return i == 4 ? std::vector<std::string>{l, held} : std::vector<std::string>{l};
               }},
              {"cut", [](std::size_t i, const std::string& l) {
-                  return i == 2 ? std::vector<std::string>{} : std::vector<std::string>{l};
+                  return i == 3 ? std::vector<std::string>{} : std::vector<std::string>{l};
               }}}) {
-        CAPTURE(c.name);
+        const std::string name = c.name;
+        CAPTURE(name);
         ++round;
         Relay wire(server.port, c.tamper);
         Process victim({lab.path("client"), "127.0.0.1", std::to_string(wire.port),
                         "--chave-servidor", key});
         REQUIRE(server.process->wait_output("sincronizado", 5000ms, 1 + round));
+        victim.write_stdin("probe\n");  // its own line comes back: it is in the chat
+        CHECK(read_message(peers[0]) == "probe");
+        REQUIRE(victim.wait_output("probe\n>", 5000ms));
         REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], "primeira")));
         REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], "segunda")));
         CHECK(read_message(peers[0]) == "primeira");
@@ -515,12 +520,15 @@ TEST_CASE("ex2, for contrast: its server relays a replayed token") {
     Server server = lab::start_server("ex2_crypto/server");
     int fd[2];
     std::vector<unsigned char> key;
-    for (int& f : fd) {
-        f = connect_to(server.port);
-        REQUIRE(token::from_base64(recv_line(f, 5000ms), key));
-        REQUIRE(send_bytes(f, token::encrypt(key.data(), "OK") + "\n"));
+    for (int i = 0; i < 2; ++i) {  // each in the chat for sure: its probe comes back
+        fd[i] = connect_to(server.port);
+        REQUIRE(token::from_base64(recv_line(fd[i], 5000ms), key));
+        REQUIRE(send_bytes(fd[i], token::encrypt(key.data(), "OK") + "\n"));
+        std::string probe = token::encrypt(key.data(), "probe") + "\n";
+        REQUIRE(send_bytes(fd[i], probe));
+        REQUIRE(recv_line(fd[i], 5000ms) + "\n" == probe);
+        if (i == 1) REQUIRE(recv_line(fd[0], 5000ms) + "\n" == probe);
     }
-    REQUIRE(server.process->wait_output("sincronizado", 5000ms, 2));
     std::string line = token::encrypt(key.data(), "transfira 100 reais") + "\n";
     REQUIRE(send_bytes(fd[0], line));
     CHECK(recv_line(fd[1], 5000ms) + "\n" == line);
