@@ -53,7 +53,7 @@ all: $(PROGRAMS)
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
-ex2_crypto/%: ex2_crypto/%.cpp ex2_crypto/token.h $(COMMON) $(STAMP)
+ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
@@ -103,9 +103,9 @@ FUZZERS      := fuzz_request fuzz_token
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
 
-build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h
+build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h $(COMMON)
 	@mkdir -p build/fuzz
-	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(SODIUM_LIBS)
+	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 # Each fuzzer runs FUZZ_SECONDS, starting from the committed corpus
 # (tests/fuzz/corpus/<fuzzer>); what it discovers goes to build/, not to git.
