@@ -55,13 +55,13 @@ all: $(PROGRAMS)
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
-ex2_crypto/%: ex2_crypto/%.cpp ex2_crypto/token.h $(COMMON) $(STAMP)
+ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
-ex4_kx/%: ex4_kx/%.cpp ex4_kx/kx.h ex4_kx/keys.h $(COMMON) $(STAMP)
+ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 # ---- tests (doctest) --------------------------------------------------------
@@ -82,7 +82,7 @@ $(TESTBIN)/common_%.o: common/%.cpp $(COMMON) $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 
-$(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) $(TESTBIN)/doctest_main.o ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h ex4_kx/keys.h
+$(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) $(TESTBIN)/doctest_main.o ex2_crypto/token.h ex3_files/request.h $(wildcard ex4_kx/*.h)
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
@@ -108,9 +108,9 @@ FUZZERS      := fuzz_request fuzz_token fuzz_kx
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
 
-build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h
+build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h $(COMMON)
 	@mkdir -p build/fuzz
-	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(SODIUM_LIBS)
+	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 # Each fuzzer runs FUZZ_SECONDS, starting from the committed corpus
 # (tests/fuzz/corpus/<fuzzer>); what it discovers goes to build/, not to git.
