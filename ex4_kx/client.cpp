@@ -1,226 +1,161 @@
-// Exemplo 4 - Troca de chaves: o CLIENTE (o cliente do Exemplo 2, feito do
-// jeito certo).
-//
-// Conecta ao servidor, recebe a chave PÚBLICA dele e confere se é mesmo a do
-// servidor (a chave dada com --chave-servidor, ou a salva na primeira conexão,
-// como o SSH faz). Envia uma chave pública nova, só desta conexão; os dois
-// lados calculam as chaves de sessão sem que elas passem pela rede. A partir
-// daí cifra cada mensagem digitada e decifra cada mensagem recebida, em
-// fluxos que detectam mensagens repetidas, fora de ordem ou que faltam.
-//
-// Uso: ./client [IP [PORTA]] [--chave-servidor CHAVE]   (padrão: localhost 8000)
+// Exemplo 4 - Troca de chaves: o CLIENTE (o do Exemplo 2, feito do jeito certo).
+// Recebe a chave PÚBLICA do servidor, confere se é mesmo a dele, faz a troca de chaves e,
+// daí em diante, cifra o que é digitado e decifra o que chega, em dois fluxos cifrados.
+// Leia ao lado de ../ex2_crypto/client.cpp: só muda o que está marcado com
+// "Diferença do Exemplo 2" (lista no README).
 #include "../common/args.h"
-#include "../common/line_reader.h"
 #include "../common/net.h"
-#include "keys.h"  // os servidores conhecidos, guardados em arquivo
-#include "kx.h"    // libsodium e o formato das linhas
+#include "client_key.h"  // receive_key() e trust_server_key(); inclui common/line_reader.h
+#include "kx.h"          // biblioteca p/ criptografia (libsodium): chaves, fluxos, linhas
 
 #include <cstdlib>
-#include <functional>
 #include <iostream>
 #include <string>
 #include <thread>
-#include <vector>
 
 static const char* const USAGE =
     "uso: client [IP [PORTA]] [--chave-servidor CHAVE]   (padrão: localhost 8000)";
 static const char* const HELP =
     "Cliente do chat do Exemplo 4. Ctrl+D (Ctrl+Z no Windows) encerra.\n"
-    "--chave-servidor CHAVE: a chave pública que o servidor mostrou ao iniciar;\n"
-    "  qualquer outra é recusada. Sem ela, a chave vista na primeira conexão é\n"
-    "  salva em servidores_conhecidos.txt, ao lado do programa, e conferida nas\n"
-    "  seguintes (como o known_hosts do SSH).\n";
+    "--chave-servidor CHAVE: a chave pública que o servidor mostrou ao iniciar; qualquer\n"
+    "  outra é recusada. Sem ela, a chave vista na primeira conexão é salva em\n"
+    "  servidores_conhecidos.txt, ao lado do programa, e conferida nas seguintes.\n";
 
-// Diferença do original: se o servidor não fizer o aperto de mão em 10 s, o
-// cliente desiste com uma mensagem em vez de esperar para sempre.
-static const double KEY_TIMEOUT = 10.0;
-
-// Diferença do Exemplo 2: em vez de uma chave, dois fluxos cifrados, um em
-// cada direção. O de recebimento é só da thread de escuta; o de envio, só da
-// thread principal. Cada thread apaga o seu antes de terminar.
-static kx::Stream receiving, sending;
-
-// Termina o programa inteiro (veja o Exemplo 1: a thread principal pode estar
-// parada esperando o teclado).
-[[noreturn]] static void finish(int code) {
-    std::cout << std::flush;
-    std::_Exit(code);
-}
-
-// Função que fica aguardando o recebimento de novas mensagens.
-// Diferença do Exemplo 2: uma mensagem que não abre (alterada, repetida, fora
-// de ordem, ou depois de uma que faltou) não é só descartada: a conversa
-// deixou de ser confiável, e o cliente encerra a conexão.
-static void listen_server(socket_t client_socket, net::LineReader& reader) {
-    std::string line, why, message;
-    // Recebe os dados do servidor, uma linha por mensagem.
-    while (net::receive_line(client_socket, reader, line, why)) {
-        // Decifra a mensagem e a mostra, seguida de "\n>" como o original.
-        if (!kx::open(receiving, line, message)) {
-            why = "mensagem inválida (alterada, repetida ou fora de ordem)";
-            break;
-        }
-        std::cout << message << "\n>" << std::flush;
-        sodium_memzero(&message[0], message.size());
-    }
-    sodium_memzero(&receiving, sizeof receiving);
-    if (why == "fechou a conexão") {
-        std::cout << "\nConexão encerrada pelo servidor" << std::endl;
-        finish(0);
-    }
-    if (why.rfind("enviou ", 0) == 0) why = "mensagem inválida (linha longa demais)";
-    std::cout << "\nErro: " << why << "; conexão encerrada" << std::endl;
-    finish(1);
-}
-
-// Diferença do Exemplo 2: confere se a chave pública recebida é mesmo a do
-// servidor. Sem isso, qualquer um no meio do caminho poderia fazer a troca de
-// chaves no lugar do servidor e ler tudo (o intruso deste exemplo faz isso).
-static bool trust_server_key(const std::string& received, const std::string& pinned,
-                             const std::string& server, const std::string& known_path) {
-    std::string expected = pinned, source = "dada com --chave-servidor";
-    if (expected.empty()) {
-        expected = keys::known_key(known_path, server);
-        source = "salva em " + known_path;
-    }
-    if (expected.empty()) {  // primeira conexão: confia e guarda (TOFU)
-        if (!keys::remember(known_path, server, received)) {
-            std::cerr << "Erro: não foi possível gravar " << known_path << "\n";
-            return false;
-        }
-        std::cout << "Primeira conexão com " << server << ": chave do servidor " << received
-                  << "\nConfira se é a que o servidor mostrou. Ela foi salva em " << known_path
-                  << " e será conferida nas próximas conexões.\n";
-        return true;
-    }
-    if (received == expected) return true;
-    std::cerr << "ATENÇÃO: a chave do servidor " << server << " não é a esperada!\n"
-              << "  esperada: " << expected << " (" << source << ")\n"
-              << "  recebida: " << received << "\n"
-              << "Alguém pode estar no meio do caminho (ataque \"man-in-the-middle\"), lendo\n"
-              << "a conversa, ou o servidor trocou de chave. Conexão encerrada; nada foi enviado.\n";
-    if (pinned.empty())
-        std::cerr << "Se a troca foi legítima, apague a linha de " << server << " em "
-                  << known_path << ".\n";
-    return false;
-}
-
-int main(int argc, char* argv[]) {
-    net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
-    if (sodium_init() < 0) {
-        std::cerr << "Erro: não foi possível iniciar a libsodium\n";
-        return 1;
-    }
-
-    std::string IP = "localhost", PORTA = "8000", pinned;
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORTA,
-                                   {{"--chave-servidor", &pinned}});
-    if (code >= 0) return code;
-    unsigned char server_public_key[kx::KEY_BYTES];
-    if (!pinned.empty() && !kx::read_key(pinned, server_public_key)) {
-        std::cerr << USAGE << "\nErro: a chave deve ter 44 caracteres base64url (32 bytes)\n";
-        return 2;
-    }
-
-    // Cria um socket TCP/IP e conecta ao servidor (tenta cada endereço).
-    std::string error;
-    net::AddrList addresses = net::resolve(IP, PORTA, false, error);
-    if (!addresses) {
-        std::cerr << "Erro: " << error << "\n";
-        return 1;
-    }
-    socket_t client_socket = INVALID_SOCKET;
-    for (addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
-        client_socket = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (client_socket == INVALID_SOCKET) continue;
-        if (connect(client_socket, a->ai_addr, static_cast<socklen_t>(a->ai_addrlen)) == 0) break;
-        error = net::last_error();
-        net::close_socket(client_socket);
-        client_socket = INVALID_SOCKET;
-    }
-    if (client_socket == INVALID_SOCKET) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " << IP << ":" << PORTA << ": "
-                  << error << " (o servidor está rodando?)\n";
-        return 1;
-    }
-
-    // Diferença do Exemplo 2: o aperto de mão é uma troca de chaves.
-    // 1. Aguarda a chave PÚBLICA do servidor: a primeira linha.
-    net::set_timeout(client_socket, SO_RCVTIMEO, KEY_TIMEOUT);
-    net::LineReader reader(kx::MAX_LINE);
-    std::string line, why;
-    if (!net::receive_line(client_socket, reader, line, why)) {
-        std::cerr << "Erro: o servidor não enviou a chave (" << why
-                  << "). É o servidor do Exemplo 4?\n";
-        return 1;
-    }
-    if (!kx::read_key(line, server_public_key)) {
-        std::cerr << "Erro: chave inválida recebida do servidor\n";
-        return 1;
-    }
-    // 2. Confere se a chave é mesmo a do servidor.
-    const std::string server = (IP.find(':') != std::string::npos ? "[" + IP + "]" : IP) + ":" + PORTA;
-    const std::string known_path = net::program_folder(argv[0]) + "/" + keys::KNOWN_SERVERS_FILE;
-    if (!trust_server_key(line, pinned, server, known_path)) return 1;
-
-    // 3. Gera um par de chaves só para esta conexão e calcula as chaves de
-    //    sessão: rx para o que vem do servidor, tx para o que vai para ele.
-    unsigned char public_key[kx::KEY_BYTES], secret_key[kx::SECRET_BYTES];
-    unsigned char rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
+// Diferença do Exemplo 2: O aperto de mão é uma troca de chaves (crypto_kx). Gera um par
+// de chaves só para esta conexão e, com a chave pública do servidor, calcula as chaves de
+// sessão: rx para o que vem do servidor, tx para o que vai para ele. Envia a chave pública
+// e o cabeçalho do fluxo de envio (tx) num envio só; abre o de recebimento (rx) com o
+// cabeçalho do servidor. Devolve o motivo da falha, ou "". Apaga as chaves secretas.
+static std::string exchange_keys(socket_t client_socket, net::LineReader& reader,
+                                 const std::string& server_key, kx::Stream& sending,
+                                 kx::Stream& receiving) {
+    unsigned char server_public_key[kx::KEY_BYTES], public_key[kx::KEY_BYTES];
+    unsigned char secret_key[kx::SECRET_BYTES], rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
+    std::string why, line;
+    kx::start_sodium();
+    kx::read_key(server_key, server_public_key);  // já conferida por receive_key()
     crypto_kx_keypair(public_key, secret_key);
     const bool keys_ok = crypto_kx_client_session_keys(rx, tx, public_key, secret_key,
                                                        server_public_key) == 0;
     sodium_memzero(secret_key, sizeof secret_key);  // não serve para mais nada
-    if (!keys_ok) {
-        std::cerr << "Erro: chave inválida recebida do servidor\n";
+    if (!keys_ok) return "chave inválida recebida do servidor";
+    line = kx::to_base64(public_key, sizeof public_key) + "\n";
+    line += kx::start_sending(sending, tx) + "\n";
+    net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
+    if (!net::send_all(client_socket, line.data(), line.size()))
+        why = "erro ao enviar: " + net::last_error();
+    else if (net::receive_line(client_socket, reader, line, why) &&
+             !kx::start_receiving(receiving, line, rx))
+        why = "cabeçalho inválido";
+    net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
+    sodium_memzero(rx, sizeof rx);
+    sodium_memzero(tx, sizeof tx);
+    return why;
+}
+
+// Mostra `text` e termina o programa, de qualquer thread (a principal espera o teclado)
+[[noreturn]] static void finish(const std::string& text, int code) {
+    std::cout << text << std::endl;
+    std::_Exit(code);
+}
+
+int main(int argc, char* argv[]) {
+    net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
+    // Diferença do original: IP e porta podem vir da linha de comando. Sem eles, localhost 8000.
+    std::string IP = "localhost", PORTA = "8000", pinned;
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORTA,
+                                   {{"--chave-servidor", &pinned}});
+    if (code >= 0) return code;
+    // Diferença do Exemplo 2: --chave-servidor CHAVE fixa a chave do servidor (no lugar do
+    // --decrypt, que não teria mais o que decifrar). Uma chave malformada é erro de uso.
+    unsigned char check[kx::KEY_BYTES];
+    if (!pinned.empty() && !kx::read_key(pinned, check)) {
+        std::cerr << USAGE << "\nErro: a chave deve ter 44 caracteres base64url (32 bytes)\n";
+        return 2;
+    }
+
+    // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
+    socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
+    if (client_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
+
+    // Conecta ao servidor, no endereço (IP, PORTA) que getaddrinfo() monta
+    std::string error;
+    net::AddrList address = net::resolve(IP, PORTA, false, error, net::family_of(IP));
+    if (!address) {
+        std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    // 4. Envia a chave pública desta conexão e o cabeçalho do fluxo de envio;
-    //    recebe o cabeçalho do fluxo do servidor.
-    std::string hello = kx::to_base64(public_key, sizeof public_key) + "\n" +
-                        kx::start_sending(sending, tx) + "\n";
-    bool ready = net::send_all(client_socket, hello.data(), hello.size());
-    if (!ready) why = "erro ao enviar: " + net::last_error();
-    if (ready && net::receive_line(client_socket, reader, line, why) &&
-        !kx::start_receiving(receiving, line, rx))
-        why = "cabeçalho inválido";
-    sodium_memzero(rx, sizeof rx);  // as chaves de sessão já estão nos fluxos
-    sodium_memzero(tx, sizeof tx);
-    if (!ready || !why.empty()) {
+    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen))) {
+        std::cerr << "Erro: não foi possível conectar ao servidor " << IP << ":" << PORTA << ": "
+                  << net::last_error() << " (o servidor está rodando?)\n";
+        return 1;
+    }
+
+    // Aguarda a chave PÚBLICA do servidor (nada secreto: é a que ele mostra ao iniciar)
+    // Diferença do original: Cada mensagem é uma linha. O TCP não separa as mensagens
+    // (um recv() pode trazer duas, ou meia); `reader` junta os pedaços e separa as linhas.
+    net::LineReader reader;
+    std::string server_key = receive_key(client_socket, reader);  // client_key.h
+    if (server_key.empty()) return 1;
+    // Diferença do Exemplo 2: A chave é conferida antes de enviar qualquer coisa: a dada com
+    // --chave-servidor ou a salva na primeira conexão (TOFU). Sem isso, um intruso no meio
+    // do caminho faria a troca de chaves no lugar do servidor e leria tudo (intruso.cpp).
+    if (!trust_server_key(server_key, pinned, IP, PORTA, argv[0])) return 1;
+
+    // Responde com a troca de chaves: a chave pública desta conexão e os cabeçalhos
+    kx::Stream sending{}, receiving{};  // os dois fluxos: cada um é de uma só thread
+    std::string why = exchange_keys(client_socket, reader, server_key, sending, receiving);
+    if (!why.empty()) {
         std::cerr << "Erro: o aperto de mão com o servidor falhou (" << why << ")\n";
         return 1;
     }
-    net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
 
-    // Se sincronizou, inicia uma thread para ficar ouvindo o servidor.
-    std::thread client_listen(listen_server, client_socket, std::ref(reader));
+    // Função que fica aguardando o recebimento de novas mensagens (um lambda, como um def)
+    auto listen_server = [&]() {
+        std::string data, message, why;
+        while (true) {
+            // Recebe os dados do servidor: a próxima linha inteira
+            bool received = net::receive_line(client_socket, reader, data, why);
+            // Diferença do original: Conexão encerrada: o cliente avisa e termina. Veja o README.
+            if (!received && why == "fechou a conexão")
+                finish("\nConexão encerrada pelo servidor", 0);
+            if (!received && why.rfind("erro: ", 0) == 0)
+                finish("\nErro ao receber do servidor: " + why.substr(6), 1);  // sem "erro: "
+            // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
+            if (received && kx::open(receiving, data, message))
+                std::cout << message << "\n>" << std::flush;  // Printa na tela a mensagem
+            else  // Diferença do Exemplo 2: Mensagem inválida encerra a conexão: a conversa
+                finish("\nErro: mensagem inválida (alterada, repetida, fora de ordem ou longa "
+                       "demais); conexão encerrada", 1);  // deixou de ser confiável
+        }
+    };
+    // Se sincronizou, inicia uma thread para ficar ouvindo o servidor
+    std::thread client_listen(listen_server);
 
-    std::string message;
     while (true) {
-        // Lê a mensagem do usuário.
+        // Lê a mensagem do usuário
         std::cout << "> " << std::flush;
+        std::string message;
         if (!net::read_line(message)) {
-            // Fim da entrada: fecha o envio (FIN) e espera o servidor fechar.
+            // Diferença do original: Fim da entrada fecha só o envio. Manda FIN; o resto chega.
             shutdown(client_socket, SHUT_WR);
             break;
         }
+        // Diferença do original: Linha vazia não é enviada. O Python enviaria um token vazio.
         if (message.empty()) continue;
-        // Uma linha tem no máximo 1024 bytes; cabem 748 bytes de texto.
+        // Diferença do original: Mensagem longa demais não é enviada. Cabem 748 bytes.
         if (message.size() > kx::MAX_TEXT) {
             std::cout << "Mensagem muito longa: " << message.size() << " bytes (o máximo é "
                       << kx::MAX_TEXT << "); não enviada\n";
             continue;
         }
-        // Cifra a mensagem no fluxo de envio e a envia, numa linha.
-        std::string encrypted = kx::seal(sending, message) + "\n";
-        sodium_memzero(&message[0], message.size());
-        if (!net::send_all(client_socket, encrypted.data(), encrypted.size())) {
+        // Envia a mensagem para o servidor: o token, numa linha
+        const std::string line = kx::seal(sending, message) + "\n";
+        if (!net::send_all(client_socket, line.data(), line.size())) {
             std::cerr << "Erro ao enviar: " << net::last_error() << "\n";
             shutdown(client_socket, SHUT_WR);
             break;
         }
     }
-    sodium_memzero(&sending, sizeof sending);
     client_listen.join();  // a thread de escuta encerra o programa
-    return 0;
 }

@@ -18,6 +18,8 @@
 #include <sodium.h>
 
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,15 @@ constexpr std::size_t MAX_LINE = 1024;
 constexpr std::size_t MAX_TEXT = (MAX_LINE - 1) / 4 * 3 - EXTRA_BYTES;  // 748
 
 using Stream = crypto_secretstream_xchacha20poly1305_state;
+
+// A libsodium precisa ser iniciada antes do primeiro uso (chamar de novo não
+// custa nada). Só falha se o sistema não tiver fonte de números aleatórios.
+inline void start_sodium() {
+    if (sodium_init() < 0) {
+        std::fputs("Erro: não foi possível iniciar a libsodium\n", stderr);
+        std::exit(1);
+    }
+}
 
 inline std::string to_base64(const unsigned char* data, std::size_t length) {
     std::string text(sodium_base64_ENCODED_LEN(length, BASE64), '\0');

@@ -119,7 +119,8 @@ std::vector<Peer> join_chat(int port, int n) {
         REQUIRE(read_message(p) == "probe " + std::to_string(i));
     }
     for (int i = 0; i < n; ++i)
-        for (int j = i + 1; j < n; ++j) REQUIRE(read_message(peers[i]) == "probe " + std::to_string(j));
+        for (int j = i + 1; j < n; ++j)
+            REQUIRE(read_message(peers[i]) == "probe " + std::to_string(j));
     return peers;
 }
 
@@ -378,7 +379,8 @@ TEST_CASE("ex4 (b): a man in the middle reads an unpinned client and is refused 
         Process victim({lab.path("client"), "127.0.0.1", via});
         CHECK(victim.wait_output("Primeira conexão com 127.0.0.1:" + via, 5000ms));
         victim.write_stdin("senha do banco: 1234\n");
-        CHECK(intruder.process->wait_output("Intruso leu (cliente -> servidor): senha do banco: 1234",
+        CHECK(intruder.process->wait_output(
+            "Intruso leu (cliente -> servidor): senha do banco: 1234",
                                             5000ms));
         CHECK(read_message(peers[0]) == "senha do banco: 1234");  // the chat works as usual
         REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], "resposta")));
@@ -506,7 +508,8 @@ TEST_CASE("ex4 (c) client: a replayed, reordered or cut line from the server end
         CHECK(read_message(peers[0]) == "segunda");
         CHECK(victim.wait_exit(5000ms) == 1);
         CHECK(victim.out().find(
-                  "Erro: mensagem inválida (alterada, repetida ou fora de ordem); conexão encerrada") !=
+                  "Erro: mensagem inválida (alterada, repetida, fora de ordem ou longa demais); "
+                  "conexão encerrada") !=
               std::string::npos);
         CHECK(victim.out().find("segunda") == std::string::npos);
         // Wait until the server has seen this victim leave.
@@ -554,7 +557,8 @@ TEST_CASE("ex4: hostile handshakes and lines are dropped with a message; the oth
         recv_until_close(fd, 5000ms, &closed);
         CHECK(closed);
         CHECK(server.process->wait_output(
-            "Cliente ('127.0.0.1', " + std::to_string(port) + ") não sincronizado: " + why, 5000ms));
+            "Cliente ('127.0.0.1', " + std::to_string(port) + ") não sincronizado: " + why,
+            5000ms));
         close_fd(fd);
     };
     unsigned char pk[32], sk[32];
@@ -575,7 +579,8 @@ TEST_CASE("ex4: hostile handshakes and lines are dropped with a message; the oth
         refused(good_key + "cabecalho\n", "o cabeçalho recebido é inválido");
     }
     SUBCASE("a good key, then a 23-byte header") {
-        refused(good_key + kx::to_base64(zeros.data(), 23) + "\n", "o cabeçalho recebido é inválido");
+        refused(good_key + kx::to_base64(zeros.data(), 23) + "\n",
+                "o cabeçalho recebido é inválido");
     }
     SUBCASE("half handshakes: silent, key only, cut with a reset") {
         int silent = connect_to(server.port);
@@ -687,7 +692,8 @@ TEST_CASE("ex4 client: trust on first use saves the key; --chave-servidor checks
     }
     // Another key for a known address: warning, exit 1, and nothing sent.
     FakeServer impostor;
-    std::ofstream(known, std::ios::app) << "127.0.0.1:" << impostor.port << " " << fake.key() << "\n";
+    std::ofstream(known, std::ios::app)
+        << "127.0.0.1:" << impostor.port << " " << fake.key() << "\n";
     Process client({lab.path("client"), "127.0.0.1", std::to_string(impostor.port)});
     impostor.accept_client();
     REQUIRE(send_bytes(impostor.fd, impostor.key() + "\n"));
@@ -734,7 +740,8 @@ TEST_CASE("ex4 client: what a real server never sends") {
                         "--chave-servidor", fake.key()});
         fake.handshake("AAAA");
         CHECK(client.wait_exit(5000ms) == 1);
-        CHECK(client.err().find("Erro: o aperto de mão com o servidor falhou (cabeçalho inválido)") == 0);
+        CHECK(client.err().find(
+                  "Erro: o aperto de mão com o servidor falhou (cabeçalho inválido)") == 0);
     }
     SUBCASE("a line too long, then a message longer than 748 bytes is refused, 748 is sent") {
         FakeServer fake;
@@ -750,7 +757,9 @@ TEST_CASE("ex4 client: what a real server never sends") {
         CHECK(text == std::string(748, 'b'));
         REQUIRE(send_bytes(fake.fd, std::string(3000, 'x') + "\n"));
         CHECK(client.wait_exit(5000ms) == 1);
-        CHECK(client.out().find("Erro: mensagem inválida (linha longa demais); conexão encerrada") !=
+        CHECK(client.out().find("Erro: mensagem inválida (alterada, repetida, fora de ordem ou "
+                                "longa demais); "
+                  "conexão encerrada") !=
               std::string::npos);
     }
 }
@@ -827,8 +836,9 @@ TEST_CASE("ex4 README: its list of differences from ex2 matches the code's tags,
     auto section = readme.find("\n## Diferenças do Exemplo 2\n");
     REQUIRE(section != std::string::npos);
     int items = 0;
-    for (int n = 1; readme.find("\n" + std::to_string(n) + ". **", section) != std::string::npos; ++n)
+    for (int n = 1; readme.find("\n" + std::to_string(n) + ". **", section) != std::string::npos;
+         ++n)
         items = n;
-    CHECK(tags == 10);
+    CHECK(tags == 11);
     CHECK(items == tags);
 }

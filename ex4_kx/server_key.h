@@ -1,17 +1,9 @@
-// Exemplo 4 - as chaves guardadas em arquivo (não é a lição de sockets; o
-// servidor e o cliente chamam estas funções uma vez, no começo):
-//
-//  - o par de chaves de LONGO PRAZO do servidor, no arquivo servidor.chave ao
-//    lado do programa: criado na primeira execução, com permissão 0600 (só o
-//    dono lê), e lido nas seguintes. A chave secreta nunca é impressa. É a
-//    identidade do servidor: a mesma chave pública a cada execução, para o
-//    cliente poder reconhecê-la.
-//
-//  - os servidores CONHECIDOS do cliente, no arquivo servidores_conhecidos.txt
-//    ao lado do programa, como o ~/.ssh/known_hosts do SSH: uma linha
-//    "ENDEREÇO:PORTA CHAVE" por servidor, gravada na primeira conexão
-//    ("confiança no primeiro uso", TOFU). Nas seguintes, a chave recebida
-//    tem que ser a mesma.
+// Exemplo 4 - o par de chaves de LONGO PRAZO do servidor, no arquivo
+// servidor.chave ao lado do programa (não é a lição de sockets: main() chama
+// load() uma vez). Criado na primeira execução, com permissão 0600 (só o dono
+// lê), e lido nas seguintes: é a identidade do servidor, a mesma chave pública
+// a cada execução, para o cliente poder reconhecê-la. A chave secreta nunca é
+// impressa.
 #pragma once
 
 #include <sodium.h>
@@ -21,6 +13,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 
@@ -32,47 +25,54 @@
 #include <unistd.h>
 #endif
 
+#include "../common/net.h"
 #include "kx.h"
 
-namespace keys {
+namespace server_key {
 
-constexpr const char* SERVER_KEY_FILE = "servidor.chave";
-constexpr const char* KNOWN_SERVERS_FILE = "servidores_conhecidos.txt";
+constexpr const char* FILE_NAME = "servidor.chave";
 
-// Lê o par de chaves de `path`. false + `error` se o arquivo não tem as duas
-// linhas, ou se a chave secreta não corresponde à pública.
-inline bool read_key_pair(const std::string& path, unsigned char pk[kx::KEY_BYTES],
-                          unsigned char sk[kx::SECRET_BYTES], std::string& error) {
+struct KeyPair {
+    unsigned char public_key[kx::KEY_BYTES];
+    unsigned char secret_key[kx::SECRET_BYTES];
+    std::string public_text;  // a chave pública em base64: 44 caracteres
+};
+
+// Lê o par de `path`. false + `error` se o arquivo não tem as duas linhas, ou
+// se a chave secreta não corresponde à pública.
+inline bool read(const std::string& path, KeyPair& keys, std::string& error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         error = "não foi possível ler " + path + ": " + std::strerror(errno);
         return false;
     }
     std::string line, label, value;
-    bool got_pk = false, got_sk = false;
+    bool got_public = false, got_secret = false;
     while (std::getline(in, line)) {
         std::istringstream words(line);
         if (!(words >> label >> value)) continue;
-        if (label == "publica") got_pk = kx::read_key(value, pk);
-        if (label == "secreta") got_sk = kx::read_exact(value, sk, kx::SECRET_BYTES);
+        if (label == "publica") got_public = kx::read_key(value, keys.public_key);
+        if (label == "secreta")
+            got_secret = kx::read_exact(value, keys.secret_key, kx::SECRET_BYTES);
         sodium_memzero(&value[0], value.size());
     }
     sodium_memzero(&line[0], line.size());
     unsigned char check[kx::KEY_BYTES];
-    if (!got_pk || !got_sk || crypto_scalarmult_base(check, sk) != 0 ||
-        sodium_memcmp(check, pk, kx::KEY_BYTES) != 0) {
-        sodium_memzero(sk, kx::SECRET_BYTES);
+    if (!got_public || !got_secret || crypto_scalarmult_base(check, keys.secret_key) != 0 ||
+        sodium_memcmp(check, keys.public_key, kx::KEY_BYTES) != 0) {
+        sodium_memzero(keys.secret_key, kx::SECRET_BYTES);
         error = "o arquivo de chave " + path +
                 " está corrompido (apague-o para gerar um novo par de chaves)";
         return false;
     }
+    keys.public_text = kx::to_base64(keys.public_key, kx::KEY_BYTES);
     return true;
 }
 
 // Grava um par novo em `path` sem nunca deixar um arquivo pela metade: escreve
 // num arquivo temporário criado com permissão 0600 e só então lhe dá o nome
 // final. Se outro servidor criou o arquivo ao mesmo tempo, vale o dele.
-inline bool create_key_pair(const std::string& path, std::string& error) {
+inline bool create(const std::string& path, std::string& error) {
     unsigned char pk[kx::KEY_BYTES], sk[kx::SECRET_BYTES];
     crypto_kx_keypair(pk, sk);
     std::string text =
@@ -115,36 +115,26 @@ inline bool create_key_pair(const std::string& path, std::string& error) {
     return placed;
 }
 
-// O par de chaves do servidor: lido de `path`, ou criado se ainda não existe
-// (`created` = true).
-inline bool load_or_create(const std::string& path, unsigned char pk[kx::KEY_BYTES],
-                           unsigned char sk[kx::SECRET_BYTES], bool& created,
-                           std::string& error) {
-    created = false;
+// O par de chaves do servidor, do arquivo ao lado do programa (argv[0]):
+// lido, ou criado se ainda não existe. Em erro, explica e devolve false.
+inline bool load(const char* argv0, KeyPair& keys) {
+    kx::start_sodium();
+    const std::string path = net::program_folder(argv0) + "/" + FILE_NAME;
+    std::string error;
+    bool created = false;
     if (!std::ifstream(path)) {
-        if (!create_key_pair(path, error)) return false;
-        created = true;
+        created = create(path, error);
+        if (!created) {
+            std::cerr << "Erro: " << error << "\n";
+            return false;
+        }
     }
-    return read_key_pair(path, pk, sk, error);
-}
-
-// A chave salva para `server` ("ENDEREÇO:PORTA") no arquivo de servidores
-// conhecidos; "" se ele ainda não está lá.
-inline std::string known_key(const std::string& path, const std::string& server) {
-    std::ifstream in(path);
-    std::string line, name, key;
-    while (std::getline(in, line)) {
-        std::istringstream words(line);
-        if (words >> name >> key && name == server) return key;
+    if (!read(path, keys, error)) {
+        std::cerr << "Erro: " << error << "\n";
+        return false;
     }
-    return "";
+    if (created) std::cout << "Par de chaves novo criado em " << path << "\n";
+    return true;
 }
 
-// Acrescenta "ENDEREÇO:PORTA CHAVE" ao arquivo (numa escrita só).
-inline bool remember(const std::string& path, const std::string& server, const std::string& key) {
-    std::ofstream out(path, std::ios::app | std::ios::binary);
-    out << (server + " " + key + "\n") << std::flush;
-    return static_cast<bool>(out);
-}
-
-}  // namespace keys
+}  // namespace server_key
