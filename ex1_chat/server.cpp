@@ -32,11 +32,11 @@ int main(int argc, char* argv[]) {
     socket_t server_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
     if (server_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
 
-    // Define o endereço e a porta que o socket vai se vincular.
+    // Define o endereço e a porta que o socket vai se vincular (IP e PORT, acima).
     std::string error;
+    // O endereço dos sockets em Python é realizado via tupla (IP, PORT); em C++ é uma
+    // sockaddr, que getaddrinfo() monta em net::resolve ("localhost" vira 127.0.0.1).
     net::AddrList address = net::resolve(IP, PORT, true, error, net::family_of(IP));
-    // O endereço dos sockets em Python é realizado via tupla (IP, PORT); em C++ é
-    // um sockaddr, montado por getaddrinfo() em net::resolve ("localhost": 127.0.0.1).
     if (!address) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
@@ -68,8 +68,8 @@ static std::vector<Outbox*> clients;
 static std::mutex clients_mutex;
 
 // Função para enviar uma mensagem para todos os clientes conectados.
-// Diferença do original: Um cliente lento não trava os outros. send() nunca espera:
-// o resto fica na fila do cliente; 1 MiB ou 5 s atrasado, ele sai (common/outbox.h).
+// Diferença do original: Um cliente lento não trava os outros. client->send() nunca
+// espera: o que não cabe agora vai para a fila dele; 1 MiB ou 5 s atrasado, ele sai.
 // Diferença do original: Um cliente que caiu não atrapalha os outros. Um envio que
 // falha desconecta só aquele cliente; os seguintes da lista recebem a mensagem.
 static void broadcast(const char* message, std::size_t length) {
@@ -79,7 +79,7 @@ static void broadcast(const char* message, std::size_t length) {
 
 // Função para lidar com as conexões de clientes (roda numa thread própria).
 static void handle_client(socket_t client_socket, std::string client_address) {
-    {
+    {  // o Outbox vive só neste bloco: termina antes de o socket ser fechado
         Outbox client(client_socket, client_address);  // o cliente, com a sua fila
         // Adiciona o cliente à lista de clientes conectados.
         std::unique_lock<std::mutex> lock(clients_mutex);
