@@ -134,6 +134,9 @@ montar() {  # montar publico|cgnat
         ip -n "$P-$ns" link set lo up
         # Só IPv4: sem os anúncios do IPv6, as capturas mostram só a lição.
         em "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        # Sem "ICMP redirect": o servidor VPN devolve pacotes pela mesma
+        # interface do túnel por onde chegaram, e o Linux avisaria a cada um.
+        em "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
     done
     cabo casa eth0 192.168.0.10/24 roteador lan 192.168.0.1/24
     if [ "$modo" = publico ]; then
@@ -207,7 +210,7 @@ iniciar() {
     local pid=$!
     pids+=("$pid")
     for _ in $(seq 100); do
-        grep -q "$ready" "$log" && { last_pid=$pid; return 0; }
+        grep -qs "$ready" "$log" && { last_pid=$pid; return 0; }
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
@@ -229,7 +232,7 @@ capturar() {
     pids+=("$pid")
     capturas+=("$pid:$lado")
     for _ in $(seq 100); do
-        grep -q "listening on" "$work/$lado.tcpdump" && return 0
+        grep -qs "listening on" "$work/$lado.tcpdump" && return 0
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
@@ -265,7 +268,7 @@ tabela() {
         -e udp.dstport -e ip.len -e _ws.col.Info 2>/dev/null |
         awk -F'\t' '{ src = $2 ":" $3 $4; dst = $5 ":" $6 $7; info = $9
                       sub(/ Win=[0-9]+/, "", info); sub(/ TSval=.*/, "", info)
-                      printf "%4s  %-21s  %-21s  %5s  %s\n", $1, src, dst, $8, substr(info, 1, 60) }')
+                      printf "%4s  %-21s  %-21s  %5s  %s\n", $1, src, dst, $8, substr(info, 1, 64) }')
     echo "  Arquivo: $file    Filtro do Wireshark: $filter"
     printf '%4s  %-21s  %-21s  %5s  %s\n' "No." "Origem" "Destino" "Bytes" "Info"
     n=$(printf '%s\n' "$rows" | grep -c . || true)
@@ -472,6 +475,8 @@ a casa pelo endereço do túnel.
 TXT
     [ -c /dev/net/tun ] || { echo "Falta /dev/net/tun: o wireguard-go precisa dele" >&2; exit 1; }
     montar cgnat
+    # A captura da WAN começa antes do túnel existir: o handshake entra nela.
+    capturar roteador wan wan
     export WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1
     local who
     (umask 077; for who in vpn casa colega; do wg genkey >"$work/$who.key"; wg pubkey <"$work/$who.key" >"$work/$who.pub"; done)
@@ -493,7 +498,6 @@ TXT
         ip -n "$P-${who% *}" link set "${who#* }" up
     done
     echo "Interfaces do túnel: $W-vpn (servidor VPN), $W-casa (casa), $W-col (colega)."
-    capturar roteador wan wan
     capturar casa "$W-casa" tunel
     passo "A casa e o colega falam com o servidor VPN (o primeiro pacote faz o handshake):"
     for who in casa colega; do
@@ -558,6 +562,17 @@ TXT
 }
 
 # ===========================================================================
+# analise <lado> <campo>...: quantos pacotes de captures/redes-perda-<lado>
+# têm cada marca tcp.analysis.<campo> (uma contagem por campo).
+analise() {
+    local lado=$1; shift
+    local fields=() f
+    for f in "$@"; do fields+=(-e "tcp.analysis.$f"); done
+    tshark -r "$out_dir/redes-perda-$lado.pcapng" -T fields "${fields[@]}" -E occurrence=f -E separator=, 2>/dev/null |
+        awk -F, -v n=$# '{ for (i = 1; i <= n; i++) if ($i != "") c[i]++ }
+                         END { for (i = 1; i <= n; i++) printf "%d%s", c[i], i < n ? " " : "\n" }'
+}
+
 cenario_perda() {
     titulo "Cenário perda: o ex3 num caminho que perde pacotes"
     cat <<'TXT'
@@ -594,28 +609,38 @@ NFT
             echo "ERRO: iguana.jpg não chegou igual" >&2
             exit 1
         }
-        counts=$(tshark -r "$out_dir/redes-perda-casa.pcapng" -T fields -e tcp.analysis.retransmission \
-            -e tcp.analysis.duplicate_ack -e tcp.analysis.out_of_order -E occurrence=f -E separator=, 2>/dev/null |
-            awk -F, '$1 != "" { r++ } $2 != "" { d++ } $3 != "" { o++ } END { print r + 0, d + 0, o + 0 }')
-        read -r retrans dupack ooo <<<"$counts"
-        echo "tentativa $tentativa: retransmissões $retrans, ACKs duplicados $dupack, fora de ordem $ooo"
+        # Quem envia (o colega) vê o próprio reenvio de um segmento que já
+        # tinha passado por ali: "Retransmission". Quem recebe (a casa) vê o
+        # buraco, os ACKs duplicados que ela mesma manda e o reenvio chegando
+        # "fora de ordem".
+        retrans=$(analise colega retransmission)
+        read -r dupack ooo <<<"$(analise casa duplicate_ack out_of_order)"
+        echo "tentativa $tentativa: retransmissões (colega) $retrans, ACKs duplicados (casa) $dupack, fora de ordem (casa) $ooo"
         if [ "$retrans" -gt 0 ] && [ "$dupack" -gt 0 ] && [ "$ooo" -gt 0 ]; then ok=1; break; fi
     done
     parar "$server"
-    em roteador nft list chain inet perda encaminhar | grep counter | sed 's/^[[:space:]]*/    descartados pelo roteador (todas as tentativas): /'
+    local dropped
+    dropped=$(em roteador nft list chain inet perda encaminhar | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+    echo "O roteador descartou $dropped pacotes (contador da regra nft, em $tentativa download(s))."
     show "terminal da casa (cliente)" "$work/perda-casa.txt"
     echo "iguana.jpg chegou idêntico ao original ($(wc -c <"$BIN/ex3_files/imagens/iguana.jpg") bytes), apesar das perdas."
     passo "Na casa (quem recebe), só os pacotes marcados pelo Wireshark:"
     tabela "$out_dir/redes-perda-casa.pcapng" "tcp.analysis.flags && !tcp.analysis.window_update" 22
-    echo "  Contagem: retransmissões $retrans, ACKs duplicados $dupack, fora de ordem $ooo"
-    echo "  Filtros: tcp.analysis.retransmission  tcp.analysis.duplicate_ack  tcp.analysis.out_of_order"
+    echo "  Contagem: ACKs duplicados $dupack, fora de ordem $ooo (filtros tcp.analysis.duplicate_ack, tcp.analysis.out_of_order)"
+    passo "No colega (quem envia), as retransmissões:"
+    tabela "$out_dir/redes-perda-colega.pcapng" "tcp.analysis.retransmission" 12
+    echo "  Contagem: retransmissões $retrans (filtro tcp.analysis.retransmission)"
     [ "$ok" = 1 ] || echo "AVISO: em 5 tentativas o sorteio não produziu os três tipos de marca"
     cat <<'TXT'
-Note: a casa vê um buraco na sequência ("Previous segment not captured"),
-continua recebendo os segmentos seguintes (fora de ordem para o TCP) e
-repete o ACK do último byte contínuo (ACK duplicado, com SACK dizendo o que
-já chegou). O servidor reenvia o que faltou (retransmissão). A aplicação não
-vê nada disso: recv() entrega os bytes em ordem, e o arquivo chega idêntico.
+Note: a casa vê um buraco na sequência ("Previous segment not captured":
+o segmento foi descartado antes de chegar) e responde repetindo o ACK do
+último byte contínuo (ACK duplicado, com SACK dizendo o que já chegou). O
+servidor reenvia o que faltou: o Wireshark marca o reenvio como
+Retransmission (ou Fast Retransmission, depois dos ACKs duplicados), ou como
+Out-Of-Order quando ele chega tão depressa que poderia ser só um segmento
+atrasado. A aplicação não vê nada disso: recv() entrega os bytes em ordem, e
+o arquivo chega idêntico. Do lado do colega (redes-perda-colega.pcapng)
+aparecem os segmentos originais, inclusive os que o roteador descartou.
 TXT
     desmontar
 }
