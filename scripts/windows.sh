@@ -50,7 +50,7 @@ for ex in ex1_chat ex2_crypto ex3_files; do
         extra=()
         [ "$ex" = ex2_crypto ] && extra=(-DSODIUM_STATIC -I"$sodium/include" -L"$sodium/lib" -lsodium)
         echo "  $out/$ex/$program.exe"
-        "$CXX" "${flags[@]}" -o "$out/$ex/$program.exe" "$ex/$program.cpp" common/net.cpp \
+        "$CXX" "${flags[@]}" -o "$out/$ex/$program.exe" "$ex/$program.cpp" common/*.cpp \
             "${extra[@]}" -static -lws2_32
     done
 done
