@@ -62,7 +62,7 @@ ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
 redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< common/net.cpp
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests

@@ -8,11 +8,11 @@
 //
 // Uso: ./meuip [IP [PORTA]]        (padrão: localhost 8000)
 // Teste: ./meuip 0.0.0.0 8000 num terminal, ../ex1_chat/client no outro.
+#include "../common/args.h"
 #include "../common/net.h"
 
 #include <iostream>
 #include <string>
-#include <vector>
 
 static const char* const USAGE = "uso: meuip [IP [PORTA]]   (padrão: localhost 8000)";
 
@@ -21,18 +21,11 @@ int main(int argc, char* argv[]) {
 
     // Endereço e porta em que o serviço escuta (como nos servidores dos exemplos).
     std::string IP = "localhost", PORT = "8000";
-    std::vector<std::string> args(argv + 1, argv + argc);
-    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-        std::cout << USAGE << "\n\nServiço \"Meu IP\": responde a cada conexão com o endereço "
-                     "IP e a porta de onde ela veio.\n";
-        return 0;
-    }
-    if (args.size() > 2 || (!args.empty() && args[0].rfind("-", 0) == 0) ||
-        (args.size() == 2 && !net::parse_port(args[1], PORT))) {
-        std::cerr << USAGE << "\n";
-        return 2;
-    }
-    if (!args.empty()) IP = args[0];
+    int code = args::parse_address(argc, argv, USAGE,
+                                   "Serviço \"Meu IP\": responde a cada conexão com o endereço IP "
+                                   "e a porta de onde ela veio.\n",
+                                   IP, PORT);
+    if (code >= 0) return code;
 
     std::string error;
     net::AddrList address = net::resolve(IP, PORT, true, error);
@@ -44,14 +37,12 @@ int main(int argc, char* argv[]) {
     // Cria o socket TCP, vincula ao endereço e escuta, como em ex1_chat/server.
     socket_t server_socket =
         socket(address->ai_family, address->ai_socktype, address->ai_protocol);
-    if (server_socket == INVALID_SOCKET) {
-        std::cerr << "Erro ao criar o socket: " << net::last_error() << "\n";
-        return 1;
-    }
+    if (server_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
     net::set_reuse_address(server_socket);
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
-                  << net::last_error() << "\n";
+        std::string why = net::last_error() + net::bind_hint();
+        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": " << why
+                  << "\n";
         net::close_socket(server_socket);
         return 1;
     }
