@@ -595,9 +595,9 @@ NFT
     local server=$last_pid
     mkdir -p "$work/perda-downloads"
     # Numa tentativa pode não haver perda nenhuma (é sorteio): tenta de novo,
-    # até 5 vezes, até a captura ter retransmissão, ACK duplicado e fora de ordem.
+    # até 8 vezes, até as capturas ter retransmissão, ACK duplicado e fora de ordem.
     local tentativa counts ok=0
-    for tentativa in 1 2 3 4 5; do
+    for tentativa in 1 2 3 4 5 6 7 8; do
         capturar colega eth0 colega
         capturar casa eth0 casa
         rm -f "$work/perda-downloads/iguana.jpg"
@@ -630,7 +630,7 @@ NFT
     passo "No colega (quem envia), as retransmissões:"
     tabela "$out_dir/redes-perda-colega.pcapng" "tcp.analysis.retransmission" 12
     echo "  Contagem: retransmissões $retrans (filtro tcp.analysis.retransmission)"
-    [ "$ok" = 1 ] || echo "AVISO: em 5 tentativas o sorteio não produziu os três tipos de marca"
+    [ "$ok" = 1 ] || echo "AVISO: em 8 tentativas o sorteio não produziu os três tipos de marca"
     cat <<'TXT'
 Note: a casa vê um buraco na sequência ("Previous segment not captured":
 o segmento foi descartado antes de chegar) e responde repetindo o ACK do
