@@ -13,9 +13,9 @@ echo "== Make build (${CXX:-g++}${SAN:+, SAN=$SAN}) =="
 make -j"$jobs" --no-print-directory -s SAN="$SAN" all tests
 for t in build/make/tests/*; do
     case "$t" in *.o) continue ;; esac
-    # Under a sanitizer, skip the capture and wine tests: they check the
-    # network and wine, and run the same server code the e2e tests run.
-    case "$SAN:$t" in ?*:*/capture_tests | ?*:*/e2e_windows) continue ;; esac
+    # Under a sanitizer, skip the capture, wine and redes tests: they check
+    # the network and wine, and run the same server code the e2e tests run.
+    case "$SAN:$t" in ?*:*/capture_tests | ?*:*/e2e_windows | ?*:*/redes_tests) continue ;; esac
     [ -x "$t" ] || continue
     echo "-- $t"
     rc=0
@@ -29,12 +29,12 @@ done
 
 # Then the CMake/CTest build, with clang when it is there (the Make build
 # above used g++, so both compilers build everything), running every test
-# again except the capture and Windows ones, which test the network and wine
-# rather than the compiler.
+# again except the capture, Windows and redes ones, which test the network
+# and wine rather than the compiler.
 cc=clang++
 command -v "$cc" >/dev/null 2>&1 || { echo "(clang++ not installed: CMake build with g++)"; cc=g++; }
 dir="build/cmake-$cc"
 echo "== CMake build + CTest ($cc) =="
 cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cc" >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
-ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE 'capture|windows'
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE 'capture|windows|redes'
