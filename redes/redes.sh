@@ -577,7 +577,7 @@ cenario_perda() {
     titulo "Cenário perda: o ex3 num caminho que perde pacotes"
     cat <<'TXT'
 O colega (198.51.100.20) serve as imagens do ex3 e a casa baixa iguana.jpg.
-O roteador de casa descarta ao acaso 5% dos pacotes TCP que chegam da
+O roteador de casa descarta ao acaso 10% dos pacotes TCP que chegam da
 internet (regra nft "numgen random"; SYNs poupados, para a demonstração não
 esperar 1 s por um SYN perdido). O TCP percebe e retransmite.
 TXT
@@ -586,11 +586,11 @@ TXT
 table inet perda {
   chain encaminhar {
     type filter hook forward priority 0;
-    iifname "wan" tcp flags & syn == 0 numgen random mod 100 < 5 counter drop
+    iifname "wan" tcp flags & syn == 0 numgen random mod 100 < 10 counter drop
   }
 }
 NFT
-    echo '$ nft add rule inet perda encaminhar iifname "wan" tcp flags \& syn == 0 numgen random mod 100 \< 5 counter drop   (no roteador)'
+    echo '$ nft add rule inet perda encaminhar iifname "wan" tcp flags \& syn == 0 numgen random mod 100 \< 10 counter drop   (no roteador)'
     iniciar colega "$work/perda-servidor.txt" Aguardando "$BIN/ex3_files/server" 198.51.100.20 8000 --quiet
     local server=$last_pid
     mkdir -p "$work/perda-downloads"
@@ -609,10 +609,9 @@ NFT
             echo "ERRO: iguana.jpg não chegou igual" >&2
             exit 1
         }
-        # Quem envia (o colega) vê o próprio reenvio de um segmento que já
-        # tinha passado por ali: "Retransmission". Quem recebe (a casa) vê o
-        # buraco, os ACKs duplicados que ela mesma manda e o reenvio chegando
-        # "fora de ordem".
+        # As retransmissões são contadas em quem envia (o colega), que viu o
+        # original passar; o buraco, os ACKs duplicados e o reenvio chegando
+        # "fora de ordem", em quem recebe (a casa).
         retrans=$(analise colega retransmission)
         read -r dupack ooo <<<"$(analise casa duplicate_ack out_of_order)"
         echo "tentativa $tentativa: retransmissões (colega) $retrans, ACKs duplicados (casa) $dupack, fora de ordem (casa) $ooo"
@@ -635,12 +634,12 @@ NFT
 Note: a casa vê um buraco na sequência ("Previous segment not captured":
 o segmento foi descartado antes de chegar) e responde repetindo o ACK do
 último byte contínuo (ACK duplicado, com SACK dizendo o que já chegou). O
-servidor reenvia o que faltou: o Wireshark marca o reenvio como
-Retransmission (ou Fast Retransmission, depois dos ACKs duplicados), ou como
-Out-Of-Order quando ele chega tão depressa que poderia ser só um segmento
-atrasado. A aplicação não vê nada disso: recv() entrega os bytes em ordem, e
-o arquivo chega idêntico. Do lado do colega (redes-perda-colega.pcapng)
-aparecem os segmentos originais, inclusive os que o roteador descartou.
+colega reenvia o que faltou. O Wireshark não sabe por que um segmento
+aparece de novo: ele adivinha pelo tempo. Reenvio logo depois dos ACKs
+duplicados (microssegundos, aqui) sai como Out-Of-Order; reenvio depois de
+esperar o temporizador (RTO, ~200 ms) sai como Retransmission. A aplicação
+não vê nada disso: recv() entrega os bytes em ordem, e o arquivo chega
+idêntico.
 TXT
     desmontar
 }
