@@ -573,6 +573,15 @@ analise() {
                          END { for (i = 1; i <= n; i++) printf "%d%s", c[i], i < n ? " " : "\n" }'
 }
 
+# reenvios: na captura do colega (quem envia), quantos segmentos o Wireshark
+# marcou como retransmissão, e quantos de fato repetem um número de sequência
+# já enviado (os reenvios, seja qual for o nome que o Wireshark lhes dá).
+reenvios() {
+    tshark -r "$out_dir/redes-perda-colega.pcapng" -Y "tcp.srcport == 8000 && tcp.len > 0" -T fields \
+        -e tcp.analysis.retransmission -e tcp.seq -E occurrence=f -E separator=, 2>/dev/null |
+        awk -F, '$1 != "" { r++ } seen[$2]++ { s++ } END { print r + 0, s + 0 }'
+}
+
 cenario_perda() {
     titulo "Cenário perda: o ex3 num caminho que perde pacotes"
     cat <<'TXT'
@@ -612,7 +621,7 @@ NFT
         # As retransmissões são contadas em quem envia (o colega), que viu o
         # original passar; o buraco, os ACKs duplicados e o reenvio chegando
         # "fora de ordem", em quem recebe (a casa).
-        retrans=$(analise colega retransmission)
+        read -r retrans resent <<<"$(reenvios)"
         read -r dupack ooo <<<"$(analise casa duplicate_ack out_of_order)"
         echo "tentativa $tentativa: retransmissões (colega) $retrans, ACKs duplicados (casa) $dupack, fora de ordem (casa) $ooo"
         if [ "$retrans" -gt 0 ] && [ "$dupack" -gt 0 ] && [ "$ooo" -gt 0 ]; then ok=1; break; fi
@@ -629,6 +638,8 @@ NFT
     passo "No colega (quem envia), as retransmissões:"
     tabela "$out_dir/redes-perda-colega.pcapng" "tcp.analysis.retransmission" 12
     echo "  Contagem: retransmissões $retrans (filtro tcp.analysis.retransmission)"
+    echo "  Reenvios de fato (o mesmo número de sequência enviado de novo): $resent; os outros o"
+    echo "  Wireshark chamou de outra coisa (em geral Out-Of-Order, filtro tcp.analysis.out_of_order)."
     [ "$ok" = 1 ] || echo "AVISO: em 8 tentativas o sorteio não produziu os três tipos de marca"
     cat <<'TXT'
 Note: a casa vê um buraco na sequência ("Previous segment not captured":

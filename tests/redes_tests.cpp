@@ -328,6 +328,15 @@ TEST_CASE("perda: iguana.jpg identical; retransmissions, duplicate ACKs, out-of-
         }
     }
     CHECK(counts["colega"][0] > 0);  // the sender resends what it sent before
+    // Resent for real: a sequence number the sender had already sent. The
+    // script prints the same count.
+    std::map<std::string, int> sent;
+    int resent = 0;
+    for (const Row& r : s.read("colega", "tcp.srcport == 8000 && tcp.len > 0", {"tcp.seq"}))
+        resent += sent[r[0]]++ > 0;
+    CHECK(resent >= counts["colega"][0]);
+    CHECK(s.has("Reenvios de fato (o mesmo número de sequência enviado de novo): " +
+                std::to_string(resent) + ";"));
     CHECK(counts["casa"][1] > 0);    // the receiver repeats its ACK
     CHECK(counts["casa"][2] > 0);    // the resent segment fills the hole
     CHECK(counts["casa"][3] > 0);    // "previous segment not captured"
