@@ -292,6 +292,8 @@ TXT
     montar publico
     passo "Os endereços da casa (ip addr):"
     em casa ip -4 -br addr | sed 's/^/    /'
+    passo "O gateway padrão da casa (o \"Gateway Padrão\" do ipconfig; no Linux, ip route):"
+    em casa ip route | sed 's/^/    /'
     capturar casa eth0 casa
 
     passo "Servidor na casa com o IP público do roteador: ./server 203.0.113.10 8000"
@@ -646,11 +648,11 @@ Note: a casa vê um buraco na sequência ("Previous segment not captured":
 o segmento foi descartado antes de chegar) e responde repetindo o ACK do
 último byte contínuo (ACK duplicado, com SACK dizendo o que já chegou). O
 colega reenvia o que faltou. O Wireshark não sabe por que um segmento
-aparece de novo: ele adivinha pelo tempo. Reenvio logo depois dos ACKs
-duplicados (microssegundos, aqui) sai como Out-Of-Order; reenvio depois de
-esperar o temporizador (RTO, ~200 ms) sai como Retransmission. A aplicação
-não vê nada disso: recv() entrega os bytes em ordem, e o arquivo chega
-idêntico.
+aparece de novo: ele decide pelo tempo. Chegou menos de um RTT (o tempo de
+ida e volta do handshake) depois do segmento mais adiantado? Out-Of-Order
+(um atrasado). Vieram antes dois ACKs duplicados? Fast Retransmission.
+Senão, Retransmission. A aplicação não vê nada disso: recv() entrega os
+bytes em ordem, e o arquivo chega idêntico.
 TXT
     desmontar
 }
