@@ -71,11 +71,11 @@ int main(int argc, char* argv[]) {
         while (true) {
             // Recebe os dados do servidor: a próxima linha inteira
             bool received = net::receive_line(client_socket, reader, data, why);
-            // Diferença do original: Servidor fechou, o cliente avisa e termina. Ou erro.
+            // Diferença do original: Conexão encerrada: o cliente avisa e termina. Veja o README.
             if (!received && why == "fechou a conexão")
                 finish("\nConexão encerrada pelo servidor", 0);
             if (!received && why.rfind("erro: ", 0) == 0)
-                finish("\nErro ao receber do servidor: " + why.substr(6), 1);
+                finish("\nErro ao receber do servidor: " + why.substr(6), 1);  // sem "erro: "
             // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
             if (received && f.decrypt(data, message))
                 std::cout << message << "\n>" << std::flush;  // Printa na tela a mensagem

@@ -75,6 +75,7 @@ static const std::string UNIQUE_KEY = token::generate_key();
 // Gera o encriptador (o secretbox da libsodium faz o papel do Fernet: token.h)
 static const token::Encryptor f(UNIQUE_KEY);
 
+// Mostra uma linha de uma vez só, para não se misturar com as de outras threads.
 static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
 
 // Função para enviar uma mensagem para todos os clientes conectados.
@@ -102,9 +103,8 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
         std::string recv_data, message, why;
 
         // Envia a chave de criptografia para o cliente (em claro: a fraqueza que o guia aponta)
-        // Diferença do original: Cada mensagem é uma linha. A chave e cada token
-        // terminam em '\n' (45 bytes na rede, em vez de 44), porque o TCP não
-        // separa as mensagens: um recv() pode trazer dois tokens, ou meio.
+        // Diferença do original: Cada mensagem é uma linha. Chave e tokens terminam em '\n'
+        // (a chave ocupa 45 bytes): o TCP não separa as mensagens, um recv() traz 2 ou ½.
         const std::string key_line = UNIQUE_KEY + "\n";
         if (!net::send_all(client_socket, key_line.data(), key_line.size()))
             why = "erro ao enviar a chave: " + net::last_error();
@@ -154,8 +154,8 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
                 break;
             } else {
                 // Remove o cliente da lista de clientes conectados caso
-                remove_client(&client);
-                say("Cliente " + address + " " + why);  // ocorra algum erro (e diz qual)
+                remove_client(&client);  // ocorra algum erro; e o servidor diz qual:
+                say("Cliente " + address + " " + why);
                 break;
             }
         }
