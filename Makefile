@@ -10,6 +10,8 @@
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser and ex2's tokens
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
+#   make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
+#                   the networks lab: NAT, CGNAT, VPN, loss in namespaces (root)
 #   make clean
 #
 # The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
@@ -41,13 +43,13 @@ COMMON     := $(COMMON_SRC) $(wildcard common/*.h)
 EX1        := ex1_chat/server ex1_chat/client
 EX2        := ex2_crypto/server ex2_crypto/client
 EX3        := ex3_files/server ex3_files/client
-PROGRAMS   := $(EX1) $(EX2) $(EX3)
+PROGRAMS   := $(EX1) $(EX2) $(EX3) redes/meuip
 
 # libsodium (ex2), found with pkg-config; '=' so it is asked only when needed.
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture fuzz windows bench clean
+.PHONY: all deps demo test tests capture fuzz windows bench clean redes
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -57,6 +59,9 @@ ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+
+redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
 # ---- tests (doctest) --------------------------------------------------------
@@ -81,7 +86,7 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
-OWN_MAIN   := capture_tests e2e_windows
+OWN_MAIN   := capture_tests e2e_windows redes_tests
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
@@ -134,6 +139,11 @@ windows:
 capture: all
 	@scripts/deps.sh capture
 	@EX='$(EX)' NET='$(NET)' CHUNK='$(CHUNK)' scripts/capture.sh
+
+# The networks lab (redes/README.md): namespaces, so root only.
+redes: $(EX1) $(EX3) redes/meuip
+	@scripts/deps.sh redes
+	@CENARIO='$(CENARIO)' redes/redes.sh
 
 clean:
 	rm -rf build $(PROGRAMS)
