@@ -315,7 +315,7 @@ TXT
     show "terminal do roteador (cliente, digitou: Olá da rede local)" "$work/bind3.txt"
     tabela "$out_dir/redes-bind-casa.pcapng" "tcp.port == 8000" 14
     cat <<'TXT'
-Note: o bind falhou sem pôr nenhum pacote na rede (é uma operação local:
+Repare: o bind falhou sem pôr nenhum pacote na rede (é uma operação local:
 a captura não tem nenhum 203.0.113.10). Com 0.0.0.0 o servidor atende em
 todos os endereços da máquina; quem está fora usa o IP público, e o roteador
 entrega na porta certa (cenário nat). Só o CLIENTE usa o IP público.
@@ -365,7 +365,7 @@ TXT
     passo "Lado lan do roteador (o que chega na casa):"
     tabela "$out_dir/redes-nat-lan.pcapng" "tcp.port == 8000" 14
     cat <<'TXT'
-Note: sem a regra, o SYN do colega chegou ao roteador e o próprio roteador
+Repare: sem a regra, o SYN do colega chegou ao roteador e o próprio roteador
 respondeu RST (nada escuta na porta 8000 dele): "Connection refused", e na
 lan não passou nada. Com a regra (dnat), os MESMOS segmentos aparecem nas
 duas capturas; só o destino muda: 203.0.113.10:8000 na wan, 192.168.0.10:8000
@@ -403,7 +403,7 @@ TXT
     passo "Lado wan do roteador:"
     tabela "$out_dir/redes-saida-wan.pcapng" "tcp.port == 8000" 12
     cat <<'TXT'
-Note: na lan a origem é 192.168.0.10 com a porta que o cliente recebeu do
+Repare: na lan a origem é 192.168.0.10 com a porta que o cliente recebeu do
 sistema; na wan, 203.0.113.10 com outra porta. O servidor imprime o endereço
 do roteador: ele nunca vê 192.168.0.10 (um endereço privado, que não existe
 na internet). É assim que toda a casa sai por um endereço público só.
@@ -453,7 +453,7 @@ TXT
     passo "WAN do provedor (203.0.113.50, a internet):"
     tabela "$out_dir/redes-cgnat-provedor.pcapng" "tcp" 16
     cat <<'TXT'
-Note: o "Meu IP" mostra 203.0.113.50, não o 100.64.0.10 da WAN do roteador:
+Repare: o "Meu IP" mostra 203.0.113.50, não o 100.64.0.10 da WAN do roteador:
 endereços diferentes = há um NAT do provedor no caminho (CGNAT). A consulta
 foi traduzida duas vezes (192.168.0.10 -> 100.64.0.10 -> 203.0.113.50).
 Ninguém na internet alcança 100.64.0.10 ("Network is unreachable"), e no
@@ -553,7 +553,7 @@ TXT
         awk '{ if ($1 > m) m = $1; if ($2 != "") mss = $2 }
              END { printf "  ex3 no túnel: MSS anunciado %s; o maior segmento leva %d bytes de dados (filtro: tcp.port == 8001).\n", mss, m }'
     cat <<'TXT'
-Note: na WAN só há UDP para a porta 51820 do servidor VPN: nenhum SYN,
+Repare: na WAN só há UDP para a porta 51820 do servidor VPN: nenhum SYN,
 nenhuma porta 8000, nenhum texto; o conteúdo vai cifrado. Na interface do
 túnel a conversa aparece em claro, com os endereços 100.96.0.x. Cada pacote
 do túnel ganha 32 bytes do WireGuard + 8 do UDP + 20 do IP por fora: por isso
@@ -644,7 +644,7 @@ NFT
     echo "  Wireshark chamou de outra coisa (em geral Out-Of-Order, filtro tcp.analysis.out_of_order)."
     [ "$ok" = 1 ] || echo "AVISO: em 8 tentativas o sorteio não produziu os três tipos de marca"
     cat <<'TXT'
-Note: a casa vê um buraco na sequência ("Previous segment not captured":
+Repare: a casa vê um buraco na sequência ("Previous segment not captured":
 o segmento foi descartado antes de chegar) e responde repetindo o ACK do
 último byte contínuo (ACK duplicado, com SACK dizendo o que já chegou). O
 colega reenvia o que faltou. O Wireshark não sabe por que um segmento
