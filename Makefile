@@ -11,6 +11,8 @@
 #                   ex4's handshake
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
+#   make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
+#                   the networks lab: NAT, CGNAT, VPN, loss in namespaces (root)
 #   make clean
 #
 # The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
@@ -43,13 +45,13 @@ EX1        := ex1_chat/server ex1_chat/client
 EX2        := ex2_crypto/server ex2_crypto/client
 EX3        := ex3_files/server ex3_files/client
 EX4        := ex4_kx/server ex4_kx/client ex4_kx/intruso
-PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4)
+PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) redes/meuip
 
 # libsodium (ex2, ex4), found with pkg-config; '=' so it is asked only when needed.
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture fuzz windows bench clean
+.PHONY: all deps demo test tests capture fuzz windows bench clean redes
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -63,6 +65,9 @@ ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
 
 ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
+
+redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
@@ -86,7 +91,7 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
-OWN_MAIN   := capture_tests e2e_windows
+OWN_MAIN   := capture_tests e2e_windows redes_tests
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
@@ -139,6 +144,11 @@ windows:
 capture: all
 	@scripts/deps.sh capture
 	@EX='$(EX)' NET='$(NET)' CHUNK='$(CHUNK)' scripts/capture.sh
+
+# The networks lab (redes/README.md): namespaces, so root only.
+redes: $(EX1) $(EX3) redes/meuip
+	@scripts/deps.sh redes
+	@CENARIO='$(CENARIO)' redes/redes.sh
 
 clean:
 	rm -rf build $(PROGRAMS)
