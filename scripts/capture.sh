@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 EX=${EX:-all}
 NET=${NET:-lo}
 CHUNK=${CHUNK:-}
-out_dir=${CAPTURE_DIR:-captures}
+out_dir=${CAPTURE_DIR:-captures/novas}
 
 case "$EX" in all) examples=(ex1 ex2 ex3) ;; ex1 | ex2 | ex3) examples=("$EX") ;;
     *) echo "EX must be ex1, ex2 or ex3" >&2; exit 2 ;; esac
