@@ -6,7 +6,8 @@
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
 #   make capture [EX=ex1|ex2|ex3] [NET=veth] [CHUNK=N]
-#                   record an example's session with tcpdump (captures/*.pcapng)
+#                   record an example's session with tcpdump (captures/novas/*.pcapng)
+#   make samples    record again the sample captures shipped in captures/ (root)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser and ex2's tokens
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
@@ -45,7 +46,7 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3)
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture fuzz windows bench clean
+.PHONY: all deps demo test tests capture samples fuzz windows bench clean
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -78,7 +79,7 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
-OWN_MAIN   := capture_tests e2e_windows
+OWN_MAIN   := capture_tests e2e_windows sample_captures
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
@@ -131,6 +132,11 @@ windows:
 capture: all
 	@scripts/deps.sh capture
 	@EX='$(EX)' NET='$(NET)' CHUNK='$(CHUNK)' scripts/capture.sh
+
+# The samples in captures/ (port 8000); tests/sample_captures.cpp checks them.
+samples: all
+	@scripts/deps.sh capture
+	@scripts/samples.sh
 
 clean:
 	rm -rf build $(PROGRAMS)
