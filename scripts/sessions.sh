@@ -28,7 +28,7 @@ start_server() {
         done
         kill "$server_pid" 2>/dev/null || true
     done
-    echo "could not start $dir/server" >&2
+    echo "não foi possível iniciar $dir/server" >&2
     exit 1
 }
 stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
