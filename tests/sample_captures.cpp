@@ -37,6 +37,7 @@ struct Segment {
     int src = 0, dst = 0, stream = 0;
     std::size_t seq = 0, len = 0, frame_len = 0;
     int mss = 0;  // the MSS option of a SYN, 0 elsewhere
+    int frame = 0;  // Wireshark's "No."
     bool syn = false;
     std::string payload;
 };
@@ -52,7 +53,7 @@ struct Sample {
         Process read({"tshark", "-r", file.string(), "-T", "fields", "-E", "separator=;",
                       "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len", "-e",
                       "tcp.payload", "-e", "tcp.stream", "-e", "tcp.seq", "-e", "frame.len",
-                      "-e", "tcp.options.mss_val", "-e", "tcp.flags.syn"});
+                      "-e", "tcp.options.mss_val", "-e", "tcp.flags.syn", "-e", "frame.number"});
         auto code = read.wait_exit(60000ms);
         INFO("tshark: " << read.err());
         REQUIRE(code == 0);
@@ -63,7 +64,7 @@ struct Sample {
             std::stringstream fields(line);
             std::string x;
             while (std::getline(fields, x, ';')) f.push_back(x);
-            f.resize(9);
+            f.resize(10);
             Segment s;
             s.src = std::atoi(f[0].c_str());
             s.dst = std::atoi(f[1].c_str());
@@ -74,6 +75,7 @@ struct Sample {
             s.frame_len = static_cast<std::size_t>(std::atol(f[6].c_str()));
             s.mss = std::atoi(f[7].c_str());
             s.syn = f[8] == "1" || f[8] == "True";
+            s.frame = std::atoi(f[9].c_str());
             segments.push_back(s);
         }
         REQUIRE(segments.size() >= 3);
@@ -133,6 +135,13 @@ std::string client_sends(const std::string& program, const std::string& typed,
     close_fd(listener);
     client.wait_exit(10000ms);
     return got;
+}
+
+// How many data segments of each size one side sent.
+std::map<std::size_t, int> sizes(const Sample& s, bool to_server) {
+    std::map<std::size_t, int> out;
+    for (const Segment* seg : s.data(to_server)) out[seg->len] += 1;
+    return out;
 }
 
 }  // namespace
@@ -218,6 +227,41 @@ TEST_CASE("captures/ex3-veth.pcapng: two hosts, MTU 1500: no segment above 1448 
     REQUIRE(from_server.size() == 1);
     const std::string image = read_file(fs::path(LAB_SOURCE_DIR) / "ex3_files/imagens/iguana.jpg");
     CHECK(from_server[0] == image + "OK");
+}
+
+// The READMEs and PROFESSOR.md quote these figures of the samples: recording
+// the samples again without updating them fails here.
+TEST_CASE("the figures the READMEs quote from the samples") {
+    Sample ex1("ex1.pcapng");
+    CHECK(ex1.segments.size() == 24);
+    REQUIRE(!ex1.data(true).empty());
+    CHECK(ex1.data(true)[0]->frame == 7);
+    CHECK(ex1.data(true)[0]->src == 56522);
+    std::vector<int> from_server;
+    for (const Segment* seg : ex1.data(false)) from_server.push_back(seg->frame);
+    CHECK(from_server == std::vector<int>{9, 11, 15, 17});
+
+    Sample ex2("ex2.pcapng");
+    CHECK(ex2.segments.size() == 32);
+    std::vector<int> keys, with_equals;
+    for (const Segment* seg : ex2.data(false))
+        if (seg->seq == 1) keys.push_back(seg->frame);
+    for (const Segment& seg : ex2.segments)
+        if (seg.payload.find('=') != std::string::npos) with_equals.push_back(seg.frame);
+    CHECK(keys == std::vector<int>{7, 9});
+    CHECK(with_equals == std::vector<int>{7, 9, 15, 17, 18});  // tcp contains "="
+    CHECK(ex2.streams(false)[0].substr(0, 44) == "QGAp-QcS3bLT_-oXTnbE96U8xmkV8KmtI167Z8slNF0=");
+
+    Sample ex3("ex3.pcapng");
+    CHECK(ex3.segments.size() == 48);
+    CHECK(ex3.data(false).size() == 22);
+    CHECK(sizes(ex3, false) == std::map<std::size_t, int>{{1024, 19}, {8470, 1}, {35840, 1}, {36352, 1}});
+
+    Sample veth("ex3-veth.pcapng");
+    CHECK(veth.segments.size() == 151);
+    CHECK(veth.data(false).size() == 87);
+    CHECK(sizes(veth, false) ==
+          std::map<std::size_t, int>{{2, 1}, {592, 1}, {600, 2}, {788, 1}, {1024, 50}, {1448, 32}});
 }
 
 int main(int argc, char** argv) {
