@@ -11,6 +11,8 @@
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser and ex2's tokens
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
+#   make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
+#                   the networks lab: NAT, CGNAT, VPN, loss in namespaces (root)
 #   make clean
 #
 # The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
@@ -36,50 +38,56 @@ ALLFLAGS := $(STD) $(WARN) $(CXXFLAGS) $(SANFLAGS)
 STAMP := build/make/.flags
 $(shell mkdir -p build/make; echo '$(CXX) $(ALLFLAGS)' | cmp -s - $(STAMP) || echo '$(CXX) $(ALLFLAGS)' > $(STAMP))
 
-COMMON     := common/net.cpp common/net.h
+# common/: the shim (net) and the small pieces (args, outbox, line_reader).
+COMMON_SRC := $(wildcard common/*.cpp)
+COMMON     := $(COMMON_SRC) $(wildcard common/*.h)
 EX1        := ex1_chat/server ex1_chat/client
 EX2        := ex2_crypto/server ex2_crypto/client
 EX3        := ex3_files/server ex3_files/client
-PROGRAMS   := $(EX1) $(EX2) $(EX3)
+PROGRAMS   := $(EX1) $(EX2) $(EX3) redes/meuip
 
 # libsodium (ex2), found with pkg-config; '=' so it is asked only when needed.
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture samples fuzz windows bench clean
+.PHONY: all deps demo test tests capture samples fuzz windows bench clean redes
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< common/net.cpp
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
-ex2_crypto/%: ex2_crypto/%.cpp ex2_crypto/token.h $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< common/net.cpp $(SODIUM_LIBS)
+ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< common/net.cpp
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+
+redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
-TESTS      := unit_tests unit_token unit_request e2e_ex1 e2e_ex2 e2e_ex3 e2e_hostile
+TESTS      := unit_tests unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_hostile
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 # Shared pieces compiled once: the doctest main(), the test support, common/.
-TESTOBJ    := $(TESTBIN)/support.o $(TESTBIN)/net.o
+COMMON_OBJ := $(patsubst common/%.cpp,$(TESTBIN)/common_%.o,$(COMMON_SRC))
+TESTOBJ    := $(TESTBIN)/support.o $(COMMON_OBJ)
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 $(TESTBIN)/support.o: tests/support.cpp tests/support.h $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
-$(TESTBIN)/net.o: $(COMMON) $(STAMP)
+$(TESTBIN)/common_%.o: common/%.cpp $(COMMON) $(STAMP)
 	@mkdir -p $(TESTBIN)
-	$(CXX) $(TESTFLAGS) -c -o $@ common/net.cpp
+	$(CXX) $(TESTFLAGS) -c -o $@ $<
 
 $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) $(TESTBIN)/doctest_main.o ex2_crypto/token.h ex3_files/request.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
-OWN_MAIN   := capture_tests e2e_windows sample_captures
+OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
@@ -101,9 +109,9 @@ FUZZERS      := fuzz_request fuzz_token
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
 
-build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h
+build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h $(COMMON)
 	@mkdir -p build/fuzz
-	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(SODIUM_LIBS)
+	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 # Each fuzzer runs FUZZ_SECONDS, starting from the committed corpus
 # (tests/fuzz/corpus/<fuzzer>); what it discovers goes to build/, not to git.
@@ -137,6 +145,11 @@ capture: all
 samples: all
 	@scripts/deps.sh capture
 	@scripts/samples.sh
+
+# The networks lab (redes/README.md): namespaces, so root only.
+redes: $(EX1) $(EX3) redes/meuip
+	@scripts/deps.sh redes
+	@CENARIO='$(CENARIO)' redes/redes.sh
 
 clean:
 	rm -rf build $(PROGRAMS)

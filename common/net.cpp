@@ -174,9 +174,9 @@ long try_send(socket_t s, const void* data, std::size_t len) {
 }
 
 AddrList resolve(const std::string& host, const std::string& port, bool passive,
-                 std::string& error) {
+                 std::string& error, int family) {
     addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;      // IPv4 or IPv6, whatever the name gives
+    hints.ai_family = family;         // AF_UNSPEC: IPv4 or IPv6, whatever the name gives
     hints.ai_socktype = SOCK_STREAM;  // TCP
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     addrinfo* list = nullptr;
@@ -201,6 +201,31 @@ AddrList resolve(const std::string& host, const std::string& port, bool passive,
         }
     }
     return AddrList(list, freeaddrinfo);
+}
+
+int family_of(const std::string& host) {
+    return host.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+}
+
+int fail(const std::string& what) {
+    std::string error = last_error();  // before the output below can change it
+    std::cerr << what << ": " << error << std::endl;
+    return 1;
+}
+
+std::string bind_hint() {
+#ifdef _WIN32
+    int code = WSAGetLastError();
+    const bool in_use = code == WSAEADDRINUSE || code == WSAEACCES;
+    const bool not_here = code == WSAEADDRNOTAVAIL;
+#else
+    const bool in_use = errno == EADDRINUSE;
+    const bool not_here = errno == EADDRNOTAVAIL;
+#endif
+    if (in_use) return " (a porta já está em uso?)";
+    // The guide's "put your public IP in the server": that IP is the router's.
+    if (not_here) return " (este IP não pertence a esta máquina: use 0.0.0.0 ou o IP da rede local)";
+    return "";
 }
 
 std::string address_of(const sockaddr* sa) {

@@ -88,11 +88,28 @@ long try_send(socket_t s, const void* data, std::size_t len);
 using AddrList = std::unique_ptr<addrinfo, void (*)(addrinfo*)>;
 
 // Resolve a host name or address ("localhost", "127.0.0.1", "::1") and a port
-// into the list of TCP addresses to try, IPv4 and IPv6 alike. passive = true
-// for a server (an empty host then means "every interface"). On failure the
-// list is empty and error says why, in Portuguese (shown to the user).
+// into the list of TCP addresses to try. passive = true for a server (an empty
+// host then means "every interface"). family: AF_INET or AF_INET6 to get only
+// that kind (the family of a socket already created), AF_UNSPEC for both,
+// IPv4 first. On failure the list is empty and error says why, in Portuguese
+// (shown to the user).
 AddrList resolve(const std::string& host, const std::string& port, bool passive,
-                 std::string& error);
+                 std::string& error, int family = AF_UNSPEC);
+
+// The address family to create a socket for, before the address is resolved:
+// AF_INET6 when the text is an IPv6 address (it has a ':'), else AF_INET,
+// like the guide's AF_INET sockets ("localhost" -> 127.0.0.1).
+int family_of(const std::string& host);
+
+// Print "<what>: <last socket error>" on stderr and return 1, the exit code
+// of a program that cannot go on: `return net::fail("Erro no listen");`.
+int fail(const std::string& what);
+
+// A hint to print after a failed bind(), from its error code:
+// " (a porta já está em uso?)" when the port is taken, a different hint when
+// the address is not one of this machine's (e.g. the router's public IP),
+// "" otherwise. Call it right after bind().
+std::string bind_hint();
 
 // Let a server bind its port again right after it stops, while connections of
 // the previous run still sit in TIME_WAIT. POSIX: SO_REUSEADDR. Windows:

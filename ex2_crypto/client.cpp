@@ -1,214 +1,110 @@
 // Exemplo 2 - Criptografia de dados: o CLIENTE (tradução de Cliente_seguro.py).
-//
-// Conecta ao servidor, recebe a chave, responde "OK" cifrado e, a partir daí,
-// cifra cada mensagem digitada e decifra cada mensagem recebida.
-//
-// Uso: ./client [IP [PORTA]]           (padrão: localhost 8000)
-//      ./client --decrypt CHAVE         decifra tokens lidos da entrada (um por
-//                                       linha), com uma chave tirada de uma
-//                                       captura: a demonstração de que mandar
-//                                       a chave em claro não protege nada.
+// Recebe a chave, responde "OK" cifrado e, daí em diante, cifra o que é digitado e
+// decifra o que chega. Mesma ordem do Python; diferenças: apêndice do README.
+#include "../common/args.h"
 #include "../common/net.h"
-#include "token.h"  // libsodium e o formato das linhas
+#include "client_key.h"  // receive_key() e decrypt_tokens(); inclui common/line_reader.h
+#include "token.h"       // biblioteca p/ criptografia (libsodium)
 
 #include <cstdlib>
-#include <functional>
 #include <iostream>
 #include <string>
 #include <thread>
-#include <vector>
 
 static const char* const USAGE =
     "uso: client [IP [PORTA]]   (padrão: localhost 8000)\n"
     "     client --decrypt CHAVE < tokens.txt";
+static const char* const HELP =
+    "Cliente do chat cifrado do Exemplo 2. Ctrl+D (Ctrl+Z no Windows) encerra.\n"
+    "--decrypt CHAVE: decifra tokens (um por linha) com uma chave tirada de uma captura.\n";
 
-// A chave recebida do servidor (apagada da memória ao terminar).
-static unsigned char UNIQUE_KEY[token::KEY_BYTES];
-
-// Diferença do original: se o servidor não mandar a chave em 10 s (por
-// exemplo, se for o servidor do Exemplo 1), o cliente desiste com uma
-// mensagem em vez de esperar para sempre.
-static const double KEY_TIMEOUT = 10.0;
-
-// Apaga a chave e termina o programa inteiro (veja o Exemplo 1: a thread
-// principal pode estar parada esperando o teclado).
-[[noreturn]] static void finish(int code) {
-    sodium_memzero(UNIQUE_KEY, sizeof UNIQUE_KEY);
-    std::cout << std::flush;
+// Mostra `text` e termina o programa, de qualquer thread (a principal espera o teclado)
+[[noreturn]] static void finish(const std::string& text, int code) {
+    std::cout << text << std::endl;
     std::_Exit(code);
-}
-
-// Mostra uma linha recebida: decifra o token e imprime o texto, seguido de
-// "\n>" como o print(data, end='\n>') do original.
-static void show(const std::string& line) {
-    std::string message;
-    if (token::decrypt(UNIQUE_KEY, line, message)) {
-        std::cout << message << "\n>" << std::flush;
-        sodium_memzero(&message[0], message.size());
-    } else {
-        // Diferença do original: um token inválido lança uma exceção no
-        // Python, que mata a thread de escuta. Aqui ele é descartado.
-        std::cout << "Mensagem inválida descartada\n>" << std::flush;
-    }
-}
-
-// Função que fica aguardando o recebimento de novas mensagens.
-// Diferença do original: as mensagens são linhas; `reader` junta os pedaços
-// que o TCP entregar e separa as linhas (um recv() pode trazer várias).
-static void listen_server(socket_t client_socket, token::LineReader& reader) {
-    char data[1024];
-    std::string line;
-    while (true) {
-        // Entrega todas as linhas completas que já chegaram.
-        for (;;) {
-            auto result = reader.next(line);
-            if (result == token::LineReader::Result::NeedMore) break;
-            if (result == token::LineReader::Result::Line)
-                show(line);
-            else
-                std::cout << "Mensagem inválida descartada\n>" << std::flush;  // longa demais
-        }
-        // Recebe os dados do servidor.
-        auto received = recv(client_socket, data, sizeof data, 0);
-        if (received > 0) {
-            reader.feed(data, static_cast<std::size_t>(received));
-            continue;
-        }
-        if (received < 0 && net::interrupted()) continue;
-        // Diferença do original: o servidor fechou (0) ou houve erro.
-        if (received == 0)
-            std::cout << "\nConexão encerrada pelo servidor" << std::endl;
-        else
-            std::cout << "\nErro ao receber do servidor: " << net::last_error() << std::endl;
-        finish(received == 0 ? 0 : 1);
-    }
-}
-
-// Modo --decrypt: decifra, com a chave dada, cada token lido da entrada.
-static int decrypt_tokens(const std::string& key_text) {
-    std::vector<unsigned char> key;
-    if (!token::from_base64(key_text, key) || key.size() != token::KEY_BYTES) {
-        std::cerr << "Erro: a chave deve ter 44 caracteres base64url (32 bytes)\n";
-        return 2;
-    }
-    std::copy(key.begin(), key.end(), UNIQUE_KEY);
-    sodium_memzero(key.data(), key.size());
-    std::string line, message;
-    while (net::read_line(line)) {
-        if (line.empty()) continue;
-        if (token::decrypt(UNIQUE_KEY, line, message))
-            std::cout << message << "\n";
-        else
-            std::cout << "Mensagem inválida descartada\n";
-    }
-    sodium_memzero(UNIQUE_KEY, sizeof UNIQUE_KEY);
-    return 0;
 }
 
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
-    if (sodium_init() < 0) {
-        std::cerr << "Erro: não foi possível iniciar a libsodium\n";
-        return 1;
-    }
+    // Diferença do original: IP e porta podem vir da linha de comando. Sem eles, localhost 8000.
+    std::string IP = "localhost", PORTA = "8000", key_text;
+    bool decrypt = false;
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORTA,
+                                   {{"--decrypt", &key_text, &decrypt}});
+    if (code >= 0) return code;
+    // Diferença do original: --decrypt CHAVE decifra uma captura. Não existe no original.
+    if (decrypt && argc != 3) std::cerr << USAGE << "\n";  // --decrypt CHAVE, e nada mais
+    if (decrypt) return argc == 3 ? decrypt_tokens(key_text) : 2;
 
-    std::string IP = "localhost", PORTA = "8000";
-    std::vector<std::string> args(argv + 1, argv + argc);
-    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-        std::cout << USAGE << "\n\nCliente do chat cifrado do Exemplo 2. Ctrl+D (Ctrl+Z no "
-                     "Windows) encerra.\n--decrypt CHAVE: decifra tokens (um por linha) com "
-                     "uma chave tirada de uma captura.\n";
-        return 0;
-    }
-    if (args.size() == 2 && args[0] == "--decrypt") return decrypt_tokens(args[1]);
-    if (args.size() > 2 || (!args.empty() && args[0].rfind("-", 0) == 0) ||
-        (args.size() == 2 && !net::parse_port(args[1], PORTA))) {
-        std::cerr << USAGE << "\n";
-        return 2;
-    }
-    if (!args.empty()) IP = args[0];
+    // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
+    socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
+    if (client_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
 
-    // Cria um socket TCP/IP e conecta ao servidor (tenta cada endereço).
+    // Conecta ao servidor, no endereço (IP, PORTA) que getaddrinfo() monta
     std::string error;
-    net::AddrList addresses = net::resolve(IP, PORTA, false, error);
-    if (!addresses) {
+    net::AddrList address = net::resolve(IP, PORTA, false, error, net::family_of(IP));
+    if (!address) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    socket_t client_socket = INVALID_SOCKET;
-    for (addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
-        client_socket = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (client_socket == INVALID_SOCKET) continue;
-        if (connect(client_socket, a->ai_addr, static_cast<socklen_t>(a->ai_addrlen)) == 0) break;
-        error = net::last_error();
-        net::close_socket(client_socket);
-        client_socket = INVALID_SOCKET;
-    }
-    if (client_socket == INVALID_SOCKET) {
+    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen))) {
         std::cerr << "Erro: não foi possível conectar ao servidor " << IP << ":" << PORTA << ": "
-                  << error << " (o servidor está rodando?)\n";
+                  << net::last_error() << " (o servidor está rodando?)\n";
         return 1;
     }
 
-    // Aguarda a chave de criptografia única: a primeira linha do servidor.
-    net::set_timeout(client_socket, SO_RCVTIMEO, KEY_TIMEOUT);
-    token::LineReader reader;
-    std::string key_text;
-    char data[1024];
-    while (reader.next(key_text) != token::LineReader::Result::Line) {
-        auto received = recv(client_socket, data, sizeof data, 0);
-        if (received > 0) {
-            reader.feed(data, static_cast<std::size_t>(received));
-            continue;
+    // Aguarda a chave de criptografia única e gera o encriptador (secretbox: token.h)
+    // Diferença do original: Cada mensagem é uma linha. O TCP não separa as mensagens
+    // (um recv() pode trazer duas, ou meia); `reader` junta os pedaços e separa as linhas.
+    net::LineReader reader;
+    std::string UNIQUE_KEY = receive_key(client_socket, reader);  // client_key.h
+    if (UNIQUE_KEY.empty()) return 1;
+    const token::Encryptor f(UNIQUE_KEY);
+
+    // Responde um "OK" criptografado para sinalizar
+    const std::string ok = f.encrypt("OK") + "\n";  // o recebimento da chave
+    if (!net::send_all(client_socket, ok.data(), ok.size())) return net::fail("Erro ao enviar");
+
+    // Função que fica aguardando o recebimento de novas mensagens (um lambda, como um def)
+    auto listen_server = [&]() {
+        std::string data, message, why;
+        while (true) {
+            // Recebe os dados do servidor: a próxima linha inteira
+            bool received = net::receive_line(client_socket, reader, data, why);
+            // Diferença do original: Conexão encerrada: o cliente avisa e termina. Veja o README.
+            if (!received && why == "fechou a conexão")
+                finish("\nConexão encerrada pelo servidor", 0);
+            if (!received && why.rfind("erro: ", 0) == 0)
+                finish("\nErro ao receber do servidor: " + why.substr(6), 1);  // sem "erro: "
+            // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
+            if (received && f.decrypt(data, message))
+                std::cout << message << "\n>" << std::flush;  // Printa na tela a mensagem
+            else  // Diferença do original: Mensagem inválida é descartada. O Python morreria.
+                std::cout << "Mensagem inválida descartada\n>" << std::flush;
         }
-        if (received < 0 && net::interrupted()) continue;
-        std::cerr << "Erro: o servidor não enviou a chave ("
-                  << (received == 0 ? "conexão encerrada" : net::last_error())
-                  << "). É o servidor do Exemplo 2?\n";
-        net::close_socket(client_socket);
-        return 1;
-    }
-    net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
-    std::vector<unsigned char> key;
-    if (!token::from_base64(key_text, key) || key.size() != token::KEY_BYTES) {
-        std::cerr << "Erro: chave inválida recebida do servidor\n";
-        net::close_socket(client_socket);
-        return 1;
-    }
-    std::copy(key.begin(), key.end(), UNIQUE_KEY);
-    sodium_memzero(key.data(), key.size());
+    };
+    // Se sincronizou, inicia uma thread para ficar ouvindo o servidor
+    std::thread client_listen(listen_server);
 
-    // Responde um "OK" cifrado para sinalizar o recebimento da chave.
-    std::string ok = token::encrypt(UNIQUE_KEY, "OK") + "\n";
-    if (!net::send_all(client_socket, ok.data(), ok.size())) {
-        std::cerr << "Erro ao enviar: " << net::last_error() << "\n";
-        finish(1);
-    }
-
-    // Se sincronizou, inicia uma thread para ficar ouvindo o servidor.
-    std::thread client_listen(listen_server, client_socket, std::ref(reader));
-
-    std::string message;
     while (true) {
-        // Lê a mensagem do usuário.
+        // Lê a mensagem do usuário
         std::cout << "> " << std::flush;
+        std::string message;
         if (!net::read_line(message)) {
-            // Diferença do original: fim da entrada → fecha o envio (FIN) e
-            // espera o servidor fechar, como no Exemplo 1.
+            // Diferença do original: Fim da entrada fecha só o envio. Manda FIN; o resto chega.
             shutdown(client_socket, SHUT_WR);
             break;
         }
+        // Diferença do original: Linha vazia não é enviada. O Python enviaria um token vazio.
         if (message.empty()) continue;
-        // Diferença do original: uma linha tem no máximo 1024 bytes; cabem
-        // 725 bytes de texto. O que passar disso não é enviado.
+        // Diferença do original: Mensagem longa demais não é enviada. Cabem 725 bytes.
         if (message.size() > token::MAX_TEXT) {
             std::cout << "Mensagem muito longa: " << message.size() << " bytes (o máximo é "
                       << token::MAX_TEXT << "); não enviada\n";
             continue;
         }
-        // Cifra a mensagem e envia o token, numa linha, para o servidor.
-        std::string line = token::encrypt(UNIQUE_KEY, message) + "\n";
-        sodium_memzero(&message[0], message.size());
+        // Envia a mensagem para o servidor: o token, numa linha
+        const std::string line = f.encrypt(message) + "\n";
         if (!net::send_all(client_socket, line.data(), line.size())) {
             std::cerr << "Erro ao enviar: " << net::last_error() << "\n";
             shutdown(client_socket, SHUT_WR);
@@ -216,5 +112,4 @@ int main(int argc, char* argv[]) {
         }
     }
     client_listen.join();  // a thread de escuta encerra o programa
-    return 0;
 }

@@ -1,22 +1,29 @@
-// Exemplo 2 - o formato das mensagens na rede, usado pelo servidor e pelo
-// cliente (e pelos testes): a chave, o "token" cifrado e as linhas.
+// Exemplo 2 - a criptografia, usada pelo servidor e pelo cliente (e pelos
+// testes): a chave, o "token" cifrado e o encriptador que guarda a chave.
+// (Separar as linhas que chegam pelo TCP é outra tarefa: common/line_reader.h.)
 //
-// No original, a biblioteca Fernet (Python) faz tudo isso. A libsodium não tem
-// Fernet; usamos crypto_secretbox_easy (XSalsa20 para cifrar + Poly1305 para
-// autenticar), com o mesmo papel: quem tem a chave cifra e decifra, e qualquer
-// alteração no token é detectada.
+// Diferença do original: secretbox da libsodium em vez de Fernet. A libsodium
+// não tem Fernet; crypto_secretbox_easy (XSalsa20 para cifrar + Poly1305 para
+// autenticar) tem o mesmo papel: quem tem a chave cifra e decifra, e qualquer
+// alteração no token é detectada. Os tokens ficam menores (56 caracteres para
+// "OK", em vez de 100).
 //
 // Na rede, cada mensagem é UMA LINHA de texto ASCII terminada em '\n':
 //   - a chave:  base64url(32 bytes)                          = 44 caracteres
 //   - um token: base64url(nonce 24 ‖ MAC 16 ‖ texto cifrado) = 56 para "OK"
-// (base64url "com padding": o alfabeto de urlsafe_b64encode do Python, com '='
-// no fim. É o mesmo formato de SecretBox.encrypt da PyNaCl, então um cliente
-// em Python consegue conversar com estes programas.)
+// (base64url "com padding": o alfabeto de base64.urlsafe_b64encode do Python,
+// com '=' no fim.) Os bytes nonce ‖ MAC ‖ texto cifrado são exatamente o que
+// SecretBox(chave).encrypt(msg) da PyNaCl devolve, em bytes crus; o base64 é
+// um passo à parte. Um programa em Python conversa com estes, então, enviando
+// base64.urlsafe_b64encode(caixa.encrypt(msg)) + b'\n' (tests/peer_pynacl.py).
 #pragma once
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -32,6 +39,15 @@ constexpr int BASE64 = sodium_base64_VARIANT_URLSAFE;            // com '='
 // 1023 / 4 * 3 = 765 bytes = 24 + 16 + 725: até 725 bytes de texto.
 constexpr std::size_t MAX_LINE = 1024;
 constexpr std::size_t MAX_TEXT = (MAX_LINE - 1) / 4 * 3 - NONCE_BYTES - MAC_BYTES;  // 725
+
+// A libsodium precisa ser iniciada antes do primeiro uso (chamar de novo não
+// custa nada). Só falha se o sistema não tiver fonte de números aleatórios.
+inline void start_sodium() {
+    if (sodium_init() < 0) {
+        std::fputs("Erro: não foi possível iniciar a libsodium\n", stderr);
+        std::exit(1);
+    }
+}
 
 inline std::string to_base64(const unsigned char* data, std::size_t length) {
     std::string text(sodium_base64_ENCODED_LEN(length, BASE64), '\0');
@@ -52,6 +68,25 @@ inline bool from_base64(const std::string& text, std::vector<unsigned char>& dat
         return false;
     data.resize(length);
     return true;
+}
+
+// Uma chave nova: 32 bytes aleatórios, em base64url (44 caracteres), o mesmo
+// formato de Fernet.generate_key().
+inline std::string generate_key() {
+    start_sodium();
+    unsigned char key[KEY_BYTES];
+    crypto_secretbox_keygen(key);
+    std::string text = to_base64(key, sizeof key);
+    sodium_memzero(key, sizeof key);
+    return text;
+}
+
+// true se `text` é uma chave: base64url de exatamente 32 bytes.
+inline bool is_key(const std::string& text) {
+    std::vector<unsigned char> key;
+    bool ok = from_base64(text, key) && key.size() == KEY_BYTES;
+    sodium_memzero(key.data(), key.size());
+    return ok;
 }
 
 // Cifra `message`: um nonce aleatório novo por mensagem (nunca repetir um
@@ -78,45 +113,29 @@ inline bool decrypt(const unsigned char* key, const std::string& text, std::stri
     return true;
 }
 
-// Separa as linhas de um fluxo TCP. O TCP não preserva os limites das
-// mensagens: um recv() pode trazer duas linhas juntas, ou meia linha. Os bytes
-// recebidos entram com feed(); next() entrega uma linha completa por vez.
-class LineReader {
+// O encriptador: guarda a chave, como o objeto Fernet(chave) do Python, e
+// cifra e decifra com ela. `key_text` é uma chave de generate_key() ou uma
+// que passou por is_key(). A cópia da chave é apagada quando ele é destruído.
+class Encryptor {
 public:
-    enum class Result { Line, NeedMore, TooLong };
+    explicit Encryptor(const std::string& key_text) {
+        start_sodium();
+        std::vector<unsigned char> key;
+        if (from_base64(key_text, key) && key.size() == KEY_BYTES)
+            std::copy(key.begin(), key.end(), key_);
+        sodium_memzero(key.data(), key.size());
+    }
+    ~Encryptor() { sodium_memzero(key_, sizeof key_); }
+    Encryptor(const Encryptor&) = delete;
+    Encryptor& operator=(const Encryptor&) = delete;
 
-    void feed(const char* data, std::size_t length) { buffer_.append(data, length); }
-
-    // Line: `line` recebe a próxima linha, sem o '\n'. NeedMore: falta chegar
-    // o resto. TooLong: passou de MAX_LINE bytes sem '\n'; esses bytes são
-    // descartados até o próximo '\n'.
-    Result next(std::string& line) {
-        for (;;) {
-            std::size_t newline = buffer_.find('\n');
-            if (skipping_) {
-                if (newline == std::string::npos) {
-                    buffer_.clear();
-                    return Result::NeedMore;
-                }
-                buffer_.erase(0, newline + 1);
-                skipping_ = false;
-                continue;
-            }
-            if (newline != std::string::npos && newline < MAX_LINE) {
-                line.assign(buffer_, 0, newline);
-                buffer_.erase(0, newline + 1);
-                return Result::Line;
-            }
-            if (newline == std::string::npos && buffer_.size() < MAX_LINE)
-                return Result::NeedMore;
-            skipping_ = true;  // MAX_LINE bytes ou mais sem '\n'
-            return Result::TooLong;
-        }
+    std::string encrypt(const std::string& message) const { return token::encrypt(key_, message); }
+    bool decrypt(const std::string& text, std::string& message) const {
+        return token::decrypt(key_, text, message);
     }
 
 private:
-    std::string buffer_;
-    bool skipping_ = false;
+    unsigned char key_[KEY_BYTES] = {};
 };
 
 }  // namespace token

@@ -230,8 +230,9 @@ int main(int argc, char* argv[]) {
     // Define o endereço e a porta que o socket vai se vincular
     std::cout << "Iniciando servidor em " << IP << ":" << PORT << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
+        std::string why = net::last_error() + net::bind_hint();  // em uso? IP de outra máquina?
         std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
-                  << net::last_error() << " (a porta já está em uso?)\n";
+                  << why << "\n";
         net::close_socket(server_socket);
         return 1;
     }

@@ -2,19 +2,22 @@
 # make windows: cross-build every example for Windows x86-64 with MinGW-w64,
 # statically linked (each .exe runs on a bare Windows), into build/windows/.
 # libsodium for MinGW is built once from Debian's own source package and
-# cached in build/mingw-sodium/.
+# cached outside the clone, in ~/.cache/socket-lab/mingw-sodium (or
+# $LAB_CACHE/mingw-sodium), so a fresh clone on the same machine reuses it;
+# build/mingw-sodium is a link to it (the CMake preset `mingw` looks there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 CXX=${MINGW_CXX:-x86_64-w64-mingw32-g++-posix}  # -posix: the flavour with std::thread
 out=build/windows
-sodium=$root/build/mingw-sodium
+cache=${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/socket-lab}
+sodium=$cache/mingw-sodium
 
 scripts/deps.sh windows
 
-if [ ! -f "$sodium/lib/libsodium.a" ]; then
+if [ ! -f "$sodium/.complete" ]; then  # written last: a build cut short is redone
     echo "Building libsodium for MinGW (once; about 2 minutes)..."
-    src=$root/build/mingw-sodium-src
+    src=$cache/mingw-sodium-src
     rm -rf "$src"
     mkdir -p "$src/lists/partial"
     # A deb-src entry for apt, without touching the system's own lists.
@@ -38,10 +41,14 @@ if [ ! -f "$sodium/lib/libsodium.a" ]; then
     ./configure -q --host=x86_64-w64-mingw32 --disable-shared --enable-static --enable-minimal \
         --prefix="$sodium" --disable-dependency-tracking >/dev/null 2>&1
     make -s -j"$(nproc 2>/dev/null || echo 2)" >/dev/null 2>&1
+    rm -rf "$sodium"
     make -s install >/dev/null
+    touch "$sodium/.complete"
     cd "$root"
     rm -rf "$src"
 fi
+mkdir -p build
+ln -sfn "$sodium" build/mingw-sodium
 
 flags=(-std=c++17 -O2 -Wall -Wextra -Werror -D_WIN32_WINNT=0x0600)
 for ex in ex1_chat ex2_crypto ex3_files; do
@@ -50,7 +57,7 @@ for ex in ex1_chat ex2_crypto ex3_files; do
         extra=()
         [ "$ex" = ex2_crypto ] && extra=(-DSODIUM_STATIC -I"$sodium/include" -L"$sodium/lib" -lsodium)
         echo "  $out/$ex/$program.exe"
-        "$CXX" "${flags[@]}" -o "$out/$ex/$program.exe" "$ex/$program.cpp" common/net.cpp \
+        "$CXX" "${flags[@]}" -o "$out/$ex/$program.exe" "$ex/$program.cpp" common/*.cpp \
             "${extra[@]}" -static -lws2_32
     done
 done

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/line_reader.h"
 #include "../ex2_crypto/token.h"
 #include "support.h"
 
@@ -178,9 +179,9 @@ TEST_CASE("capture ex2: the key is in clear; the capture alone decrypts the chat
     std::string line, text;
     std::vector<std::string> plain;
     for (const std::string& stream : c.streams(true)) {
-        token::LineReader lines;
+        net::LineReader lines;
         lines.feed(stream.data(), stream.size());
-        while (lines.next(line) == token::LineReader::Result::Line) {
+        while (lines.next(line) == net::LineReader::Result::Line) {
             REQUIRE(token::decrypt(key.data(), line, text));
             plain.push_back(text);
         }

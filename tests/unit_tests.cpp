@@ -112,3 +112,143 @@ TEST_CASE("set_timeout bounds a blocking recv") {
     net::close_socket(pair[0]);
     net::close_socket(pair[1]);
 }
+
+TEST_CASE("family_of: an address with ':' is IPv6, anything else IPv4") {
+    CHECK(net::family_of("::1") == AF_INET6);
+    CHECK(net::family_of("fe80::1") == AF_INET6);
+    CHECK(net::family_of("127.0.0.1") == AF_INET);
+    CHECK(net::family_of("localhost") == AF_INET);
+    CHECK(net::family_of("") == AF_INET);
+}
+
+TEST_CASE("bind_hint tells a port in use from an address that is not this machine's") {
+    net::Startup startup;
+    int first = socket(AF_INET, SOCK_STREAM, 0);
+    int second = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(first >= 0);
+    REQUIRE(second >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(first, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(first, 1) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(getsockname(first, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    CHECK(bind(second, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0);
+    CHECK(net::bind_hint() == " (a porta já está em uso?)");
+    // 203.0.113.10 (a documentation address) is on no interface here.
+    inet_pton(AF_INET, "203.0.113.10", &address.sin_addr);
+    CHECK(bind(second, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0);
+    CHECK(net::bind_hint().find("este IP não pertence a esta máquina") != std::string::npos);
+    close(first);
+    close(second);
+}
+
+// ---- common/args.h ----------------------------------------------------------
+#include "../common/args.h"
+
+namespace {
+// Runs args::parse_address on a command line given as words.
+int parse_words(std::vector<std::string> words, std::string& ip, std::string& port,
+                const std::vector<args::Option>& options = {}) {
+    std::vector<char*> argv;
+    words.insert(words.begin(), "program");
+    for (auto& w : words) argv.push_back(&w[0]);
+    return args::parse_address(static_cast<int>(argv.size()), argv.data(), "uso: program",
+                               "ajuda\n", ip, port, options);
+}
+}  // namespace
+
+TEST_CASE("args: [IP [PORTA]], --help, long options; anything else is exit code 2") {
+    std::string ip = "localhost", port = "8000";
+    CHECK(parse_words({}, ip, port) == -1);
+    CHECK((ip == "localhost" && port == "8000"));
+    CHECK(parse_words({"0.0.0.0", "09000"}, ip, port) == -1);
+    CHECK((ip == "0.0.0.0" && port == "9000"));
+    CHECK(parse_words({"--help"}, ip, port) == 0);
+    CHECK(parse_words({"::1", "-h"}, ip, port) == 0);
+    for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
+             {"-x"}, {"1.2.3.4", "0"}, {"1.2.3.4", "http"}, {"a", "1", "c"}, {"--chunk"}})
+        CHECK(parse_words(bad, ip, port) == 2);
+    std::string chunk;
+    bool quiet = false;
+    std::vector<args::Option> options = {{"--chunk", &chunk}, {"--quiet", nullptr, &quiet}};
+    CHECK(parse_words({"--quiet", "127.0.0.1", "--chunk", "65536", "8001"}, ip, port, options) == -1);
+    CHECK((quiet && chunk == "65536" && ip == "127.0.0.1" && port == "8001"));
+    CHECK(parse_words({"--chunk"}, ip, port, options) == 2);  // the value is missing
+}
+
+// ---- common/line_reader.h ---------------------------------------------------
+#include "../common/line_reader.h"
+
+TEST_CASE("LineReader: whole lines whatever way TCP cuts them; long lines are skipped") {
+    using R = net::LineReader::Result;
+    net::LineReader reader(8);
+    std::string line;
+    reader.feed("ab\ncd", 5);
+    CHECK(reader.next(line) == R::Line);
+    CHECK(line == "ab");
+    CHECK(reader.next(line) == R::NeedMore);
+    reader.feed("\n0123456789xyz\nok\n", 18);
+    CHECK(reader.next(line) == R::Line);
+    CHECK(line == "cd");
+    CHECK(reader.next(line) == R::TooLong);
+    CHECK(reader.next(line) == R::Line);
+    CHECK(line == "ok");
+}
+
+TEST_CASE("receive_line: lines from a socket, and why it stopped") {
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    net::LineReader reader(16);
+    std::string line, why;
+    REQUIRE(send(pair[1], "um\ndois\n", 8, 0) == 8);
+    CHECK(net::receive_line(pair[0], reader, line, why));
+    CHECK(line == "um");
+    CHECK(net::receive_line(pair[0], reader, line, why));
+    CHECK(line == "dois");
+    REQUIRE(send(pair[1], "0123456789abcdefgh\n", 19, 0) == 19);
+    CHECK(!net::receive_line(pair[0], reader, line, why));
+    CHECK(why == "enviou uma linha maior que 16 bytes");
+    close(pair[1]);
+    CHECK(!net::receive_line(pair[0], reader, line, why));
+    CHECK(why == "fechou a conexão");
+    close(pair[0]);
+}
+
+// ---- common/outbox.h ----------------------------------------------------------
+#include "../common/outbox.h"
+
+TEST_CASE("Outbox: in order, never waits, and drops a client more than 1 MiB behind") {
+    net::Startup startup;
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    std::size_t total = 0;
+    {
+        Outbox outbox(pair[0], "teste");
+        std::string block(64 * 1024, '\0');
+        // Nobody reads pair[1]: the kernel buffer fills, then the queue, and
+        // once it passes 1 MiB the client is dropped. No call waits.
+        for (int i = 0; i < 200; ++i) {
+            for (std::size_t j = 0; j < block.size(); ++j)
+                block[j] = static_cast<char>((total + j) % 251);
+            outbox.send(block.data(), block.size());
+            total += block.size();
+        }
+        // The reader now sees the bytes in order, then the end (shut down).
+        std::string received;
+        char data[65536];
+        for (;;) {
+            auto n = recv(pair[1], data, sizeof data, 0);
+            if (n <= 0) break;
+            received.append(data, static_cast<std::size_t>(n));
+        }
+        CHECK(received.size() < total);
+        bool in_order = true;
+        for (std::size_t j = 0; j < received.size(); ++j)
+            if (received[j] != static_cast<char>(j % 251)) in_order = false;
+        CHECK(in_order);
+    }
+    close(pair[0]);
+    close(pair[1]);
+}

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/line_reader.h"
 #include "../ex2_crypto/token.h"
 
 namespace {
@@ -85,11 +86,11 @@ TEST_CASE("decrypt: round trip, and every kind of bad token is refused") {
 }
 
 TEST_CASE("LineReader: lines come out whole whatever way TCP cuts them") {
-    using R = token::LineReader::Result;
+    using R = net::LineReader::Result;
     std::string line;
 
     SUBCASE("several lines in one recv") {
-        token::LineReader r;
+        net::LineReader r;
         const std::string three = "um\ndois\ntrês\n";
         r.feed(three.data(), three.size());
         CHECK(r.next(line) == R::Line);
@@ -101,7 +102,7 @@ TEST_CASE("LineReader: lines come out whole whatever way TCP cuts them") {
         CHECK(r.next(line) == R::NeedMore);
     }
     SUBCASE("one line across many recv, a byte at a time") {
-        token::LineReader r;
+        net::LineReader r;
         const std::string text = "linha partida em pedaços\n";
         for (std::size_t i = 0; i + 1 < text.size(); ++i) {
             r.feed(&text[i], 1);
@@ -112,7 +113,7 @@ TEST_CASE("LineReader: lines come out whole whatever way TCP cuts them") {
         CHECK(line == "linha partida em pedaços");
     }
     SUBCASE("an empty line is a line") {
-        token::LineReader r;
+        net::LineReader r;
         r.feed("\nx\n", 3);
         CHECK(r.next(line) == R::Line);
         CHECK(line.empty());
@@ -120,14 +121,14 @@ TEST_CASE("LineReader: lines come out whole whatever way TCP cuts them") {
         CHECK(line == "x");
     }
     SUBCASE("1024 bytes with the newline is the limit") {
-        token::LineReader r;
+        net::LineReader r;
         std::string max(1023, 'a');
         r.feed((max + "\n").data(), 1024);
         CHECK(r.next(line) == R::Line);
         CHECK(line == max);
     }
     SUBCASE("a longer line is refused, skipped, and the next one still comes out") {
-        token::LineReader r;
+        net::LineReader r;
         std::string longer(5000, 'b');
         r.feed(longer.data(), 1000);
         CHECK(r.next(line) == R::NeedMore);
@@ -139,7 +140,7 @@ TEST_CASE("LineReader: lines come out whole whatever way TCP cuts them") {
         CHECK(line == "seguinte");
     }
     SUBCASE("1024 bytes then the newline is one byte too many") {
-        token::LineReader r;
+        net::LineReader r;
         std::string over(1024, 'c');
         r.feed((over + "\nok\n").data(), 1028);
         CHECK(r.next(line) == R::TooLong);

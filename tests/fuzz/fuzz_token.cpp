@@ -9,15 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "../../common/line_reader.h"
 #include "../../ex2_crypto/token.h"
 
 namespace {
 
-using Result = token::LineReader::Result;
+using Result = net::LineReader::Result;
 
 // Every (result, line) the reader gives for `data` fed in pieces of `step`.
 std::vector<std::pair<Result, std::string>> split(const std::string& data, std::size_t step) {
-    token::LineReader reader;
+    net::LineReader reader;
     std::vector<std::pair<Result, std::string>> out;
     std::string line;
     for (std::size_t i = 0; i < data.size(); i += step) {

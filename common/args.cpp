@@ -1,0 +1,52 @@
+// common/args.cpp - see args.h.
+#include "args.h"
+
+#include <iostream>
+
+#include "net.h"
+
+namespace args {
+
+static int bad(const std::string& usage) {
+    std::cerr << usage << "\n";
+    return 2;
+}
+
+int parse(int argc, char* argv[], const std::string& usage, const std::string& help,
+          std::vector<std::string>& positional, std::size_t max_positional,
+          const std::vector<Option>& options) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--help" || word == "-h") {
+            std::cout << usage << "\n\n" << help;
+            return 0;
+        }
+        if (word.empty() || word[0] != '-') {
+            if (positional.size() == max_positional) return bad(usage);
+            positional.push_back(word);
+            continue;
+        }
+        const Option* found = nullptr;
+        for (const Option& option : options)
+            if (word == option.name) found = &option;
+        if (!found) return bad(usage);
+        if (found->flag) *found->flag = true;
+        if (found->value) {
+            if (i + 1 == argc) return bad(usage);  // "--chunk" with nothing after it
+            *found->value = argv[++i];
+        }
+    }
+    return -1;
+}
+
+int parse_address(int argc, char* argv[], const std::string& usage, const std::string& help,
+                  std::string& ip, std::string& port, const std::vector<Option>& options) {
+    std::vector<std::string> words;
+    int code = parse(argc, argv, usage, help, words, 2, options);
+    if (code >= 0) return code;
+    if (words.size() == 2 && !net::parse_port(words[1], port)) return bad(usage);
+    if (!words.empty()) ip = words[0];
+    return -1;
+}
+
+}  // namespace args

@@ -1,0 +1,34 @@
+// common/args.h - the command line of every program: [IP [PORTA]], --help
+// and a few long options. Not the lesson: each program calls it once at the
+// top of main() and goes on with the values.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace args {
+
+// A long option: a flag ("--quiet", sets *flag) or an option with a value
+// ("--chunk N", stores the word after it in *value).
+struct Option {
+    const char* name;
+    std::string* value = nullptr;
+    bool* flag = nullptr;
+};
+
+// Reads argv: a word starting with '-' must be --help (or -h) or one of
+// `options`; every other word is positional, at most max_positional of them.
+// Returns -1 when the program should go on; otherwise the exit code for
+// main(): 0 after --help (usage and help printed on stdout), 2 after a bad
+// argument (the usage line printed on stderr).
+int parse(int argc, char* argv[], const std::string& usage, const std::string& help,
+          std::vector<std::string>& positional, std::size_t max_positional,
+          const std::vector<Option>& options = {});
+
+// The usual "[IP [PORTA]]": ip and port keep their defaults when absent, and a
+// port that is not 1..65535 is a bad argument (exit code 2).
+int parse_address(int argc, char* argv[], const std::string& usage, const std::string& help,
+                  std::string& ip, std::string& port, const std::vector<Option>& options = {});
+
+}  // namespace args

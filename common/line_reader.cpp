@@ -1,0 +1,56 @@
+// common/line_reader.cpp - see line_reader.h.
+#include "line_reader.h"
+
+namespace net {
+
+LineReader::Result LineReader::next(std::string& line) {
+    for (;;) {
+        std::size_t newline = buffer_.find('\n');
+        if (skipping_) {  // throw away the rest of a line that was too long
+            if (newline == std::string::npos) {
+                buffer_.clear();
+                return Result::NeedMore;
+            }
+            buffer_.erase(0, newline + 1);
+            skipping_ = false;
+            continue;
+        }
+        if (newline != std::string::npos && newline < max_line_) {
+            line.assign(buffer_, 0, newline);
+            buffer_.erase(0, newline + 1);
+            return Result::Line;
+        }
+        if (newline == std::string::npos && buffer_.size() < max_line_) return Result::NeedMore;
+        skipping_ = true;  // max_line bytes or more without a '\n'
+        return Result::TooLong;
+    }
+}
+
+bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why) {
+    char data[1024];
+    for (;;) {
+        switch (reader.next(line)) {
+            case LineReader::Result::Line: return true;
+            case LineReader::Result::TooLong:
+                why = "enviou uma linha maior que " + std::to_string(reader.max_line()) + " bytes";
+                return false;
+            case LineReader::Result::NeedMore: break;
+        }
+        auto received = recv(s, data, sizeof data, 0);
+        if (received > 0) {
+            reader.feed(data, static_cast<std::size_t>(received));
+        } else if (received < 0 && interrupted()) {
+            continue;  // a signal arrived: just try again
+        } else {
+            if (received == 0)
+                why = "fechou a conexão";
+            else if (timed_out())
+                why = "não respondeu a tempo";
+            else
+                why = "erro: " + last_error();
+            return false;
+        }
+    }
+}
+
+}  // namespace net

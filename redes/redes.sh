@@ -1,0 +1,661 @@
+#!/usr/bin/env bash
+# make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
+#
+# O laboratório "Usando sockets em diferentes redes" (redes/README.md) numa
+# máquina só: namespaces de rede fazem o papel dos computadores e roteadores
+# (casa, roteador, provedor, internet, colega, vpn), ligados por "cabos" veth.
+# Cada cenário conta o que vai acontecer, roda os programas dos exemplos,
+# mostra o que cada "terminal" mostrou, grava as capturas em
+# captures/redes-<cenario>-<lado>.pcapng e imprime a tabela dos pacotes com o
+# filtro para abrir no Wireshark.
+#
+#   CENARIO=nome     um cenário só (padrão: todos, na ordem)
+#   CAPTURE_DIR=DIR  onde gravar as capturas (padrão: captures/)
+#   LAB_BIN_DIR=DIR  onde estão os programas compilados (padrão: este repositório)
+#
+# Só endereços de documentação (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24),
+# 192.168.0.0/24 para a rede da casa e 100.64.0.0/10 (CGNAT, túnel), sempre
+# dentro dos namespaces criados aqui: a rede da própria máquina não é tocada.
+# Tudo o que é criado (namespaces, veths, tabelas nft, wireguard-go) some na
+# saída, no Ctrl+C e em caso de erro.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${LAB_BIN_DIR:-$(pwd)}
+out_dir=${CAPTURE_DIR:-captures}
+CENARIO=${CENARIO:-}
+todos=(bind nat saida cgnat vpn perda)
+
+if [ -z "$CENARIO" ]; then
+    cenarios=("${todos[@]}")
+else
+    case " ${todos[*]} " in
+        *" $CENARIO "*) cenarios=("$CENARIO") ;;
+        *) echo "CENARIO deve ser um de: ${todos[*]} (ou vazio: todos)" >&2; exit 2 ;;
+    esac
+fi
+
+# Criar namespaces e capturar pacotes exige root. 77 = "pulado" para os testes.
+if [ "$(id -u)" != 0 ]; then
+    cat >&2 <<MSG
+Este laboratório cria computadores e roteadores de mentira (namespaces de
+rede) e captura pacotes: isso só o root pode fazer. Rode:
+  sudo make redes${CENARIO:+ CENARIO=$CENARIO}
+Nada foi criado e nenhuma captura foi gravada.
+MSG
+    exit 77
+fi
+for tool in ip nft tcpdump tshark editcap wg wireguard-go; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "Falta o programa $tool: rode scripts/deps.sh redes" \
+             "(Debian: apt-get install iproute2 nftables tcpdump tshark wireguard-go wireguard-tools)" >&2
+        exit 1
+    }
+done
+for program in ex1_chat/server ex1_chat/client ex3_files/server ex3_files/client redes/meuip; do
+    [ -x "$BIN/$program" ] || { echo "Falta $BIN/$program: rode make redes (ou make)" >&2; exit 1; }
+done
+
+# ---------------------------------------------------------------------------
+# Nomes únicos por execução ($$ = o número deste processo): duas execuções ao
+# mesmo tempo, ou restos de uma execução morta com kill -9, não colidem.
+P="redes$$"
+W="wg$$"              # interfaces WireGuard: o socket de controle delas,
+                      # /var/run/wireguard/<nome>.sock, é visto por todos os namespaces
+work=$(mktemp -d)
+pids=()
+
+desmontar() {  # apaga os namespaces desta execução (e tudo dentro deles)
+    local ns
+    for ns in $(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 { print $1 }'); do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    done
+    for ns in $(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 { print $1 }'); do
+        # Os processos (wireguard-go, tcpdump) terminam em milissegundos.
+        for _ in $(seq 20); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.05; done
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+        ip netns del "$ns" 2>/dev/null || true  # leva junto as veths e as tabelas nft
+    done
+    rm -f /var/run/wireguard/"$W"-*.sock
+}
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    desmontar
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+desmontar  # um resto com este mesmo número (processo morto há tempos)
+
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); normal=$(tput sgr0 2>/dev/null || true); else bold=; normal=; fi
+titulo() { printf '\n%s=== %s ===%s\n' "$bold" "$1" "$normal"; }
+passo() { printf '\n%s>> %s%s\n' "$bold" "$1" "$normal"; }
+show() {  # show <título> <arquivo>: a tela de um terminal, recuada
+    printf '%s--- %s%s\n' "$bold" "$1" "$normal"
+    sed 's/^/    /' "$2"
+    printf '\n'
+}
+# O que uma pessoa digita: uma linha a cada <atraso> s, e depois Ctrl+D.
+type_lines() {
+    local delay=$1; shift
+    for line in "$@"; do sleep "$delay"; printf '%s\n' "$line"; done
+    sleep 1
+}
+em() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }  # em <namespace> <comando>
+
+# ---------------------------------------------------------------------------
+# A topologia. Cada "cabo" é um par veth criado já dentro dos dois
+# namespaces, com o nome que faz sentido de cada lado (eth0, lan, wan...).
+#
+#   casa ---- roteador ---- internet ---- colega   (publico)
+#                  \                \---- vpn (e o site "Meu IP")
+#   casa ---- roteador ---- provedor ---- internet ...   (cgnat)
+cabo() {  # cabo <ns1> <if1> <endereço1/máscara> <ns2> <if2> <endereço2/máscara>
+    ip link add "$2" netns "$P-$1" type veth peer name "$5" netns "$P-$4"
+    local side ns dev addr
+    for side in "$1 $2 $3" "$4 $5 $6"; do
+        read -r ns dev addr <<<"$side"
+        ip -n "$P-$ns" addr add "$addr" dev "$dev"
+        ip -n "$P-$ns" link set "$dev" up mtu 1500
+        # Sem isto o kernel entrega à captura "supersegmentos" de até 64 KiB,
+        # cortados no tamanho do MTU só depois (GSO): não é o que passa num
+        # fio de verdade (como em scripts/capture.sh NET=veth).
+        ip -n "$P-$ns" link set "$dev" gso_max_segs 1
+    done
+}
+
+montar() {  # montar publico|cgnat
+    local modo=$1 ns
+    local nomes=(casa roteador internet colega vpn)
+    [ "$modo" = cgnat ] && nomes+=(provedor)
+    for ns in "${nomes[@]}"; do
+        ip netns add "$P-$ns"
+        ip -n "$P-$ns" link set lo up
+        # Só IPv4: sem os anúncios do IPv6, as capturas mostram só a lição.
+        em "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        # Sem "ICMP redirect": o servidor VPN devolve pacotes pela mesma
+        # interface do túnel por onde chegaram, e o Linux avisaria a cada um.
+        em "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
+    done
+    cabo casa eth0 192.168.0.10/24 roteador lan 192.168.0.1/24
+    if [ "$modo" = publico ]; then
+        cabo roteador wan 203.0.113.10/24 internet roteador 203.0.113.1/24
+        ip -n "$P-roteador" route add default via 203.0.113.1
+    else
+        # CGNAT: a "WAN" do roteador de casa recebe um endereço 100.64.x.x do
+        # provedor (RFC 6598), e só o provedor tem um endereço público.
+        cabo roteador wan 100.64.0.10/24 provedor clientes 100.64.0.1/24
+        cabo provedor wan 203.0.113.50/24 internet provedor 203.0.113.1/24
+        ip -n "$P-roteador" route add default via 100.64.0.1
+        ip -n "$P-provedor" route add default via 203.0.113.1
+    fi
+    cabo colega eth0 198.51.100.20/24 internet colega 198.51.100.1/24
+    cabo vpn eth0 192.0.2.30/24 internet vpn 192.0.2.1/24
+    # O site "Meu IP" mora na própria internet, no endereço 192.0.2.80.
+    ip -n "$P-internet" addr add 192.0.2.80/32 dev lo
+    ip -n "$P-casa" route add default via 192.168.0.1
+    ip -n "$P-colega" route add default via 198.51.100.1
+    ip -n "$P-vpn" route add default via 192.0.2.1
+    local roteadores=(roteador internet vpn)
+    [ "$modo" = cgnat ] && roteadores+=(provedor)
+    for ns in "${roteadores[@]}"; do em "$ns" sysctl -qw net.ipv4.ip_forward=1; done
+    # O NAT do roteador de casa: tudo o que sai pela WAN leva o endereço da
+    # WAN como origem (masquerade). "random": a porta de origem também é
+    # trocada, por uma sorteada (muitos roteadores e todo CGNAT trocam).
+    # A cadeia "pre" recebe, nos cenários, o redirecionamento de porta.
+    em roteador nft -f - <<'NFT'
+table ip nat {
+  chain pre {
+    type nat hook prerouting priority dstnat;
+  }
+  chain post {
+    type nat hook postrouting priority srcnat;
+    oifname "wan" masquerade random
+  }
+}
+NFT
+    if [ "$modo" = cgnat ]; then
+        em provedor nft -f - <<'NFT'
+table ip nat {
+  chain post {
+    type nat hook postrouting priority srcnat;
+    oifname "wan" masquerade random
+  }
+}
+NFT
+    fi
+}
+
+# O redirecionamento de porta do guia (passo 2), no roteador de casa.
+redirecionar_porta() {
+    em roteador nft add rule ip nat pre iifname '"wan"' tcp dport 8000 dnat to 192.168.0.10:8000
+    echo '$ nft add rule ip nat pre iifname "wan" tcp dport 8000 dnat to 192.168.0.10:8000   (no roteador)'
+}
+
+# A tabela de traduções do roteador (conntrack): cada conexão com as duas
+# tuplas, a original e a da resposta, já traduzida.
+traducoes() {  # traducoes <ns> <arquivo>
+    em "$1" cat /proc/net/nf_conntrack |
+        awk '$3 == "tcp" { s = $6; for (i = 7; i <= NF; i++) if ($i !~ /^(mark|zone|use|secctx)=/) s = s " " $i; print s }' >"$2"
+}
+
+# iniciar <ns> <log> <texto esperado> <programa> [args]: roda em segundo plano
+# e espera (até 5 s) o programa imprimir <texto esperado>.
+iniciar() {
+    local ns=$1 log=$2 ready=$3; shift 3
+    # Sem a função em(): $! é então o próprio programa (ip netns exec faz
+    # exec), e kill chega nele, não num subshell.
+    ip netns exec "$P-$ns" "$@" >"$log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+        grep -qs "$ready" "$log" && { last_pid=$pid; return 0; }
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "não foi possível iniciar $* em $ns:" >&2
+    cat "$log" >&2
+    exit 1
+}
+parar() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# capturar <ns> <interface> <lado>: tcpdump grava $work/<lado>.pcap.
+# --immediate-mode: cada pacote é entregue na hora (os que ficassem no buffer
+# do kernel ao parar se perderiam); -B: um buffer grande para as rajadas.
+capturas=()
+capturar() {
+    local ns=$1 dev=$2 lado=$3
+    ip netns exec "$P-$ns" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n -w "$work/$lado.pcap" ip \
+        2>"$work/$lado.tcpdump" &
+    local pid=$!
+    pids+=("$pid")
+    capturas+=("$pid:$lado")
+    for _ in $(seq 100); do
+        grep -qs "listening on" "$work/$lado.tcpdump" && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$work/$lado.tcpdump" >&2
+    echo "tcpdump não começou a capturar em $ns/$dev" >&2
+    exit 1
+}
+# parar_capturas <cenario>: para os tcpdump e grava captures/redes-<cenario>-<lado>.pcapng.
+parar_capturas() {
+    local cenario=$1 c pid lado n
+    sleep 0.3  # os últimos ACKs
+    for c in "${capturas[@]}"; do kill -INT "${c%%:*}" 2>/dev/null || true; done
+    mkdir -p "$out_dir"
+    for c in "${capturas[@]}"; do
+        pid=${c%%:*} lado=${c#*:}
+        wait "$pid" 2>/dev/null || true
+        n=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured.*/\1/p' "$work/$lado.tcpdump")
+        if [ "${n:-0}" = 0 ]; then
+            echo "ERRO: a captura $lado ficou vazia" >&2
+            exit 1
+        fi
+        # tcpdump grava pcap; o formato do Wireshark é pcapng.
+        editcap -F pcapng "$work/$lado.pcap" "$out_dir/redes-$cenario-$lado.pcapng"
+    done
+    capturas=()
+}
+
+# tabela <pcapng> <filtro> [linhas]: os pacotes como uma tabela.
+tabela() {
+    local file=$1 filter=$2 max=${3:-24} rows n
+    rows=$(tshark -r "$file" -Y "$filter" -T fields -E separator=/t \
+        -e frame.number -e ip.src -e tcp.srcport -e udp.srcport -e ip.dst -e tcp.dstport \
+        -e udp.dstport -e ip.len -e _ws.col.Info 2>/dev/null |
+        awk -F'\t' '{ src = $2 ":" $3 $4; dst = $5 ":" $6 $7; info = $9
+                      sub(/ Win=[0-9]+/, "", info); sub(/ TSval=.*/, "", info)
+                      printf "%4s  %-21s  %-21s  %5s  %s\n", $1, src, dst, $8, substr(info, 1, 64) }')
+    echo "  Arquivo: $file    Filtro do Wireshark: $filter"
+    printf '%4s  %-21s  %-21s  %5s  %s\n' "No." "Origem" "Destino" "Bytes" "Info"
+    n=$(printf '%s\n' "$rows" | grep -c . || true)
+    if [ "$n" -le "$max" ]; then
+        printf '%s\n' "$rows"
+    else
+        printf '%s\n' "$rows" | head -$((max - 6))
+        echo "   (... $((n - max + 2)) linhas omitidas ...)"
+        printf '%s\n' "$rows" | tail -4
+    fi
+}
+
+# ===========================================================================
+cenario_bind() {
+    titulo "Cenário bind: o passo 3 do guia (o servidor no IP público)"
+    cat <<'TXT'
+O guia manda pôr o IP público no servidor. Mas o IP público é do ROTEADOR
+(203.0.113.10); o PC da casa só tem 192.168.0.10 e 127.0.0.1. bind() só
+aceita um endereço que pertence à própria máquina.
+TXT
+    montar publico
+    passo "Os endereços da casa (ip addr):"
+    em casa ip -4 -br addr | sed 's/^/    /'
+    passo "O gateway padrão da casa (o \"Gateway Padrão\" do ipconfig; no Linux, ip route):"
+    em casa ip route | sed 's/^/    /'
+    capturar casa eth0 casa
+
+    passo "Servidor na casa com o IP público do roteador: ./server 203.0.113.10 8000"
+    local rc=0
+    (cd "$BIN/ex1_chat" && em casa timeout 5 ./server 203.0.113.10 8000) >"$work/bind1.txt" 2>&1 || rc=$?
+    show "terminal da casa (código de saída $rc)" "$work/bind1.txt"
+
+    passo "Agora com 0.0.0.0 (todas as interfaces): ./server 0.0.0.0 8000"
+    iniciar casa "$work/bind2.txt" Aguardando "$BIN/ex1_chat/server" 0.0.0.0 8000
+    local server=$last_pid
+    echo "O roteador (192.168.0.1) também é um computador da rede local: daqui ele faz"
+    echo "o papel de outro PC da casa e conecta em 192.168.0.10:8000."
+    type_lines 0.3 "Olá da rede local" |
+        em roteador timeout 10 "$BIN/ex1_chat/client" 192.168.0.10 8000 >"$work/bind3.txt" 2>&1 || true
+    sleep 0.2
+    parar "$server"
+    parar_capturas bind
+    show "terminal da casa (servidor)" "$work/bind2.txt"
+    show "terminal do roteador (cliente, digitou: Olá da rede local)" "$work/bind3.txt"
+    tabela "$out_dir/redes-bind-casa.pcapng" "tcp.port == 8000" 14
+    cat <<'TXT'
+Repare: o bind falhou sem pôr nenhum pacote na rede (é uma operação local:
+a captura não tem nenhum 203.0.113.10). Com 0.0.0.0 o servidor atende em
+todos os endereços da máquina; quem está fora usa o IP público, e o roteador
+entrega na porta certa (cenário nat). Só o CLIENTE usa o IP público.
+TXT
+    desmontar
+}
+
+# ===========================================================================
+cenario_nat() {
+    titulo "Cenário nat: redirecionamento de porta (o passo 2 do guia)"
+    cat <<'TXT'
+O servidor do chat roda na casa (0.0.0.0:8000). O colega, em outra rede
+(198.51.100.20), conecta no IP público do roteador, 203.0.113.10:8000.
+Primeiro sem a regra de redirecionamento, depois com ela. Capturas dos dois
+lados do roteador: wan (internet) e lan (casa).
+TXT
+    montar publico
+    capturar roteador wan wan
+    capturar roteador lan lan
+    iniciar casa "$work/nat-servidor.txt" Aguardando "$BIN/ex1_chat/server" 0.0.0.0 8000
+    local server=$last_pid
+
+    passo "Sem a regra: o colega roda ./client 203.0.113.10 8000"
+    em colega timeout 10 "$BIN/ex1_chat/client" 203.0.113.10 8000 </dev/null >"$work/nat-sem.txt" 2>&1 || true
+    show "terminal do colega" "$work/nat-sem.txt"
+
+    passo "A regra de encaminhamento de porta no roteador (a página \"NAT\" / \"Port forwarding\"):"
+    redirecionar_porta
+    passo "Com a regra: o colega e a casa conversam"
+    type_lines 0.5 "Olá do colega, pelo IP público!" |
+        em colega timeout 10 "$BIN/ex1_chat/client" 203.0.113.10 8000 >"$work/nat-colega.txt" 2>&1 &
+    local a=$!
+    type_lines 1.2 "Oi, colega! Chegou aqui na casa." |
+        em casa timeout 10 "$BIN/ex1_chat/client" 127.0.0.1 8000 >"$work/nat-casa.txt" 2>&1 &
+    local b=$!
+    wait "$a" "$b" || true
+    sleep 0.2
+    traducoes roteador "$work/nat-conntrack.txt"
+    parar "$server"
+    parar_capturas nat
+    show "terminal da casa (servidor)" "$work/nat-servidor.txt"
+    show "terminal do colega (digitou: Olá do colega, pelo IP público!)" "$work/nat-colega.txt"
+    show "terminal da casa (cliente local, digitou: Oi, colega! Chegou aqui na casa.)" "$work/nat-casa.txt"
+    show "tabela de traduções do roteador (/proc/net/nf_conntrack no namespace dele)" "$work/nat-conntrack.txt"
+    passo "Lado wan do roteador (o que a internet vê):"
+    tabela "$out_dir/redes-nat-wan.pcapng" "tcp.port == 8000" 20
+    passo "Lado lan do roteador (o que chega na casa):"
+    tabela "$out_dir/redes-nat-lan.pcapng" "tcp.port == 8000" 14
+    cat <<'TXT'
+Repare: sem a regra, o SYN do colega chegou ao roteador e o próprio roteador
+respondeu RST (nada escuta na porta 8000 dele): "Connection refused", e na
+lan não passou nada. Com a regra (dnat), os MESMOS segmentos aparecem nas
+duas capturas; só o destino muda: 203.0.113.10:8000 na wan, 192.168.0.10:8000
+na lan. As respostas fazem o caminho inverso. O servidor vê o endereço
+público do colega, e a tabela de traduções guarda as duas tuplas.
+TXT
+    desmontar
+}
+
+# ===========================================================================
+cenario_saida() {
+    titulo "Cenário saida: a casa como cliente (NAT de saída, masquerade)"
+    cat <<'TXT'
+Agora o servidor está na internet: o colega tem IP público (198.51.100.20) e
+pode dar bind nele. A casa conecta como cliente. O roteador troca a ORIGEM
+de cada pacote que sai (endereço e porta) pelo seu endereço público.
+TXT
+    montar publico
+    capturar roteador lan lan
+    capturar roteador wan wan
+    iniciar colega "$work/saida-servidor.txt" Aguardando "$BIN/ex1_chat/server" 198.51.100.20 8000
+    local server=$last_pid
+    passo "O colega: ./server 198.51.100.20 8000    A casa: ./client 198.51.100.20 8000"
+    type_lines 0.5 "Olá, aqui é a casa!" |
+        em casa timeout 10 "$BIN/ex1_chat/client" 198.51.100.20 8000 >"$work/saida-casa.txt" 2>&1 || true
+    sleep 0.2
+    traducoes roteador "$work/saida-conntrack.txt"
+    parar "$server"
+    parar_capturas saida
+    show "terminal do colega (servidor)" "$work/saida-servidor.txt"
+    show "terminal da casa (cliente, digitou: Olá, aqui é a casa!)" "$work/saida-casa.txt"
+    show "tabela de traduções do roteador" "$work/saida-conntrack.txt"
+    passo "Lado lan do roteador:"
+    tabela "$out_dir/redes-saida-lan.pcapng" "tcp.port == 8000" 12
+    passo "Lado wan do roteador:"
+    tabela "$out_dir/redes-saida-wan.pcapng" "tcp.port == 8000" 12
+    cat <<'TXT'
+Repare: na lan a origem é 192.168.0.10 com a porta que o cliente recebeu do
+sistema; na wan, 203.0.113.10 com outra porta. O servidor imprime o endereço
+do roteador: ele nunca vê 192.168.0.10 (um endereço privado, que não existe
+na internet). É assim que toda a casa sai por um endereço público só.
+TXT
+    desmontar
+}
+
+# ===========================================================================
+cenario_cgnat() {
+    titulo "Cenário cgnat: o provedor também faz NAT (CGNAT)"
+    cat <<'TXT'
+Agora a WAN do roteador de casa recebe 100.64.0.10, do bloco 100.64.0.0/10
+(RFC 6598, reservado para CGNAT), e só o provedor tem um endereço público
+(203.0.113.50), dividido com outros clientes. O aluno configurou o
+redirecionamento da porta 8000 no roteador de casa, como no cenário nat.
+TXT
+    montar cgnat
+    redirecionar_porta
+    capturar roteador wan roteador
+    capturar provedor wan provedor
+    iniciar casa "$work/cgnat-servidor.txt" Aguardando "$BIN/ex1_chat/server" 0.0.0.0 8000
+    local server=$last_pid
+    iniciar internet "$work/cgnat-meuip.txt" "Meu IP" "$BIN/redes/meuip" 192.0.2.80 80
+    local meuip=$last_pid
+
+    passo "A WAN do roteador (a página de status dele mostra isto):"
+    em roteador ip -4 -br addr show wan | sed 's/^/    /'
+    passo "A casa consulta o site \"Meu IP\" (192.0.2.80, porta 80): ./client 192.0.2.80 80"
+    em casa timeout 10 "$BIN/ex1_chat/client" 192.0.2.80 80 </dev/null >"$work/cgnat-casa.txt" 2>&1 || true
+    show "terminal da casa" "$work/cgnat-casa.txt"
+    passo "O colega tenta o endereço da WAN do roteador: ./client 100.64.0.10 8000"
+    em colega timeout 10 "$BIN/ex1_chat/client" 100.64.0.10 8000 </dev/null >"$work/cgnat-colega1.txt" 2>&1 || true
+    show "terminal do colega" "$work/cgnat-colega1.txt"
+    passo "O colega tenta o IP que o \"Meu IP\" mostrou: ./client 203.0.113.50 8000"
+    em colega timeout 10 "$BIN/ex1_chat/client" 203.0.113.50 8000 </dev/null >"$work/cgnat-colega2.txt" 2>&1 || true
+    show "terminal do colega" "$work/cgnat-colega2.txt"
+    traducoes roteador "$work/cgnat-conntrack-roteador.txt"
+    traducoes provedor "$work/cgnat-conntrack-provedor.txt"
+    parar "$server"
+    parar "$meuip"
+    parar_capturas cgnat
+    show "terminal do site Meu IP" "$work/cgnat-meuip.txt"
+    show "traduções no roteador de casa" "$work/cgnat-conntrack-roteador.txt"
+    show "traduções no provedor (CGNAT)" "$work/cgnat-conntrack-provedor.txt"
+    passo "WAN do roteador de casa (100.64.0.10):"
+    tabela "$out_dir/redes-cgnat-roteador.pcapng" "tcp" 14
+    passo "WAN do provedor (203.0.113.50, a internet):"
+    tabela "$out_dir/redes-cgnat-provedor.pcapng" "tcp" 16
+    cat <<'TXT'
+Repare: o "Meu IP" mostra 203.0.113.50, não o 100.64.0.10 da WAN do roteador:
+endereços diferentes = há um NAT do provedor no caminho (CGNAT). A consulta
+foi traduzida duas vezes (192.168.0.10 -> 100.64.0.10 -> 203.0.113.50).
+Ninguém na internet alcança 100.64.0.10 ("Network is unreachable"), e no
+203.0.113.50 quem responde é o provedor, com RST: ele não tem regra para a
+porta 8000 (e não vai ter: o endereço é de muitos clientes). Nada do colega
+chegou na WAN do roteador de casa: o redirecionamento de porta ali não ajuda.
+TXT
+    desmontar
+}
+
+# ===========================================================================
+cenario_vpn() {
+    titulo "Cenário vpn: um túnel WireGuard passa por cima do CGNAT"
+    cat <<'TXT'
+A casa continua atrás do CGNAT. Um servidor VPN com IP público (192.0.2.30)
+roda o WireGuard (wireguard-go); a casa e o colega se conectam a ele e
+ganham endereços do túnel: casa 100.96.0.10, colega 100.96.0.20, servidor
+100.96.0.1. Quem inicia a conexão com a VPN é a casa (de dentro para fora,
+como qualquer cliente), então o CGNAT deixa passar; depois o colega alcança
+a casa pelo endereço do túnel.
+TXT
+    [ -c /dev/net/tun ] || { echo "Falta /dev/net/tun: o wireguard-go precisa dele" >&2; exit 1; }
+    montar cgnat
+    # A captura da WAN começa antes do túnel existir: o handshake entra nela.
+    capturar roteador wan wan
+    export WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1
+    local who
+    (umask 077; for who in vpn casa colega; do wg genkey >"$work/$who.key"; wg pubkey <"$work/$who.key" >"$work/$who.pub"; done)
+    # O wireguard-go vira um daemon; ele morre com o namespace (desmontar).
+    em vpn wireguard-go "$W-vpn" >"$work/wg-vpn.log" 2>&1
+    em casa wireguard-go "$W-casa" >"$work/wg-casa.log" 2>&1
+    em colega wireguard-go "$W-col" >"$work/wg-col.log" 2>&1
+    em vpn wg set "$W-vpn" private-key "$work/vpn.key" listen-port 51820 \
+        peer "$(cat "$work/casa.pub")" allowed-ips 100.96.0.10/32 \
+        peer "$(cat "$work/colega.pub")" allowed-ips 100.96.0.20/32
+    em casa wg set "$W-casa" private-key "$work/casa.key" \
+        peer "$(cat "$work/vpn.pub")" endpoint 192.0.2.30:51820 allowed-ips 100.96.0.0/24 persistent-keepalive 25
+    em colega wg set "$W-col" private-key "$work/colega.key" \
+        peer "$(cat "$work/vpn.pub")" endpoint 192.0.2.30:51820 allowed-ips 100.96.0.0/24 persistent-keepalive 25
+    ip -n "$P-vpn" addr add 100.96.0.1/24 dev "$W-vpn"
+    ip -n "$P-casa" addr add 100.96.0.10/24 dev "$W-casa"
+    ip -n "$P-colega" addr add 100.96.0.20/24 dev "$W-col"
+    for who in "vpn $W-vpn" "casa $W-casa" "colega $W-col"; do
+        ip -n "$P-${who% *}" link set "${who#* }" up
+    done
+    echo "Interfaces do túnel: $W-vpn (servidor VPN), $W-casa (casa), $W-col (colega)."
+    capturar casa "$W-casa" tunel
+    passo "A casa e o colega falam com o servidor VPN (o primeiro pacote faz o handshake):"
+    for who in casa colega; do
+        # Um SYN qualquer para 100.96.0.1 (nada escuta na porta 9: RST).
+        em "$who" timeout 5 bash -c 'exec 3<>/dev/tcp/100.96.0.1/9' 2>/dev/null || true
+    done
+    em vpn wg show "$W-vpn" >"$work/wg-show.txt"
+    show "wg show no servidor VPN" "$work/wg-show.txt"
+    passo "O MTU do túnel (ip link, na casa):"
+    em casa ip link show "$W-casa" | head -1 | sed 's/^/    /'
+
+    passo "O chat pelo túnel: casa ./server 100.96.0.10 8000; colega ./client 100.96.0.10 8000"
+    iniciar casa "$work/vpn-servidor.txt" Aguardando "$BIN/ex1_chat/server" 100.96.0.10 8000
+    local server=$last_pid
+    type_lines 0.5 "Olá pela VPN!" |
+        em colega timeout 10 "$BIN/ex1_chat/client" 100.96.0.10 8000 >"$work/vpn-colega.txt" 2>&1 &
+    local a=$!
+    type_lines 1.2 "Oi! Chegou pelo túnel." |
+        em casa timeout 10 "$BIN/ex1_chat/client" 100.96.0.10 8000 >"$work/vpn-casa.txt" 2>&1 &
+    local b=$!
+    wait "$a" "$b" || true
+    parar "$server"
+    show "terminal da casa (servidor)" "$work/vpn-servidor.txt"
+    show "terminal do colega (digitou: Olá pela VPN!)" "$work/vpn-colega.txt"
+    show "terminal da casa (cliente, digitou: Oi! Chegou pelo túnel.)" "$work/vpn-casa.txt"
+
+    passo "E o ex3 pelo túnel: casa ./server 100.96.0.10 8001; colega ./client 100.96.0.10 8001 iguana.jpg"
+    iniciar casa "$work/vpn-ex3.txt" Aguardando "$BIN/ex3_files/server" 100.96.0.10 8001 --quiet
+    server=$last_pid
+    mkdir -p "$work/vpn-downloads"
+    em colega timeout 20 "$BIN/ex3_files/client" 100.96.0.10 8001 iguana.jpg --dir "$work/vpn-downloads" \
+        >"$work/vpn-ex3-colega.txt" 2>&1 || true
+    parar "$server"
+    show "terminal do colega" "$work/vpn-ex3-colega.txt"
+    if cmp -s "$work/vpn-downloads/iguana.jpg" "$BIN/ex3_files/imagens/iguana.jpg"; then
+        echo "iguana.jpg chegou pelo túnel idêntico ao original."
+    else
+        echo "ERRO: iguana.jpg não chegou igual pelo túnel" >&2
+        exit 1
+    fi
+    parar_capturas vpn
+    passo "WAN do roteador de casa (o que o provedor e a internet veem):"
+    tabela "$out_dir/redes-vpn-wan.pcapng" "ip" 16
+    tshark -r "$out_dir/redes-vpn-wan.pcapng" -T fields -e ip.proto -e udp.length 2>/dev/null |
+        awk '$1 == 6 { tcp++ } $1 == 17 { udp++; if ($2 > m) m = $2 }
+             END { printf "  Na WAN: %d datagramas UDP (porta 51820), %d segmentos TCP; o maior UDP tem %d bytes (cabeçalho UDP incluído).\n", udp, tcp, m }'
+    passo "Interface do túnel na casa (o que os programas veem):"
+    tabela "$out_dir/redes-vpn-tunel.pcapng" "tcp.port == 8000" 16
+    tshark -r "$out_dir/redes-vpn-tunel.pcapng" -Y "tcp.port == 8001" -T fields \
+        -e tcp.len -e tcp.options.mss_val 2>/dev/null |
+        awk '{ if ($1 > m) m = $1; if ($2 != "") mss = $2 }
+             END { printf "  ex3 no túnel: MSS anunciado %s; o maior segmento leva %d bytes de dados (filtro: tcp.port == 8001).\n", mss, m }'
+    cat <<'TXT'
+Repare: na WAN só há UDP para a porta 51820 do servidor VPN: nenhum SYN,
+nenhuma porta 8000, nenhum texto; o conteúdo vai cifrado. Na interface do
+túnel a conversa aparece em claro, com os endereços 100.96.0.x. Cada pacote
+do túnel ganha 32 bytes do WireGuard + 8 do UDP + 20 do IP por fora: por isso
+o túnel tem MTU 1420 (1500 - 80, reservando 40 para IPv6), o TCP anuncia MSS
+1380 e os segmentos do ex3 levam no máximo 1368 bytes (com timestamps).
+TXT
+    desmontar
+}
+
+# ===========================================================================
+# analise <lado> <campo>...: quantos pacotes de captures/redes-perda-<lado>
+# têm cada marca tcp.analysis.<campo> (uma contagem por campo).
+analise() {
+    local lado=$1; shift
+    local fields=() f
+    for f in "$@"; do fields+=(-e "tcp.analysis.$f"); done
+    tshark -r "$out_dir/redes-perda-$lado.pcapng" -T fields "${fields[@]}" -E occurrence=f -E separator=, 2>/dev/null |
+        awk -F, -v n=$# '{ for (i = 1; i <= n; i++) if ($i != "") c[i]++ }
+                         END { for (i = 1; i <= n; i++) printf "%d%s", c[i], i < n ? " " : "\n" }'
+}
+
+# reenvios: na captura do colega (quem envia), quantos segmentos o Wireshark
+# marcou como retransmissão, e quantos de fato repetem um número de sequência
+# já enviado (os reenvios, seja qual for o nome que o Wireshark lhes dá).
+reenvios() {
+    tshark -r "$out_dir/redes-perda-colega.pcapng" -Y "tcp.srcport == 8000 && tcp.len > 0" -T fields \
+        -e tcp.analysis.retransmission -e tcp.seq -E occurrence=f -E separator=, 2>/dev/null |
+        awk -F, '$1 != "" { r++ } seen[$2]++ { s++ } END { print r + 0, s + 0 }'
+}
+
+cenario_perda() {
+    titulo "Cenário perda: o ex3 num caminho que perde pacotes"
+    cat <<'TXT'
+O colega (198.51.100.20) serve as imagens do ex3 e a casa baixa iguana.jpg.
+O roteador de casa descarta ao acaso 10% dos pacotes TCP que chegam da
+internet (regra nft "numgen random"; SYNs poupados, para a demonstração não
+esperar 1 s por um SYN perdido). O TCP percebe e retransmite.
+TXT
+    montar publico
+    em roteador nft -f - <<'NFT'
+table inet perda {
+  chain encaminhar {
+    type filter hook forward priority 0;
+    iifname "wan" tcp flags & syn == 0 numgen random mod 100 < 10 counter drop
+  }
+}
+NFT
+    echo '$ nft add rule inet perda encaminhar iifname "wan" tcp flags \& syn == 0 numgen random mod 100 \< 10 counter drop   (no roteador)'
+    iniciar colega "$work/perda-servidor.txt" Aguardando "$BIN/ex3_files/server" 198.51.100.20 8000 --quiet
+    local server=$last_pid
+    mkdir -p "$work/perda-downloads"
+    # Numa tentativa pode não haver perda nenhuma (é sorteio): tenta de novo,
+    # até 8 vezes, até as capturas ter retransmissão, ACK duplicado e fora de ordem.
+    local tentativa counts ok=0
+    for tentativa in 1 2 3 4 5 6 7 8; do
+        capturar colega eth0 colega
+        capturar casa eth0 casa
+        rm -f "$work/perda-downloads/iguana.jpg"
+        em casa timeout 20 "$BIN/ex3_files/client" 198.51.100.20 8000 iguana.jpg --dir "$work/perda-downloads" \
+            >"$work/perda-casa.txt" 2>&1 || true
+        parar_capturas perda
+        cmp -s "$work/perda-downloads/iguana.jpg" "$BIN/ex3_files/imagens/iguana.jpg" || {
+            cat "$work/perda-casa.txt" >&2
+            echo "ERRO: iguana.jpg não chegou igual" >&2
+            exit 1
+        }
+        # As retransmissões são contadas em quem envia (o colega), que viu o
+        # original passar; o buraco, os ACKs duplicados e o reenvio chegando
+        # "fora de ordem", em quem recebe (a casa).
+        read -r retrans resent <<<"$(reenvios)"
+        read -r dupack ooo <<<"$(analise casa duplicate_ack out_of_order)"
+        echo "tentativa $tentativa: retransmissões (colega) $retrans, ACKs duplicados (casa) $dupack, fora de ordem (casa) $ooo"
+        if [ "$retrans" -gt 0 ] && [ "$dupack" -gt 0 ] && [ "$ooo" -gt 0 ]; then ok=1; break; fi
+    done
+    parar "$server"
+    local dropped
+    dropped=$(em roteador nft list chain inet perda encaminhar | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+    echo "O roteador descartou $dropped pacotes (contador da regra nft, em $tentativa download(s))."
+    show "terminal da casa (cliente)" "$work/perda-casa.txt"
+    echo "iguana.jpg chegou idêntico ao original ($(wc -c <"$BIN/ex3_files/imagens/iguana.jpg") bytes), apesar das perdas."
+    passo "Na casa (quem recebe), só os pacotes marcados pelo Wireshark:"
+    tabela "$out_dir/redes-perda-casa.pcapng" "tcp.analysis.flags && !tcp.analysis.window_update" 22
+    echo "  Contagem: ACKs duplicados $dupack, fora de ordem $ooo (filtros tcp.analysis.duplicate_ack, tcp.analysis.out_of_order)"
+    passo "No colega (quem envia), as retransmissões:"
+    tabela "$out_dir/redes-perda-colega.pcapng" "tcp.analysis.retransmission" 12
+    echo "  Contagem: retransmissões $retrans (filtro tcp.analysis.retransmission)"
+    echo "  Reenvios de fato (o mesmo número de sequência enviado de novo): $resent; os outros o"
+    echo "  Wireshark chamou de outra coisa (em geral Out-Of-Order, filtro tcp.analysis.out_of_order)."
+    [ "$ok" = 1 ] || echo "AVISO: em 8 tentativas o sorteio não produziu os três tipos de marca"
+    cat <<'TXT'
+Repare: a casa vê um buraco na sequência ("Previous segment not captured":
+o segmento foi descartado antes de chegar) e responde repetindo o ACK do
+último byte contínuo (ACK duplicado, com SACK dizendo o que já chegou). O
+colega reenvia o que faltou. O Wireshark não sabe por que um segmento
+aparece de novo: ele decide pelo tempo. Chegou menos de um RTT (o tempo de
+ida e volta do handshake) depois do segmento mais adiantado? Out-Of-Order
+(um atrasado). Vieram antes dois ACKs duplicados? Fast Retransmission.
+Senão, Retransmission. A aplicação não vê nada disso: recv() entrega os
+bytes em ordem, e o arquivo chega idêntico.
+TXT
+    desmontar
+}
+
+for c in "${cenarios[@]}"; do "cenario_$c"; done
+printf '\n%sPronto.%s Capturas em %s/redes-*.pcapng; o roteiro está em redes/README.md.\n' "$bold" "$normal" "$out_dir"

@@ -1,0 +1,375 @@
+// The networks lab (redes/redes.sh, `make redes`): run each scenario in its
+// network namespaces and check, from its output and from its captures read
+// back with tshark, what redes/README.md says the student sees: addresses
+// rewritten by NAT, the colleague's address printed by the server, the
+// router's conntrack lines, only UDP on the WAN of a VPN, the tunnel's segment
+// sizes, a file byte-identical across a lossy path. Never a timing.
+// Needs root, ip, nft, tcpdump, tshark, wireguard-go, wg and /dev/net/tun;
+// otherwise exits 77 (CTest: "Skipped") with the reason printed.
+// Port 8000 is used only inside the namespaces the script creates (the lab
+// guide's port); nothing here touches the host's own network.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+using namespace lab;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string SCRIPT = std::string(LAB_SOURCE_DIR) + "/redes/redes.sh";
+
+using Row = std::vector<std::string>;
+
+std::string unhex(const std::string& hex) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return out;
+}
+
+std::string run_text(const std::vector<std::string>& argv) {
+    Process p(argv);
+    p.wait_exit(10000ms);
+    return p.out();
+}
+
+// What a run leaves behind: its namespaces, WireGuard sockets, processes.
+// The script names all of them after its process id.
+std::string leftovers(pid_t pid) {
+    const std::string id = std::to_string(pid);
+    std::string found;
+    std::istringstream netns(run_text({"ip", "netns", "list"}));
+    std::string line;
+    while (std::getline(netns, line))
+        if (line.rfind("redes" + id + "-", 0) == 0) found += "namespace " + line + "\n";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/var/run/wireguard", ec))
+        if (entry.path().filename().string().rfind("wg" + id + "-", 0) == 0)
+            found += "socket " + entry.path().string() + "\n";
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        std::string cmdline = read_file(entry.path() / "cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (cmdline.rfind("wireguard-go wg" + id + "-", 0) == 0) found += "process " + cmdline + "\n";
+    }
+    return found;
+}
+
+// One scenario of the lab, run to the end; its captures in a temporary folder.
+struct Scenario {
+    std::string name;
+    TempDir captures;
+    std::string out;
+
+    explicit Scenario(const std::string& scenario) : name(scenario) {
+        Process run({"env", "CENARIO=" + name, "CAPTURE_DIR=" + captures.path.string(), SCRIPT});
+        auto code = run.wait_exit(60000ms);
+        if (!code) {  // a hang: let the script's trap clean up, then fail
+            run.kill(SIGTERM);
+            code = run.wait_exit(15000ms);
+        }
+        out = run.out();
+        INFO(out << run.err());
+        REQUIRE(code == 0);
+        CHECK(leftovers(run.pid()).empty());
+    }
+
+    bool has(const std::string& text) const { return out.find(text) != std::string::npos; }
+
+    // tshark -r captures/redes-<name>-<side>.pcapng [-Y filter] -T fields -e ...
+    std::vector<Row> read(const std::string& side, const std::string& filter,
+                          const std::vector<std::string>& fields) const {
+        fs::path file = captures.path / ("redes-" + name + "-" + side + ".pcapng");
+        REQUIRE(fs::exists(file));
+        std::vector<std::string> argv = {"tshark", "-r", file.string(), "-T", "fields",
+                                         "-E", "separator=;", "-E", "occurrence=f"};
+        if (!filter.empty()) argv.insert(argv.end(), {"-Y", filter});
+        for (const std::string& f : fields) argv.insert(argv.end(), {"-e", f});
+        Process p(argv);
+        REQUIRE(p.wait_exit(60000ms) == 0);
+        std::vector<Row> rows;
+        std::istringstream lines(p.out());
+        std::string line;
+        while (std::getline(lines, line)) {
+            Row row;
+            std::stringstream cells(line);
+            std::string cell;
+            while (std::getline(cells, cell, ';')) row.push_back(cell);
+            row.resize(fields.size());
+            rows.push_back(row);
+        }
+        return rows;
+    }
+};
+
+// The number after `prefix` in `text` (e.g. a port after "203.0.113.10:").
+std::string number_after(const std::string& text, const std::string& prefix) {
+    auto at = text.find(prefix);
+    if (at == std::string::npos) return "";
+    at += prefix.size();
+    auto end = text.find_first_not_of("0123456789", at);
+    return text.substr(at, end - at);
+}
+
+const std::vector<std::string> TCP = {"ip.src", "ip.dst", "tcp.srcport", "tcp.dstport",
+                                      "tcp.flags.str", "tcp.payload", "tcp.stream"};
+enum { SRC, DST, SPORT, DPORT, FLAGS, PAYLOAD, STREAM };
+
+// The first row whose payload contains `text`.
+const Row* with_payload(const std::vector<Row>& rows, const std::string& text) {
+    for (const Row& r : rows)
+        if (unhex(r[PAYLOAD]).find(text) != std::string::npos) return &r;
+    return nullptr;
+}
+
+int count_with(const std::vector<Row>& rows, const std::string& value) {
+    int n = 0;
+    for (const Row& r : rows) n += std::find(r.begin(), r.end(), value) != r.end();
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("not root: a Portuguese message saying what to run, exit 77, nothing written") {
+    if (std::system("command -v setpriv >/dev/null") != 0) return;
+    TempDir dir;
+    Process run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
+                 "CENARIO=nat", "CAPTURE_DIR=" + dir.path.string(), SCRIPT});
+    CHECK(run.wait_exit(20000ms) == 77);
+    CHECK(run.err().find("sudo make redes CENARIO=nat") != std::string::npos);
+    CHECK(dir.names().empty());
+}
+
+TEST_CASE("bind: the router's public address fails with the right hint; 0.0.0.0 works") {
+    Scenario s("bind");
+    CHECK(s.has("Erro: não foi possível usar o endereço 203.0.113.10:8000: Cannot assign requested "
+                "address (este IP não pertence a esta máquina: use 0.0.0.0 ou o IP da rede local)"));
+    CHECK(s.has("terminal da casa (código de saída 1)"));
+    CHECK(s.has("Iniciando servidor em 0.0.0.0:8000"));
+    CHECK(s.has("Cliente conectado: 192.168.0.1:"));
+    auto rows = s.read("casa", "tcp", TCP);
+    REQUIRE(!rows.empty());
+    CHECK(rows[0][FLAGS].find('S') != std::string::npos);
+    CHECK(rows[0][DST] == "192.168.0.10");
+    CHECK(rows[0][DPORT] == "8000");
+    CHECK(count_with(rows, "203.0.113.10") == 0);  // a failed bind sends nothing
+    CHECK(with_payload(rows, "Olá da rede local") != nullptr);
+}
+
+TEST_CASE("nat: refused without the rule; with dnat the same segments, destination rewritten") {
+    Scenario s("nat");
+    CHECK(s.has("203.0.113.10:8000: Connection refused"));
+    auto wan = s.read("wan", "tcp", TCP);
+    auto lan = s.read("lan", "tcp", TCP);
+    REQUIRE(wan.size() >= 2);
+    // Without the rule the router itself answers the SYN with a RST...
+    CHECK(wan[0][FLAGS].find('S') != std::string::npos);
+    CHECK(wan[0][SRC] == "198.51.100.20");
+    CHECK(wan[0][DST] == "203.0.113.10");
+    CHECK(wan[1][FLAGS].find('R') != std::string::npos);
+    CHECK(wan[1][SRC] == "203.0.113.10");
+    // ...and nothing of that attempt reaches the LAN: one connection there.
+    std::set<std::string> lan_streams;
+    for (const Row& r : lan) lan_streams.insert(r[STREAM]);
+    CHECK(lan_streams.size() == 1);
+
+    // With the rule: the colleague's message, on both sides of the router.
+    const Row* out = with_payload(wan, "Olá do colega, pelo IP público!");
+    const Row* in = with_payload(lan, "Olá do colega, pelo IP público!");
+    REQUIRE(out != nullptr);
+    REQUIRE(in != nullptr);
+    CHECK((*out)[SRC] == "198.51.100.20");
+    CHECK((*out)[DST] == "203.0.113.10");
+    CHECK((*in)[SRC] == "198.51.100.20");
+    CHECK((*in)[DST] == "192.168.0.10");
+    CHECK((*in)[SPORT] == (*out)[SPORT]);
+    CHECK((*in)[DPORT] == "8000");
+    // The same segments in the same order: the payloads of the connection
+    // match one to one; only the address changed.
+    std::vector<std::string> wan_payloads, lan_payloads;
+    for (const Row& r : wan)
+        if (r[STREAM] == (*out)[STREAM]) wan_payloads.push_back(r[PAYLOAD]);
+    for (const Row& r : lan) lan_payloads.push_back(r[PAYLOAD]);
+    CHECK(wan_payloads == lan_payloads);
+    CHECK(count_with(wan, "192.168.0.10") == 0);
+    CHECK(count_with(lan, "203.0.113.10") == 0);
+
+    const std::string port = (*out)[SPORT];
+    CHECK(s.has("Cliente conectado: 198.51.100.20:" + port + "\n"));
+    CHECK(s.has("src=198.51.100.20 dst=203.0.113.10 sport=" + port + " dport=8000 src=192.168.0.10 "
+                "dst=198.51.100.20 sport=8000 dport=" + port));
+}
+
+TEST_CASE("saida: the server sees the router's public address and a translated port") {
+    Scenario s("saida");
+    auto wan = s.read("wan", "tcp", TCP);
+    auto lan = s.read("lan", "tcp", TCP);
+    const Row* out = with_payload(wan, "Olá, aqui é a casa!");
+    const Row* in = with_payload(lan, "Olá, aqui é a casa!");
+    REQUIRE(out != nullptr);
+    REQUIRE(in != nullptr);
+    CHECK((*in)[SRC] == "192.168.0.10");
+    CHECK((*out)[SRC] == "203.0.113.10");
+    CHECK((*out)[DST] == "198.51.100.20");
+    CHECK(count_with(wan, "192.168.0.10") == 0);  // a private address never leaves
+    const std::string inside = (*in)[SPORT], outside = (*out)[SPORT];
+    CHECK(s.has("Cliente conectado: 203.0.113.10:" + outside + "\n"));
+    CHECK(s.has("src=192.168.0.10 dst=198.51.100.20 sport=" + inside + " dport=8000 src=198.51.100.20 "
+                "dst=203.0.113.10 sport=8000 dport=" + outside));
+}
+
+TEST_CASE("cgnat: Meu IP shows the provider's address, not the router's WAN; nothing gets in") {
+    Scenario s("cgnat");
+    CHECK(s.has("wan@if"));
+    CHECK(s.has("100.64.0.10/24"));
+    const std::string port = number_after(s.out, "Seu IP público é 203.0.113.50 (porta ");
+    REQUIRE(!port.empty());
+    CHECK(s.has("100.64.0.10:8000: Network is unreachable"));
+    CHECK(s.has("203.0.113.50:8000: Connection refused"));
+
+    auto home = s.read("roteador", "tcp", TCP);
+    auto isp = s.read("provedor", "tcp", TCP);
+    // The question to Meu IP, translated twice: 100.64.0.10 on the home
+    // router's WAN, 203.0.113.50 on the provider's.
+    REQUIRE(!home.empty());
+    CHECK(home[0][SRC] == "100.64.0.10");
+    CHECK(home[0][DST] == "192.0.2.80");
+    const Row* answer = with_payload(isp, "Seu IP público é 203.0.113.50");
+    REQUIRE(answer != nullptr);
+    CHECK((*answer)[DST] == "203.0.113.50");
+    CHECK((*answer)[DPORT] == port);
+    CHECK(s.has("src=100.64.0.10 dst=192.0.2.80 sport=" + home[0][SPORT] +
+                " dport=80 src=192.0.2.80 dst=203.0.113.50 sport=80 dport=" + port));
+    CHECK(s.has("src=192.168.0.10 dst=192.0.2.80 "));
+    // The colleague: a SYN to the provider's address, answered by the
+    // provider with a RST; nothing of the colleague on the home router's WAN.
+    CHECK(count_with(home, "198.51.100.20") == 0);
+    bool syn = false, rst = false;
+    for (const Row& r : isp) {
+        if (r[SRC] == "198.51.100.20" && r[DPORT] == "8000" && r[FLAGS].find('S') != std::string::npos)
+            syn = true;
+        if (syn && r[SRC] == "203.0.113.50" && r[SPORT] == "8000" &&
+            r[FLAGS].find('R') != std::string::npos)
+            rst = true;
+    }
+    CHECK(syn);
+    CHECK(rst);
+}
+
+TEST_CASE("vpn: only WireGuard UDP on the WAN, the chat in clear in the tunnel, MTU 1420") {
+    Scenario s("vpn");
+    CHECK(s.has("mtu 1420"));
+    CHECK(s.has("endpoint: 203.0.113.50:"));  // the VPN server sees the CGNAT address
+    CHECK(s.has("Cliente conectado: 100.96.0.20:"));
+    CHECK(s.has("iguana.jpg chegou pelo túnel idêntico ao original."));
+
+    auto wan = s.read("wan", "", {"ip.proto", "udp.srcport", "udp.dstport", "udp.length", "wg.type"});
+    REQUIRE(wan.size() > 50);
+    std::size_t udp = 0, largest = 0;
+    std::set<std::string> types;
+    for (const Row& r : wan) {
+        CHECK(r[0] == "17");  // UDP, never TCP
+        udp += r[1] == "51820" || r[2] == "51820";
+        largest = std::max(largest, static_cast<std::size_t>(std::atol(r[3].c_str())));
+        types.insert(r[4]);
+    }
+    CHECK(udp == wan.size());
+    // 1420 (the inner IP packet) + 16 (WireGuard header) + 16 (tag) + 8 (UDP)
+    CHECK(largest == 1460);
+    CHECK(types.count("1"));  // handshake initiation
+    CHECK(types.count("2"));  // handshake response
+    CHECK(types.count("4"));  // transport data
+    CHECK(s.read("wan", "frame contains \"pela VPN\"", {"frame.number"}).empty());
+
+    auto tunnel = s.read("tunel", "tcp", TCP);
+    const Row* hello = with_payload(tunnel, "Olá pela VPN!");
+    REQUIRE(hello != nullptr);
+    CHECK((*hello)[SRC] == "100.96.0.20");
+    CHECK((*hello)[DST] == "100.96.0.10");
+    CHECK((*hello)[DPORT] == "8000");
+    std::size_t mss = 0, biggest = 0;
+    for (const Row& r : s.read("tunel", "tcp.port == 8001", {"tcp.options.mss_val", "tcp.len"})) {
+        if (!r[0].empty()) mss = static_cast<std::size_t>(std::atol(r[0].c_str()));
+        biggest = std::max(biggest, static_cast<std::size_t>(std::atol(r[1].c_str())));
+    }
+    CHECK(mss == 1380);      // 1420 - 20 (IP) - 20 (TCP)
+    CHECK(biggest == 1368);  // 1420 - 20 (IP) - 32 (TCP with timestamps)
+}
+
+TEST_CASE("perda: iguana.jpg identical; retransmissions, duplicate ACKs, out-of-order counted") {
+    Scenario s("perda");
+    CHECK(s.has("iguana.jpg chegou idêntico ao original (100116 bytes), apesar das perdas."));
+    CHECK(!s.has("AVISO"));
+    CHECK(std::atoi(number_after(s.out, "O roteador descartou ").c_str()) > 0);
+    const std::vector<std::string> marks = {
+        "tcp.analysis.retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.out_of_order",
+        "tcp.analysis.lost_segment", "tcp.len"};
+    std::map<std::string, std::vector<int>> counts;
+    for (const char* side : {"colega", "casa"}) {
+        std::vector<int>& c = counts[side];
+        c.assign(marks.size(), 0);
+        for (const Row& r : s.read(side, "tcp", marks)) {
+            for (std::size_t i = 0; i + 1 < marks.size(); ++i) c[i] += !r[i].empty();
+            CHECK(std::atol(r[4].c_str()) <= 1448);  // real Ethernet segments, not GSO
+        }
+    }
+    CHECK(counts["colega"][0] > 0);  // the sender resends what it sent before
+    // Resent for real: a sequence number the sender had already sent. The
+    // script prints the same count.
+    std::map<std::string, int> sent;
+    int resent = 0;
+    for (const Row& r : s.read("colega", "tcp.srcport == 8000 && tcp.len > 0", {"tcp.seq"}))
+        resent += sent[r[0]]++ > 0;
+    CHECK(resent >= counts["colega"][0]);
+    CHECK(s.has("Reenvios de fato (o mesmo número de sequência enviado de novo): " +
+                std::to_string(resent) + ";"));
+    CHECK(counts["casa"][1] > 0);    // the receiver repeats its ACK
+    CHECK(counts["casa"][2] > 0);    // the resent segment fills the hole
+    CHECK(counts["casa"][3] > 0);    // "previous segment not captured"
+}
+
+TEST_CASE("Ctrl+C in the middle of the VPN: everything is removed") {
+    // setsid: the script leads its own process group, and SIGINT goes to the
+    // whole group, as Ctrl+C in a terminal does.
+    TempDir dir;
+    Process run({"setsid", "env", "CENARIO=vpn", "CAPTURE_DIR=" + dir.path.string(), SCRIPT});
+    REQUIRE(run.wait_output("Interfaces do túnel", 30000ms));
+    CHECK(leftovers(run.pid()).find("process wireguard-go") != std::string::npos);
+    ::kill(-run.pid(), SIGINT);
+    CHECK(run.wait_exit(20000ms) == 130);
+    CHECK(leftovers(run.pid()).empty());
+}
+
+int main(int argc, char** argv) {
+    // The reason to skip, if any, is printed and CTest shows "Skipped".
+    std::string why;
+    if (geteuid() != 0)
+        why = "not root: network namespaces and captures need root (CI runs as root); "
+              "by hand: sudo make redes";
+    else if (std::system("for t in ip nft tcpdump tshark editcap wg wireguard-go; do "
+                         "command -v $t >/dev/null || exit 1; done") != 0)
+        why = "ip, nft, tcpdump, tshark, wg or wireguard-go is missing (scripts/deps.sh redes)";
+    else if (access("/dev/net/tun", R_OK | W_OK) != 0)
+        why = "no /dev/net/tun: wireguard-go cannot make its tunnel here";
+    if (!why.empty()) {
+        std::cout << "redes tests skipped: " << why << "\n";
+        return 77;
+    }
+    setenv("LAB_BIN_DIR", LAB_BIN_DIR, 0);  // the programs redes.sh runs
+    doctest::Context context(argc, argv);
+    return context.run();
+}

@@ -1,0 +1,176 @@
+// Reading beside the Python (issue 13), kept true by a test:
+//  - every full-line comment of each Python original (tests/guide/original/)
+//    appears in its C++ translation, in the original's order: at least 60% of
+//    its distinct words in one C++ comment (a block of consecutive // lines);
+//  - each program stays within about 2.5 times its original's lines;
+//  - the `Diferença do original:` tags of each example file and the list in
+//    the appendix of the example's README are the same titles, in the same
+//    order, one to one.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path SOURCE = LAB_SOURCE_DIR;
+
+std::vector<std::string> lines_of(const fs::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::string trim(const std::string& s) {
+    auto start = s.find_first_not_of(" \t\r");
+    if (start == std::string::npos) return "";
+    return s.substr(start, s.find_last_not_of(" \t\r") - start + 1);
+}
+
+// Lower-case words (letters and digits; UTF-8 accented letters are kept
+// as they are, so "conexão" is one word).
+std::set<std::string> words(const std::string& text) {
+    std::set<std::string> out;
+    std::string word;
+    for (unsigned char c : text + " ") {
+        if (std::isalnum(c) || c >= 0x80 || c == '_') {
+            word += static_cast<char>(std::tolower(c));
+        } else if (!word.empty()) {
+            out.insert(word);
+            word.clear();
+        }
+    }
+    return out;
+}
+
+// The C++ comments of a file: consecutive full-line // comments make one
+// block; a comment at the end of a code line is a block of its own.
+std::vector<std::string> cpp_comments(const fs::path& path) {
+    std::vector<std::string> blocks;
+    std::string block;
+    for (const std::string& line : lines_of(path)) {
+        std::string t = trim(line);
+        if (t.rfind("//", 0) == 0) {
+            block += " " + t.substr(2);
+            continue;
+        }
+        if (!block.empty()) blocks.push_back(block);
+        block.clear();
+        auto pos = line.find("//");
+        if (pos != std::string::npos) blocks.push_back(line.substr(pos + 2));
+    }
+    if (!block.empty()) blocks.push_back(block);
+    return blocks;
+}
+
+struct Pair {
+    const char* original;  // under tests/guide/original/
+    const char* program;   // under the project's root
+    std::size_t max_lines;  // about 2.5 times the original's (the issue's figures)
+};
+
+const Pair PAIRS[] = {
+    {"ex1_chat/Servidor.py", "ex1_chat/server.cpp", 145},
+    {"ex1_chat/Cliente.py", "ex1_chat/client.cpp", 75},
+    {"ex2_crypto/Servidor_seguro.py", "ex2_crypto/server.cpp", 200},
+    {"ex2_crypto/Cliente_seguro.py", "ex2_crypto/client.cpp", 115},
+    {"ex3_files/repositorio.py", "ex3_files/server.cpp", 195},
+    {"ex3_files/cliente.py", "ex3_files/client.cpp", 80},
+};
+
+// The title of each `Diferença do original:` tag in a file: the words after
+// the colon up to the first '.', on the same line.
+std::vector<std::string> tag_titles(const fs::path& path) {
+    static const std::regex tag(R"(Diferença do original:\s*([^.]*)\.)");
+    std::vector<std::string> titles;
+    for (const std::string& line : lines_of(path)) {
+        std::smatch m;
+        if (std::regex_search(line, m, tag)) titles.push_back(trim(m[1]));
+    }
+    return titles;
+}
+
+// The README's appendix: "### `file`" subsections of numbered items
+// "N. **Title.**"; returns the titles listed for `file`.
+std::vector<std::string> readme_titles(const fs::path& readme, const std::string& file) {
+    static const std::regex item(R"(^\d+\.\s+\*\*(.*?)\.\*\*)");
+    std::vector<std::string> titles;
+    bool in_appendix = false, in_file = false;
+    for (const std::string& line : lines_of(readme)) {
+        if (line.rfind("## ", 0) == 0) in_appendix = line == "## Apêndice: diferenças do original";
+        if (!in_appendix) continue;
+        if (line.rfind("### ", 0) == 0) in_file = line == "### `" + file + "`";
+        std::smatch m;
+        if (in_file && std::regex_search(line, m, item)) titles.push_back(trim(m[1]));
+    }
+    return titles;
+}
+
+std::string joined(const std::vector<std::string>& list) {
+    std::string out;
+    for (const auto& s : list) out += "\n  " + s;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("every comment of each Python original is in its C++ translation, in order") {
+    for (const Pair& pair : PAIRS) {
+        const std::string program = pair.program;
+        CAPTURE(program);
+        std::vector<std::string> comments = cpp_comments(SOURCE / pair.program);
+        std::size_t position = 0;
+        for (const std::string& line : lines_of(SOURCE / "tests/guide/original" / pair.original)) {
+            std::string t = trim(line);
+            if (t.rfind("#", 0) != 0) continue;
+            std::set<std::string> wanted = words(t.substr(1));
+            if (wanted.empty()) continue;
+            std::size_t found = comments.size();
+            for (std::size_t i = position; i < comments.size() && found == comments.size(); ++i) {
+                std::set<std::string> have = words(comments[i]);
+                std::size_t common = 0;
+                for (const auto& w : wanted) common += have.count(w);
+                if (common * 10 >= wanted.size() * 6) found = i;
+            }
+            CHECK_MESSAGE(found < comments.size(), "not found after the previous one: " << t);
+            if (found < comments.size()) position = found + 1;
+        }
+    }
+}
+
+TEST_CASE("each program is at most about 2.5 times its original's lines") {
+    for (const Pair& pair : PAIRS) {
+        const std::string program = pair.program;
+        CAPTURE(program);
+        CHECK(lines_of(SOURCE / pair.program).size() <= pair.max_lines);
+    }
+}
+
+TEST_CASE("each example README lists exactly the code's 'Diferença do original' tags") {
+    for (const std::string example : {"ex1_chat", "ex2_crypto", "ex3_files"}) {
+        const fs::path folder = SOURCE / example;
+        for (const auto& entry : fs::directory_iterator(folder)) {
+            const std::string name = entry.path().filename().string();
+            const std::string ext = entry.path().extension().string();
+            if (ext != ".cpp" && ext != ".h") continue;
+            CAPTURE(example);
+            CAPTURE(name);
+            std::vector<std::string> in_code = tag_titles(entry.path());
+            std::vector<std::string> in_readme = readme_titles(folder / "README.md", name);
+            CHECK_MESSAGE(in_code == in_readme,
+                          "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
+        }
+    }
+}
