@@ -6,7 +6,8 @@
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
 #   make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
-#                   record an example's session with tcpdump (captures/*.pcapng)
+#                   record an example's session with tcpdump (captures/novas/*.pcapng)
+#   make samples    record again the sample captures shipped in captures/ (root)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens and
 #                   ex4's handshake
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
@@ -51,7 +52,7 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) redes/meuip
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture fuzz windows bench clean redes
+.PHONY: all deps demo test tests capture samples fuzz windows bench clean redes
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -91,7 +92,7 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
 
 # These have their own main(): they may skip (exit 77) with a reason.
-OWN_MAIN   := capture_tests e2e_windows redes_tests
+OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
@@ -144,6 +145,11 @@ windows:
 capture: all
 	@scripts/deps.sh capture
 	@EX='$(EX)' NET='$(NET)' CHUNK='$(CHUNK)' scripts/capture.sh
+
+# The samples in captures/ (port 8000); tests/sample_captures.cpp checks them.
+samples: all
+	@scripts/deps.sh capture
+	@scripts/samples.sh
 
 # The networks lab (redes/README.md): namespaces, so root only.
 redes: $(EX1) $(EX3) redes/meuip

@@ -2,7 +2,7 @@
 # make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
 #
 # Runs an example's scripted session while tcpdump records it, writes
-# captures/<ex>.pcapng (open it in Wireshark) and prints a table of the
+# captures/novas/<ex>.pcapng (open it in Wireshark) and prints a table of the
 # packets like the lab guide's, with the display filter to use.
 #
 #   EX=ex1|ex2|ex3|ex4   one example (default: all four)
@@ -11,22 +11,25 @@
 #                    segmentation offload limited so that segments appear at
 #                    the MTU as on a real Ethernet link (root only)
 #   CHUNK=N          ex3: bytes per send() of the server (default 1024)
-#   CAPTURE_DIR=DIR  where to write the captures (default: captures/)
+#   CAPTURE_DIR=DIR  where to write the captures (default: captures/novas/,
+#                    ignored by git; the samples in captures/ come from make samples)
+#   LAB_PORT=N       the server's port (default: a free one)
 #   LAB_BIN_DIR=DIR  where the built programs are (default: this repository)
+# Messages for students are in Portuguese, like the programs'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EX=${EX:-all}
 NET=${NET:-lo}
 CHUNK=${CHUNK:-}
-out_dir=${CAPTURE_DIR:-captures}
+out_dir=${CAPTURE_DIR:-captures/novas}
 
 case "$EX" in all) examples=(ex1 ex2 ex3 ex4) ;; ex1 | ex2 | ex3 | ex4) examples=("$EX") ;;
-    *) echo "EX must be ex1, ex2, ex3 or ex4" >&2; exit 2 ;; esac
-case "$NET" in lo | veth) ;; *) echo "NET must be veth (or empty)" >&2; exit 2 ;; esac
+    *) echo "EX deve ser ex1, ex2, ex3 ou ex4" >&2; exit 2 ;; esac
+case "$NET" in lo | veth) ;; *) echo "NET deve ser veth (ou vazio, para o loopback)" >&2; exit 2 ;; esac
 
 for tool in tcpdump tshark; do
     command -v "$tool" >/dev/null 2>&1 || {
-        echo "$tool is missing: run scripts/deps.sh capture (Debian: apt-get install tcpdump tshark)" >&2
+        echo "falta o $tool: rode scripts/deps.sh capture (Debian: apt-get install tcpdump tshark)" >&2
         exit 1
     }
 done
@@ -35,20 +38,21 @@ done
 # what to do instead of writing an empty file.
 no_right() {
     cat >&2 <<MSG
-Capturing packets needs more rights than this user has ($1). Do one of:
+Capturar pacotes exige mais permissões do que este usuário tem ($1). Escolha uma:
   sudo make capture${EX:+ EX=$EX}${NET:+ NET=$NET}
   sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
-      (once; then 'make capture' works without sudo, on loopback only)
-  or capture in Wireshark itself: interface "Loopback: lo" (Linux) or
-      "Adapter for loopback traffic capture" (Windows, Npcap), filter
-      tcp.port == 8000, and run ./server and ./client by hand.
+      (uma vez; depois 'make capture' funciona sem sudo, só no loopback)
+  ou capture no próprio Wireshark: interface "Loopback: lo" (Linux) ou
+      "Adapter for loopback traffic capture" (Windows, Npcap), filtro
+      tcp.port == 8000, e rode ./server e ./client à mão (captures/README.md).
+  Sem capturar nada: abra as capturas prontas de captures/ (ex1.pcapng, ...).
 MSG
     exit 1
 }
 if [ "$(id -u)" != 0 ]; then
-    [ "$NET" = veth ] && no_right "NET=veth creates network namespaces: root only"
+    [ "$NET" = veth ] && no_right "NET=veth cria network namespaces: só como root"
     getcap "$(command -v tcpdump)" 2>/dev/null | grep -q cap_net_raw ||
-        no_right "not root, and tcpdump has no CAP_NET_RAW"
+        no_right "não é root, e o tcpdump não tem CAP_NET_RAW"
 fi
 
 work=$(mktemp -d)
@@ -131,7 +135,7 @@ capture() {
     pids+=("$tcpdump_pid")
     for _ in $(seq 100); do
         grep -q "listening on" "$work/tcpdump.err" && break
-        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "tcpdump failed"; }
+        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "o tcpdump falhou"; }
         sleep 0.05
     done
     case "$ex" in
@@ -155,7 +159,7 @@ capture() {
     tshark -r "$work/$ex.pcap" -F pcapng -w "$out_dir/$ex.pcapng" 2>/dev/null
     local count
     count=$(tshark -r "$out_dir/$ex.pcapng" 2>/dev/null | wc -l)
-    [ "$count" -gt 0 ] || { echo "capture of $ex is empty" >&2; exit 1; }
+    [ "$count" -gt 0 ] || { echo "a captura de $ex ficou vazia" >&2; exit 1; }
 
     echo
     echo "== $ex: $out_dir/$ex.pcapng ($count pacotes, interface $iface${CHUNK:+, --chunk $CHUNK}) =="

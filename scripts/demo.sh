@@ -111,4 +111,5 @@ else
 fi
 echo "Nenhum arquivo foi criado para nao-existe.jpg: $(ls "$work/downloads")"
 
-printf '\n%sPronto.%s Para rodar à mão, veja README.md (dois terminais: ./server e ./client).\n' "$bold" "$normal"
+printf '\n%sPronto.%s Para rodar à mão, veja ESTUDANTES.md (dois terminais: ./server e ./client);\n' "$bold" "$normal"
+echo "os pacotes de cada exemplo, para abrir no Wireshark sem root: captures/README.md."

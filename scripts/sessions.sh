@@ -2,6 +2,8 @@
 # (sourced, not run). The caller sets $work (a temporary folder) and may set:
 #   LAB_BIN_DIR   where the built programs are (default: the repository)
 #   HOST          the server's address (default 127.0.0.1)
+#   LAB_PORT      the server's port (default: a random free one; the shipped
+#                 sample captures are recorded on 8000, in a namespace of their own)
 #   IN_SERVER / IN_CLIENT   command prefixes, e.g. (ip netns exec labB)
 #   CLIENT_ARGS   extra options for chat_session's clients (ex4: --chave-servidor K)
 BIN=${LAB_BIN_DIR:-$(pwd)}
@@ -16,7 +18,7 @@ pids=()
 start_server() {
     local dir=$1; shift
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        port=$((20000 + RANDOM % 40000))
+        port=${LAB_PORT:-$((20000 + RANDOM % 40000))}
         (cd "$BIN/$dir" && exec "${IN_SERVER[@]}" ./server "$HOST" "$port" "$@") \
             >"$work/server.log" 2>&1 &
         server_pid=$!
@@ -28,7 +30,7 @@ start_server() {
         done
         kill "$server_pid" 2>/dev/null || true
     done
-    echo "could not start $dir/server" >&2
+    echo "não foi possível iniciar $dir/server" >&2
     exit 1
 }
 # server_key: the public key the server printed at start-up (ex4).

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make samples: record the sample captures shipped in captures/ (ex1, ex2,
+# ex3 on loopback, ex3-veth on the two-host link), on port 8000 so that the
+# guide's own filter `tcp.port == 8000` works. Root only.
+#
+# Port 8000 on this machine's loopback may be taken (a student's server, a
+# colleague's), so the loopback ones are recorded inside a network namespace
+# of their own: it has its own `lo`, identical to the machine's, and its own
+# ports. The namespace is removed on exit, Ctrl+C or failure.
+# tests/sample_captures.cpp checks the recorded files against what the
+# programs send today (it needs no root: it only reads them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "make samples precisa de root (sudo make samples)" >&2; exit 1; }
+
+ns="lab-samples-$$"
+work=$(mktemp -d)
+cleanup() {
+    ip netns del "$ns" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+for ex in ex1 ex2 ex3; do
+    ip netns exec "$ns" env EX="$ex" LAB_PORT=8000 CAPTURE_DIR="$work" scripts/capture.sh
+    cp "$work/$ex.pcapng" "captures/$ex.pcapng"
+done
+# The two-host one: capture.sh makes its own two namespaces.
+EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
+cp "$work/veth/ex3.pcapng" captures/ex3-veth.pcapng
+ls -l captures/*.pcapng

@@ -1,0 +1,275 @@
+// The sample captures shipped in captures/ (recorded by `make samples`, on
+// port 8000) are what students without root, or on Windows, open in
+// Wireshark, and what the READMEs describe. This test keeps them true: it
+// reads each file with tshark and checks it against what the programs send
+// TODAY (the real clients run against a raw socket in the test), so a change
+// to a program's bytes on the wire fails here until the samples are recorded
+// again. It needs no root and no network beyond loopback; without tshark it
+// exits 77 (CTest: "Skipped") with the reason.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+using namespace lab;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path SAMPLES = fs::path(LAB_SOURCE_DIR) / "captures";
+
+std::string unhex(const std::string& hex) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return out;
+}
+
+struct Segment {
+    int src = 0, dst = 0, stream = 0;
+    std::size_t seq = 0, len = 0, frame_len = 0;
+    int mss = 0;  // the MSS option of a SYN, 0 elsewhere
+    int frame = 0;  // Wireshark's "No."
+    bool syn = false;
+    std::string payload;
+};
+
+// One sample file read with tshark, and the byte streams rebuilt from the
+// sequence numbers (a hole fails the test).
+struct Sample {
+    std::vector<Segment> segments;
+
+    explicit Sample(const std::string& name) {
+        const fs::path file = SAMPLES / name;
+        REQUIRE_MESSAGE(fs::exists(file), file << " is missing (make samples records it)");
+        Process read({"tshark", "-r", file.string(), "-T", "fields", "-E", "separator=;",
+                      "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len", "-e",
+                      "tcp.payload", "-e", "tcp.stream", "-e", "tcp.seq", "-e", "frame.len",
+                      "-e", "tcp.options.mss_val", "-e", "tcp.flags.syn", "-e", "frame.number"});
+        auto code = read.wait_exit(60000ms);
+        INFO("tshark: " << read.err());
+        REQUIRE(code == 0);
+        std::istringstream lines(read.out());
+        std::string line;
+        while (std::getline(lines, line)) {
+            std::vector<std::string> f;
+            std::stringstream fields(line);
+            std::string x;
+            while (std::getline(fields, x, ';')) f.push_back(x);
+            f.resize(10);
+            Segment s;
+            s.src = std::atoi(f[0].c_str());
+            s.dst = std::atoi(f[1].c_str());
+            s.len = static_cast<std::size_t>(std::atol(f[2].c_str()));
+            s.payload = unhex(f[3]);
+            s.stream = std::atoi(f[4].c_str());
+            s.seq = static_cast<std::size_t>(std::atol(f[5].c_str()));
+            s.frame_len = static_cast<std::size_t>(std::atol(f[6].c_str()));
+            s.mss = std::atoi(f[7].c_str());
+            s.syn = f[8] == "1" || f[8] == "True";
+            s.frame = std::atoi(f[9].c_str());
+            segments.push_back(s);
+        }
+        REQUIRE(segments.size() >= 3);
+        // The guide's filter `tcp.port == 8000` must show every frame.
+        for (const Segment& s : segments) CHECK((s.src == 8000 || s.dst == 8000));
+        CHECK(segments[0].syn);
+        CHECK(segments[0].dst == 8000);
+    }
+    std::vector<const Segment*> data(bool to_server) const {
+        std::vector<const Segment*> out;
+        for (const Segment& s : segments)
+            if (s.len > 0 && (to_server ? s.dst : s.src) == 8000) out.push_back(&s);
+        return out;
+    }
+    // Each TCP connection's bytes in one direction, in connection order.
+    std::vector<std::string> streams(bool to_server) const {
+        std::map<int, std::string> bytes;
+        std::map<int, std::vector<bool>> seen;
+        for (const Segment* s : data(to_server)) {
+            std::string& b = bytes[s->stream];
+            std::vector<bool>& got = seen[s->stream];
+            std::size_t at = s->seq - 1, end = at + s->payload.size();
+            if (b.size() < end) {
+                b.resize(end);
+                got.resize(end);
+            }
+            b.replace(at, s->payload.size(), s->payload);
+            std::fill(got.begin() + static_cast<long>(at), got.begin() + static_cast<long>(end), true);
+        }
+        std::vector<std::string> out;
+        for (const auto& entry : bytes) {
+            CHECK_MESSAGE(std::count(seen[entry.first].begin(), seen[entry.first].end(), false) == 0,
+                          "the sample misses part of TCP stream " << entry.first);
+            out.push_back(entry.second);
+        }
+        return out;
+    }
+};
+
+// What today's client `program` sends when a person types `typed` (then
+// Ctrl+D, or with `args`), read by a fake server in the test; `wait_close`:
+// read until the client closes its side, else for a short while.
+std::string client_sends(const std::string& program, const std::string& typed,
+                         std::vector<std::string> args = {}, bool wait_close = true) {
+    int port = 0;
+    int listener = listen_local(port);
+    REQUIRE(listener >= 0);
+    std::vector<std::string> argv = {bin(program), "127.0.0.1", std::to_string(port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process client(argv);
+    int fd = accept_within(listener, 10000ms);
+    REQUIRE(fd >= 0);
+    if (!typed.empty()) client.write_stdin(typed);
+    client.close_stdin();
+    std::string got = wait_close ? recv_until_close(fd, 10000ms) : recv_exactly(fd, 4096, 1000ms);
+    close_fd(fd);
+    close_fd(listener);
+    client.wait_exit(10000ms);
+    return got;
+}
+
+// How many data segments of each size one side sent.
+std::map<std::size_t, int> sizes(const Sample& s, bool to_server) {
+    std::map<std::size_t, int> out;
+    for (const Segment* seg : s.data(to_server)) out[seg->len] += 1;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("captures/ex1.pcapng: the bytes today's ex1 client sends, relayed to both") {
+    Sample s("ex1.pcapng");
+    const std::string ola = client_sends("ex1_chat/client", "Olá turma de redes industriais\n");
+    const std::string oi = client_sends("ex1_chat/client", "Oi! Recebi.\n");
+    CHECK(ola == "Olá turma de redes industriais");  // 31 bytes: no framing
+    CHECK(ola.size() == 31);
+    auto to_server = s.streams(true);
+    REQUIRE(to_server.size() == 2);
+    CHECK(to_server[0] == ola);
+    CHECK(to_server[1] == oi);
+    // The server relays each chunk unchanged to every client, sender included.
+    for (const std::string& relayed : s.streams(false)) CHECK(relayed == ola + oi);
+    // The frame the README walks through byte by byte: 66 + 31 = 97 bytes.
+    CHECK(s.data(true)[0]->frame_len == 97);
+}
+
+TEST_CASE("captures/ex2.pcapng: the key line, and every token decrypts with today's client") {
+    Sample s("ex2.pcapng");
+    auto from_server = s.streams(false);
+    REQUIRE(from_server.size() == 2);
+    const std::string key = from_server[0].substr(0, 44);
+    for (const std::string& stream : from_server) {
+        REQUIRE(stream.size() > 45);
+        CHECK(stream.substr(0, 45) == key + "\n");  // one key for all clients
+    }
+    CHECK(key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=") ==
+          std::string::npos);
+    // The key frame is the only one the README's filter finds.
+    int key_frames = 0;
+    for (const Segment* seg : s.data(false)) key_frames += seg->seq == 1;
+    CHECK(key_frames == 2);
+    for (const Segment* seg : s.data(false))
+        if (seg->seq == 1) CHECK(seg->len == 45);
+
+    // Everything the clients sent, and everything relayed after the key, one
+    // token per line: today's `client --decrypt KEY` reads them.
+    std::string tokens;
+    for (const std::string& stream : s.streams(true)) tokens += stream;
+    for (const std::string& stream : from_server) tokens += stream.substr(45);
+    Process decrypt({bin("ex2_crypto/client"), "--decrypt", key});
+    decrypt.write_stdin(tokens);
+    decrypt.close_stdin();
+    REQUIRE(decrypt.wait_exit(10000ms) == 0);
+    const std::string plain = decrypt.out();
+    CHECK(count_of(plain, "Mensagem inválida") == 0);
+    CHECK(plain == "OK\nOlá turma de redes\nOK\nOi! Recebi.\n"
+                   "Olá turma de redes\nOi! Recebi.\nOlá turma de redes\nOi! Recebi.\n");
+    // Sizes the README states: 57 = OK, 81 = "Olá turma de redes" (+ '\n').
+    auto to_server = s.streams(true);
+    REQUIRE(to_server.size() == 2);
+    CHECK(to_server[0].size() == 57 + 81);
+    CHECK(to_server[1].size() == 57 + 69);
+}
+
+TEST_CASE("captures/ex3.pcapng: GET iguana.jpg as today's client sends it; the file + OK back") {
+    Sample s("ex3.pcapng");
+    TempDir downloads;
+    const std::string get =
+        client_sends("ex3_files/client", "", {"iguana.jpg", "--dir", downloads.path.string()}, false);
+    CHECK(get == "GET iguana.jpg");
+    auto to_server = s.streams(true);
+    REQUIRE(to_server.size() == 1);
+    CHECK(to_server[0] == get);
+    auto from_server = s.streams(false);
+    REQUIRE(from_server.size() == 1);
+    const std::string image = read_file(fs::path(LAB_SOURCE_DIR) / "ex3_files/imagens/iguana.jpg");
+    REQUIRE(image.size() == 100116);
+    CHECK(from_server[0] == image + "OK");
+    CHECK(s.segments[0].mss == 65495);  // loopback: 65535 - 20 (IP) - 20 (TCP)
+}
+
+TEST_CASE("captures/ex3-veth.pcapng: two hosts, MTU 1500: no segment above 1448 bytes") {
+    Sample s("ex3-veth.pcapng");
+    CHECK(s.segments[0].mss == 1460);  // 1500 - 20 (IP) - 20 (TCP)
+    std::size_t largest = 0;
+    for (const Segment* seg : s.data(false)) largest = std::max(largest, seg->len);
+    CHECK(largest == 1448);  // 1460 - 12 (the timestamps option)
+    auto from_server = s.streams(false);
+    REQUIRE(from_server.size() == 1);
+    const std::string image = read_file(fs::path(LAB_SOURCE_DIR) / "ex3_files/imagens/iguana.jpg");
+    CHECK(from_server[0] == image + "OK");
+}
+
+// The READMEs and PROFESSOR.md quote these figures of the samples: recording
+// the samples again without updating them fails here.
+TEST_CASE("the figures the READMEs quote from the samples") {
+    Sample ex1("ex1.pcapng");
+    CHECK(ex1.segments.size() == 24);
+    REQUIRE(!ex1.data(true).empty());
+    CHECK(ex1.data(true)[0]->frame == 7);
+    CHECK(ex1.data(true)[0]->src == 56522);
+    std::vector<int> from_server;
+    for (const Segment* seg : ex1.data(false)) from_server.push_back(seg->frame);
+    CHECK(from_server == std::vector<int>{9, 11, 15, 17});
+
+    Sample ex2("ex2.pcapng");
+    CHECK(ex2.segments.size() == 32);
+    std::vector<int> keys, with_equals;
+    for (const Segment* seg : ex2.data(false))
+        if (seg->seq == 1) keys.push_back(seg->frame);
+    for (const Segment& seg : ex2.segments)
+        if (seg.payload.find('=') != std::string::npos) with_equals.push_back(seg.frame);
+    CHECK(keys == std::vector<int>{7, 9});
+    CHECK(with_equals == std::vector<int>{7, 9, 15, 17, 18});  // tcp contains "="
+    CHECK(ex2.streams(false)[0].substr(0, 44) == "QGAp-QcS3bLT_-oXTnbE96U8xmkV8KmtI167Z8slNF0=");
+
+    Sample ex3("ex3.pcapng");
+    CHECK(ex3.segments.size() == 48);
+    CHECK(ex3.data(false).size() == 22);
+    CHECK(sizes(ex3, false) == std::map<std::size_t, int>{{1024, 19}, {8470, 1}, {35840, 1}, {36352, 1}});
+
+    Sample veth("ex3-veth.pcapng");
+    CHECK(veth.segments.size() == 151);
+    CHECK(veth.data(false).size() == 87);
+    CHECK(sizes(veth, false) ==
+          std::map<std::size_t, int>{{2, 1}, {592, 1}, {600, 2}, {788, 1}, {1024, 50}, {1448, 32}});
+}
+
+int main(int argc, char** argv) {
+    if (std::system("command -v tshark >/dev/null 2>&1") != 0) {
+        std::cout << "sample capture tests skipped: tshark is missing "
+                     "(Debian: apt-get install tshark; scripts/deps.sh capture)\n";
+        return 77;
+    }
+    doctest::Context context(argc, argv);
+    return context.run();
+}
