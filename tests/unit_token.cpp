@@ -148,3 +148,13 @@ TEST_CASE("LineReader: lines come out whole whatever way TCP cuts them") {
         CHECK(line == "ok");
     }
 }
+
+TEST_CASE("base64url: only its own alphabet, so a key or token has one spelling") {
+    std::vector<unsigned char> data;
+    CHECK(token::from_base64("T2zDoQ==", data));
+    for (int c = 0x80; c <= 0xff; ++c) {
+        std::string text = "T2zDoQ==";
+        text[3] = static_cast<char>(c);
+        CHECK_MESSAGE(!token::from_base64(text, data), c);
+    }
+}
