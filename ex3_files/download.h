@@ -63,6 +63,7 @@ public:
 
     // Grava `n` bytes que chegaram, menos os 2 últimos recebidos até agora.
     void write(const char* data, std::size_t n) {
+        if (n == 0) return;
         total_ += n;
         if (head_.size() < 1024) head_.append(data, std::min(n, 1024 - head_.size()));
         if (n >= 2) {  // os retidos e tudo menos os 2 últimos novos vão para o arquivo
@@ -119,6 +120,8 @@ public:
     }
 
 private:
+    // Diferença do original: Linha de progresso e resumo. Num terminal, "Recebidos N bytes..."
+    // a cada 0,1 s; no fim, "Download concluído: ..." com bytes, tempo e MB/s.
     void show_progress() {
         auto now = std::chrono::steady_clock::now();
         if (!terminal_ || now - last_progress_ <= std::chrono::milliseconds(100)) return;

@@ -114,9 +114,9 @@ static void receive_file(socket_t client_socket, std::string client_address) {
         // aparece escrito assim: um nome hostil não apaga a tela nem muda cores.
         say("Cliente solicitou o arquivo " + request::printable(req.name));
         // Verifica se o arquivo existe
-        // Diferença do original: Nomes hostis são recusados antes de tocar no disco.
-        // Diferença do original: Qualquer arquivo comum da pasta. Não uma lista fixa de 4
-        // nomes: qualquer arquivo comum da pasta, e só ele (veja served_file.h).
+        // Diferença do original: Nomes hostis são recusados antes de tocar no disco. Veja
+        // request.h (o guia só tinha a lista fixa de 4 nomes).
+        // Diferença do original: Qualquer arquivo comum da pasta. E só ele (served_file.h).
         fs::path path = req.error.empty() ? find_served_file(img_path, req.name) : fs::path();
         if (!req.error.empty()) {
             say("Pedido recusado: " + req.error);
