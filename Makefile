@@ -61,7 +61,7 @@ ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
 ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
-ex3_files/%: ex3_files/%.cpp ex3_files/request.h $(COMMON) $(STAMP)
+ex3_files/%: ex3_files/%.cpp $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
 ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) $(COMMON) $(STAMP)

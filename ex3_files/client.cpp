@@ -1,198 +1,79 @@
-// Exemplo 3 - Transferência de arquivos: o CLIENTE (tradução de cliente.py).
-//
-// Conecta ao servidor, pede um arquivo com "GET <nome>" e grava tudo o que
-// receber em downloads/<nome>, até o servidor fechar a conexão.
-//
+// Exemplo 3 - Transferência de arquivos: o CLIENTE (tradução de cliente.py): pede um
+// arquivo com "GET <nome>" e grava a resposta em downloads/<nome>.
 // Uso: ./client [IP [PORTA [ARQUIVO]]] [--dir PASTA]
 #include "../common/net.h"
-#include "request.h"  // validação do nome do arquivo
+#include "client_command_line.h"  // [IP [PORTA [ARQUIVO]]] [--dir PASTA], --help
+#include "download.h"  // o temporário, o "OK" final retido, o progresso e o resumo
 
-#include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace fs = std::filesystem;
 
-static const char* const USAGE =
-    "uso: client [IP [PORTA [ARQUIVO]]] [--dir PASTA]   (padrão: localhost 8000)";
-
-// O arquivo temporário do download em andamento, para apagá-lo se o
-// programa for interrompido (Ctrl+C) no meio.
-static std::string partial_file;
-
-extern "C" void on_interrupt(int) {
-    if (!partial_file.empty()) std::remove(partial_file.c_str());
-    std::_Exit(130);
-}
-
-// Apaga o arquivo temporário, mostra o erro e termina com código 1.
-static int fail(const std::string& message) {
-    if (!partial_file.empty()) std::remove(partial_file.c_str());
-    std::cerr << message << "\n";
-    return 1;
-}
-
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
+    // Diferença do original: Endereço, porta, arquivo e pasta na linha de comando. Veja --help.
+    std::string HOST = "localhost", PORT = "8000", file_name, dir;
+    bool dir_given = false;
+    int code = parse_command_line(argc, argv, HOST, PORT, file_name, dir, dir_given);
+    if (code >= 0) return code;
 
-    // Define o endereço e a porta do servidor (e, opcionalmente, o arquivo).
-    std::string HOST = "localhost", PORT = "8000", file_name;
-    // Caminho para fazer download dos arquivos: downloads/ ao lado do
-    // programa, como o os.path.dirname(__file__) + '/downloads/' do original.
-    fs::path download_path = fs::u8path(net::program_folder(argv[0])) / "downloads";
-    std::vector<std::string> positional;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "--help" || arg == "-h") {
-            std::cout << USAGE << "\n\nCliente do Exemplo 3: pede um arquivo ao servidor "
-                         "(GET <nome>) e o grava em downloads/ (ou em --dir PASTA).\n"
-                         "Sem ARQUIVO, pergunta o nome.\n";
-            return 0;
-        } else if (arg == "--dir" && i + 1 < argc) {
-            download_path = fs::u8path(argv[++i]);
-        } else if (arg.rfind("-", 0) == 0 || positional.size() == 3) {
-            std::cerr << USAGE << "\n";
-            return 2;
-        } else {
-            positional.push_back(arg);
-        }
-    }
-    if (positional.size() >= 2 && !net::parse_port(positional[1], PORT)) {
-        std::cerr << USAGE << "\n";
-        return 2;
-    }
-    if (!positional.empty()) HOST = positional[0];
-    // Diferença do original: um nome dado na linha de comando é conferido
-    // antes mesmo de conectar.
-    if (positional.size() == 3) {
-        file_name = positional[2];
-        std::string why = request::check_name(file_name);
-        if (!why.empty()) {
-            std::cerr << "Erro: nome de arquivo inválido: " << why << "\n";
-            return 2;
-        }
-    }
-
+    // Cria um socket TCP/IP
+    socket_t client_socket = socket(net::family_of(HOST), SOCK_STREAM, 0);
+    if (client_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
+    // Define o endereço e a porta do servidor ao qual o socket estará conectado
     std::cout << "Iniciando conexão com o servidor em " << HOST << ":" << PORT << std::endl;
-
-    // Cria um socket TCP/IP e conecta ao servidor (tenta cada endereço).
     std::string error;
-    net::AddrList addresses = net::resolve(HOST, PORT, false, error);
-    if (!addresses) return fail("Erro: " + error);
-    socket_t client_socket = INVALID_SOCKET;
-    for (addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
-        client_socket = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (client_socket == INVALID_SOCKET) continue;
-        if (connect(client_socket, a->ai_addr, static_cast<socklen_t>(a->ai_addrlen)) == 0) break;
-        error = net::last_error();
-        net::close_socket(client_socket);
-        client_socket = INVALID_SOCKET;
+    net::AddrList address = net::resolve(HOST, PORT, false, error, net::family_of(HOST));
+    if (!address) {
+        std::cerr << "Erro: " << error << "\n";
+        return 1;
     }
-    if (client_socket == INVALID_SOCKET)
-        return fail("Erro: não foi possível conectar ao servidor " + HOST + ":" + PORT + ": " +
-                    error + " (o servidor está rodando?)");
+    // Conecta o socket ao endereço IP e porta do servidor
+    if (connect(client_socket, address->ai_addr, address->ai_addrlen) != 0) {
+        std::cerr << "Erro: não foi possível conectar ao servidor " << HOST << ":" << PORT << ": "
+                  << net::last_error() << " (o servidor está rodando?)\n";
+        return 1;
+    }
 
-    // Pergunta o nome do arquivo (se não veio na linha de comando).
+    // Envia a mensagem para o servidor solicitar um arquivo (o nome é perguntado se não veio)
     if (file_name.empty()) {
         std::cout << "Digite o nome do arquivo para fazer download: " << std::flush;
-        if (!net::read_line(file_name)) return fail("\nNenhum nome digitado");
-        // Diferença do original: o nome é conferido antes de ser enviado
-        // (e antes de virar um caminho no disco: "../x" gravaria fora de
-        // downloads/).
-        std::string why = request::check_name(file_name);
-        if (!why.empty()) return fail("Erro: nome de arquivo inválido: " + why);
+        if (!net::read_line(file_name)) {
+            std::cerr << "\nNenhum nome digitado\n";
+            return 1;
+        }
+        // Diferença do original: O nome é conferido antes de ser enviado. "../x" sairia da pasta.
+        if (!file_name_ok(file_name)) return 1;
     }
-
-    // Envia a mensagem para o servidor solicitar um arquivo.
     std::string get = "GET " + file_name;
     if (!net::send_all(client_socket, get.data(), get.size()))
-        return fail("Erro ao enviar o pedido: " + net::last_error());
+        return net::fail("Erro ao enviar o pedido");
 
-    // Diferença do original: o download vai para um arquivo temporário, que
-    // só ganha o nome final quando chega inteiro. Nada pela metade fica em
-    // downloads/ se a conexão cair ou se o servidor responder ERROR.
-    std::error_code ec;
-    fs::create_directories(download_path, ec);
-    fs::path final_path = download_path / fs::u8path(file_name);
-    std::random_device random;
-    fs::path temp_path = download_path / fs::u8path("." + file_name + "." +
-                                                    std::to_string(random()) + ".part");
-    std::ofstream f(temp_path, std::ios::binary);
-    if (!f) return fail("Erro: não foi possível criar " + temp_path.u8string());
-    partial_file = temp_path.string();
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-
-    // Recebe os pacotes de dados do servidor até ele fechar a conexão.
-    // Diferença do original: os 2 últimos bytes recebidos ficam guardados em
-    // `tail`, sem ir para o arquivo: se forem "OK", são o marcador de fim do
-    // servidor, não parte da imagem (o original os grava: o arquivo baixado
-    // fica 2 bytes maior que o original). `head` guarda o começo da resposta,
-    // para reconhecer um ERROR "...".
-    std::vector<char> data(256 * 1024);  // 256 KiB por recv(): menos chamadas
-    std::string tail, head;
-    std::size_t total = 0;
-    const bool show_progress = net::stdout_is_terminal();
-    auto start = std::chrono::steady_clock::now(), last_progress = start;
+    // Caminho para fazer download dos arquivos: downloads/ ao lado do programa (ou --dir)
+    fs::path download_path = fs::u8path(net::program_folder(argv[0])) / "downloads";
+    if (dir_given) download_path = fs::u8path(dir);
+    // Abre o arquivo para escrita
+    // Diferença do original: Arquivo temporário. Só ganha o nome final completo (download.h).
+    Download f;
+    if (!f.open(download_path, file_name)) return 1;
+    // Recebe os pacotes de dados do servidor
+    // Diferença do original: recv de até 256 KiB. Os mesmos bytes, com menos chamadas.
+    std::vector<char> data(256 * 1024);
     while (true) {
         auto received = recv(client_socket, data.data(), static_cast<int>(data.size()), 0);
         if (received < 0 && net::interrupted()) continue;
         if (received < 0)
-            return fail("\nErro: transferência incompleta: " + net::last_error() + " (" +
-                        std::to_string(total) + " bytes recebidos)");
+            return f.fail("\nErro: transferência incompleta: " + net::last_error() + " (" +
+                          std::to_string(f.received()) + " bytes recebidos)");
         if (received == 0) break;  // o servidor fechou: fim da resposta
-        std::size_t n = static_cast<std::size_t>(received);
-        total += n;
-        if (head.size() < 1024) head.append(data.data(), std::min(n, 1024 - head.size()));
-        // `tail` guarda sempre os 2 últimos bytes recebidos até agora; tudo
-        // o que vem antes deles já pode ir para o arquivo.
-        if (n >= 2) {
-            f.write(tail.data(), static_cast<std::streamsize>(tail.size()));
-            f.write(data.data(), static_cast<std::streamsize>(n - 2));
-            tail.assign(data.data() + n - 2, 2);
-        } else {  // chegou 1 byte só
-            tail.append(data.data(), 1);
-            if (tail.size() > 2) {
-                f.write(tail.data(), 1);
-                tail.erase(0, 1);
-            }
-        }
-        if (show_progress && std::chrono::steady_clock::now() - last_progress >
-                                 std::chrono::milliseconds(100)) {
-            last_progress = std::chrono::steady_clock::now();
-            std::cout << "\rRecebidos " << total << " bytes..." << std::flush;
-        }
+        // Diferença do original: O OK final não vai para o arquivo. Veja download.h.
+        f.write(data.data(), static_cast<std::size_t>(received));
     }
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // Fecha o socket
     net::close_socket(client_socket);
-    f.close();
-    if (show_progress) std::cout << "\r" << std::string(40, ' ') << "\r";
-
-    if (tail != "OK") {
-        // Sem o "OK" final: ou é um ERROR do servidor, ou a conexão caiu.
-        if (head.rfind("ERROR \"", 0) == 0)
-            return fail("O servidor respondeu: " + request::printable(head));
-        return fail("Erro: transferência incompleta: a conexão terminou sem o OK final (" +
-                    std::to_string(total) + " bytes recebidos); nenhum arquivo foi gravado");
-    }
-    if (!f) return fail("Erro ao gravar " + temp_path.u8string());
-    fs::rename(temp_path, final_path, ec);
-    if (ec) return fail("Erro ao gravar " + final_path.u8string() + ": " + ec.message());
-    partial_file.clear();
-
-    std::size_t size = total - 2;
-    char summary[256];
-    std::snprintf(summary, sizeof summary, "Download concluído: %s (%zu bytes em %.3f s, %.1f MB/s)",
-                  final_path.u8string().c_str(), size, seconds,
-                  seconds > 0 ? static_cast<double>(size) / seconds / 1e6 : 0.0);
-    std::cout << summary << std::endl;
-    return 0;
+    // Diferença do original: ERROR ou conexão cortada não viram arquivo. Sem o OK: código 1.
+    return f.finish();
 }

@@ -35,6 +35,9 @@ struct Parsed {
 
 // O pedido é "GET <nome>", sem terminador (como no guia); "\r" e "\n" no
 // fim são tolerados (quem testa com nc tecla Enter).
+// Diferença do original: O nome é tudo o que vem depois de GET. O original
+// aceita qualquer coisa que comece com GET e pega só a primeira palavra depois
+// dele (data.split()[1]): "GET meu arquivo.jpg" pediria "meu".
 inline Parsed parse(std::string data) {
     Parsed result;
     while (!data.empty() && (data.back() == '\n' || data.back() == '\r')) data.pop_back();

@@ -1,0 +1,43 @@
+// Exemplo 3 - a linha de comando do cliente: client [IP [PORTA [ARQUIVO]]]
+// [--dir PASTA] e --help, e a mensagem para um nome de arquivo recusado. Não
+// é parte da lição do guia (lá, tudo é fixo no código ou perguntado).
+#pragma once
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../common/args.h"
+#include "../common/net.h"
+#include "request.h"
+
+// Confere o nome com request::check_name; se for recusado, diz por quê e
+// devolve false.
+inline bool file_name_ok(const std::string& name) {
+    std::string why = request::check_name(name);
+    if (!why.empty()) std::cerr << "Erro: nome de arquivo inválido: " << why << "\n";
+    return why.empty();
+}
+
+// Lê os argumentos. host, port e file_name ficam como estão quando ausentes;
+// dir_given diz se veio --dir PASTA (em dir). Devolve -1 para seguir, ou o
+// código de saída: 0 depois de --help, 2 com um argumento inválido (também um
+// nome de arquivo recusado: ele é conferido antes de conectar).
+inline int parse_command_line(int argc, char* argv[], std::string& host, std::string& port,
+                              std::string& file_name, std::string& dir, bool& dir_given) {
+    static const char* const USAGE =
+        "uso: client [IP [PORTA [ARQUIVO]]] [--dir PASTA]   (padrão: localhost 8000)";
+    static const char* const HELP =
+        "Cliente do Exemplo 3: pede um arquivo ao servidor (GET <nome>) e o grava em "
+        "downloads/ (ou em --dir PASTA).\nSem ARQUIVO, pergunta o nome.\n";
+    std::vector<std::string> words;
+    int code = args::parse(argc, argv, USAGE, HELP, words, 3, {{"--dir", &dir, &dir_given}});
+    if (code >= 0) return code;
+    if (words.size() >= 2 && !net::parse_port(words[1], port)) {
+        std::cerr << USAGE << "\n";
+        return 2;
+    }
+    if (words.size() >= 1) host = words[0];
+    if (words.size() == 3 && !file_name_ok(file_name = words[2])) return 2;
+    return -1;
+}

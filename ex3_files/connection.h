@@ -1,0 +1,28 @@
+// Exemplo 3 - as duas respostas do servidor que não são o arquivo: a mensagem
+// de erro do guia e o fechamento da conexão depois do último byte.
+#pragma once
+
+#include <string>
+
+#include "../common/net.h"
+
+// Envia ERROR "<texto>", a resposta de erro do guia.
+inline void send_error(socket_t client_socket, const std::string& text) {
+    std::string data = "ERROR \"" + text + "\"";
+    net::send_all(client_socket, data.data(), data.size());
+}
+
+// Fecha a conexão em duas etapas (Stevens, "half-close"): shutdown(SHUT_WR)
+// envia o FIN depois do último byte; o que o cliente ainda mandar é lido e
+// descartado (no máximo 2 s) até ele fechar também; só então vem o close().
+// Um close() direto com bytes não lidos no buffer (ex.: o "\n" de quem testa
+// com nc) faz o kernel enviar RST em vez de FIN, e o cliente pode perder o
+// fim do arquivo, que ainda estava a caminho.
+inline void close_after_sending(socket_t client_socket) {
+    shutdown(client_socket, SHUT_WR);
+    net::set_timeout(client_socket, SO_RCVTIMEO, 2.0);
+    char discard[1024];
+    while (recv(client_socket, discard, sizeof discard, 0) > 0) {
+    }
+    net::close_socket(client_socket);
+}
