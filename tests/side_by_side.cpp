@@ -12,7 +12,6 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -93,11 +92,14 @@ const Pair PAIRS[] = {
 // The title of each `Diferença do original:` tag in a file: the words after
 // the colon up to the first '.', on the same line.
 std::vector<std::string> tag_titles(const fs::path& path) {
-    static const std::regex tag(R"(Diferença do original:\s*([^.]*)\.)");
+    static const std::string tag = "Diferença do original:";
     std::vector<std::string> titles;
     for (const std::string& line : lines_of(path)) {
-        std::smatch m;
-        if (std::regex_search(line, m, tag)) titles.push_back(trim(m[1]));
+        auto at = line.find(tag);
+        if (at == std::string::npos) continue;
+        std::string rest = line.substr(at + tag.size());
+        auto dot = rest.find('.');
+        if (dot != std::string::npos) titles.push_back(trim(rest.substr(0, dot)));
     }
     return titles;
 }
@@ -105,15 +107,18 @@ std::vector<std::string> tag_titles(const fs::path& path) {
 // The README's appendix: "### `file`" subsections of numbered items
 // "N. **Title.**"; returns the titles listed for `file`.
 std::vector<std::string> readme_titles(const fs::path& readme, const std::string& file) {
-    static const std::regex item(R"(^\d+\.\s+\*\*(.*?)\.\*\*)");
     std::vector<std::string> titles;
     bool in_appendix = false, in_file = false;
     for (const std::string& line : lines_of(readme)) {
         if (line.rfind("## ", 0) == 0) in_appendix = line == "## Apêndice: diferenças do original";
         if (!in_appendix) continue;
         if (line.rfind("### ", 0) == 0) in_file = line == "### `" + file + "`";
-        std::smatch m;
-        if (in_file && std::regex_search(line, m, item)) titles.push_back(trim(m[1]));
+        // "N. **Title.** text": digits, ". **", the title, ".**"
+        std::size_t digits = line.find_first_not_of("0123456789");
+        if (!in_file || digits == 0 || digits == std::string::npos) continue;
+        if (line.compare(digits, 4, ". **") != 0) continue;
+        auto end = line.find(".**", digits + 4);
+        if (end != std::string::npos) titles.push_back(trim(line.substr(digits + 4, end - digits - 4)));
     }
     return titles;
 }
