@@ -21,33 +21,15 @@
 #include "../ex2_crypto/token.h"
 #include "../ex4_kx/kx.h"
 #include "support.h"
+#include "tcp_capture.h"
 
 using namespace lab;
 namespace fs = std::filesystem;
 
 namespace {
 
-// One TCP segment as tshark reads it from the capture.
-struct Segment {
-    int src = 0, dst = 0, stream = 0;
-    std::size_t seq = 0;  // relative sequence number
-    std::size_t len = 0;
-    std::string flags;    // tshark's tcp.flags.str, e.g. "·······AP···"
-    std::string payload;  // the bytes
-    bool has(char flag) const { return flags.find(flag) != std::string::npos; }
-};
-
-std::string unhex(const std::string& hex) {
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    return out;
-}
-
-struct Capture {
+struct Capture : TcpCapture {
     fs::path dir;
-    std::vector<Segment> segments;
-    int server_port = 0;
 
     // Run the capture of one example, then read it back with tshark.
     Capture(const std::string& ex, const std::vector<std::string>& settings = {}) {
@@ -62,70 +44,11 @@ struct Capture {
         INFO(run.out() << run.err());
         REQUIRE(code == 0);
 
-        Process read({"tshark", "-r", (dir / (ex + ".pcapng")).string(), "-T", "fields", "-E",
-                      "separator=;", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len",
-                      "-e", "tcp.flags.str", "-e", "tcp.payload", "-e", "tcp.stream",
-                      "-e", "tcp.seq"});
-        REQUIRE(read.wait_exit(60000ms) == 0);
-        std::istringstream lines(read.out());
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::vector<std::string> f;
-            std::stringstream fields(line);
-            std::string x;
-            while (std::getline(fields, x, ';')) f.push_back(x);
-            f.resize(7);
-            Segment s;
-            s.src = std::atoi(f[0].c_str());
-            s.dst = std::atoi(f[1].c_str());
-            s.len = static_cast<std::size_t>(std::atol(f[2].c_str()));
-            s.flags = f[3];
-            s.payload = unhex(f[4]);
-            s.stream = std::atoi(f[5].c_str());
-            s.seq = static_cast<std::size_t>(std::atol(f[6].c_str()));
-            segments.push_back(s);
-        }
-        REQUIRE(segments.size() >= 3);
-        server_port = segments[0].dst;  // the first SYN goes to the server
+        read(dir / (ex + ".pcapng"));
     }
     ~Capture() {
         std::error_code ec;
         fs::remove_all(dir, ec);
-    }
-    // Segments with data in one direction (to the server or from it), in
-    // capture order, retransmissions included.
-    std::vector<const Segment*> data(bool to_server) const {
-        std::vector<const Segment*> out;
-        for (const Segment& s : segments)
-            if (s.len > 0 && (to_server ? s.dst : s.src) == server_port) out.push_back(&s);
-        return out;
-    }
-    // The byte stream of each connection in one direction, rebuilt from the
-    // sequence numbers as TCP itself does: a retransmitted or reordered
-    // segment lands where it belongs. A hole (a segment the capture missed)
-    // fails the test.
-    std::vector<std::string> streams(bool to_server) const {
-        std::map<int, std::string> bytes;
-        std::map<int, std::vector<bool>> seen;
-        for (const Segment* s : data(to_server)) {
-            std::string& b = bytes[s->stream];
-            std::vector<bool>& got = seen[s->stream];
-            std::size_t at = s->seq - 1, end = at + s->payload.size();
-            if (b.size() < end) {
-                b.resize(end);
-                got.resize(end);
-            }
-            b.replace(at, s->payload.size(), s->payload);
-            std::fill(got.begin() + static_cast<long>(at), got.begin() + static_cast<long>(end), true);
-        }
-        std::vector<std::string> out;
-        for (const auto& entry : bytes) {
-            const int stream = entry.first;
-            CHECK_MESSAGE(std::count(seen[stream].begin(), seen[stream].end(), false) == 0,
-                          "the capture missed part of TCP stream " << stream);
-            out.push_back(entry.second);
-        }
-        return out;
     }
 };
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support.h"
+#include "tcp_capture.h"
 
 using namespace lab;
 namespace fs = std::filesystem;
@@ -26,92 +27,18 @@ namespace {
 
 const fs::path SAMPLES = fs::path(LAB_SOURCE_DIR) / "captures";
 
-std::string unhex(const std::string& hex) {
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    return out;
-}
-
-struct Segment {
-    int src = 0, dst = 0, stream = 0;
-    std::size_t seq = 0, len = 0, frame_len = 0;
-    int mss = 0;  // the MSS option of a SYN, 0 elsewhere
-    int frame = 0;  // Wireshark's "No."
-    bool syn = false;
-    std::string payload;
-};
-
 // One sample file read with tshark, and the byte streams rebuilt from the
 // sequence numbers (a hole fails the test).
-struct Sample {
-    std::vector<Segment> segments;
-
+struct Sample : TcpCapture {
     explicit Sample(const std::string& name) {
         const fs::path file = SAMPLES / name;
         REQUIRE_MESSAGE(fs::exists(file), file << " is missing (make samples records it)");
-        Process read({"tshark", "-r", file.string(), "-T", "fields", "-E", "separator=;",
-                      "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len", "-e",
-                      "tcp.payload", "-e", "tcp.stream", "-e", "tcp.seq", "-e", "frame.len",
-                      "-e", "tcp.options.mss_val", "-e", "tcp.flags.syn", "-e", "frame.number"});
-        auto code = read.wait_exit(60000ms);
-        INFO("tshark: " << read.err());
-        REQUIRE(code == 0);
-        std::istringstream lines(read.out());
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::vector<std::string> f;
-            std::stringstream fields(line);
-            std::string x;
-            while (std::getline(fields, x, ';')) f.push_back(x);
-            f.resize(10);
-            Segment s;
-            s.src = std::atoi(f[0].c_str());
-            s.dst = std::atoi(f[1].c_str());
-            s.len = static_cast<std::size_t>(std::atol(f[2].c_str()));
-            s.payload = unhex(f[3]);
-            s.stream = std::atoi(f[4].c_str());
-            s.seq = static_cast<std::size_t>(std::atol(f[5].c_str()));
-            s.frame_len = static_cast<std::size_t>(std::atol(f[6].c_str()));
-            s.mss = std::atoi(f[7].c_str());
-            s.syn = f[8] == "1" || f[8] == "True";
-            s.frame = std::atoi(f[9].c_str());
-            segments.push_back(s);
-        }
-        REQUIRE(segments.size() >= 3);
+        read(file);
+        REQUIRE(server_port == 8000);
         // The guide's filter `tcp.port == 8000` must show every frame.
         for (const Segment& s : segments) CHECK((s.src == 8000 || s.dst == 8000));
-        CHECK(segments[0].syn);
+        CHECK(segments[0].has('S'));
         CHECK(segments[0].dst == 8000);
-    }
-    std::vector<const Segment*> data(bool to_server) const {
-        std::vector<const Segment*> out;
-        for (const Segment& s : segments)
-            if (s.len > 0 && (to_server ? s.dst : s.src) == 8000) out.push_back(&s);
-        return out;
-    }
-    // Each TCP connection's bytes in one direction, in connection order.
-    std::vector<std::string> streams(bool to_server) const {
-        std::map<int, std::string> bytes;
-        std::map<int, std::vector<bool>> seen;
-        for (const Segment* s : data(to_server)) {
-            std::string& b = bytes[s->stream];
-            std::vector<bool>& got = seen[s->stream];
-            std::size_t at = s->seq - 1, end = at + s->payload.size();
-            if (b.size() < end) {
-                b.resize(end);
-                got.resize(end);
-            }
-            b.replace(at, s->payload.size(), s->payload);
-            std::fill(got.begin() + static_cast<long>(at), got.begin() + static_cast<long>(end), true);
-        }
-        std::vector<std::string> out;
-        for (const auto& entry : bytes) {
-            CHECK_MESSAGE(std::count(seen[entry.first].begin(), seen[entry.first].end(), false) == 0,
-                          "the sample misses part of TCP stream " << entry.first);
-            out.push_back(entry.second);
-        }
-        return out;
     }
 };
 
