@@ -3,6 +3,21 @@
 
 namespace net {
 
+// How long SO_RCVTIMEO lets recv() wait on s, in whole seconds (for messages).
+static int receive_timeout_seconds(socket_t s) {
+#ifdef _WIN32
+    DWORD ms = 0;
+    int length = sizeof ms;
+    getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<char*>(&ms), &length);
+    return static_cast<int>(ms / 1000);
+#else
+    timeval tv{};
+    socklen_t length = sizeof tv;
+    getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, &length);
+    return static_cast<int>(tv.tv_sec);
+#endif
+}
+
 LineReader::Result LineReader::next(std::string& line) {
     for (;;) {
         std::size_t newline = buffer_.find('\n');
@@ -45,7 +60,7 @@ bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string
             if (received == 0)
                 why = "fechou a conexão";
             else if (timed_out())
-                why = "não respondeu a tempo";
+                why = "não respondeu em " + std::to_string(receive_timeout_seconds(s)) + " s";
             else
                 why = "erro: " + last_error();
             return false;

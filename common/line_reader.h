@@ -40,7 +40,7 @@ private:
 // `reader` holds no whole line yet. Returns false when the peer closed the
 // connection, on an error or a timeout (SO_RCVTIMEO), or when a line is too
 // long; `why` then says which, in Portuguese: "fechou a conexão",
-// "não respondeu a tempo", "enviou uma linha maior que N bytes", "erro: ...".
+// "não respondeu em 10 s", "enviou uma linha maior que N bytes", "erro: ...".
 bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why);
 
 }  // namespace net

@@ -210,6 +210,9 @@ TEST_CASE("receive_line: lines from a socket, and why it stopped") {
     REQUIRE(send(pair[1], "0123456789abcdefgh\n", 19, 0) == 19);
     CHECK(!net::receive_line(pair[0], reader, line, why));
     CHECK(why == "enviou uma linha maior que 16 bytes");
+    REQUIRE(net::set_timeout(pair[0], SO_RCVTIMEO, 1.0));
+    CHECK(!net::receive_line(pair[0], reader, line, why));
+    CHECK(why == "não respondeu em 1 s");
     close(pair[1]);
     CHECK(!net::receive_line(pair[0], reader, line, why));
     CHECK(why == "fechou a conexão");
