@@ -1,7 +1,5 @@
-// Exemplo 3 - Transferência de arquivos: o SERVIDOR (tradução de repositorio.py).
-// Cada cliente envia "GET <nome>"; o servidor envia o arquivo em pedaços de 1024 bytes
-// (um send() e uma linha por pedaço), depois os 2 bytes "OK", e fecha a conexão.
-// Uso: ./server [IP [PORTA]] [--chunk N] [--quiet] [--dir PASTA]
+// Exemplo 3 - Transferência de arquivos: o SERVIDOR (tradução de repositorio.py). A cada
+// "GET <nome>", envia o arquivo em send()s de 1024 bytes (uma linha cada), "OK", e fecha.
 #include "../common/args.h"
 #include "../common/net.h"
 #include "connection.h"      // send_error e close_after_sending
@@ -13,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -78,8 +77,7 @@ int main(int argc, char* argv[]) {
     // Diferença do original: listen(SOMAXCONN) em vez de listen(5). Veja o Exemplo 1.
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
 
-    // Caminho absoluto para o diretório das imagens: imagens/ ao lado do programa,
-    // como o os.path.dirname(__file__) + '/imagens/' do original (ou --dir PASTA)
+    // Caminho absoluto para o diretório das imagens (imagens/ ao lado do programa, ou --dir)
     img_path = fs::u8path(dir);
     accept_clients(server_socket);
 }
@@ -176,11 +174,10 @@ static void accept_clients(socket_t server_socket) {
         socklen_t address_length = sizeof client_address;
         socket_t client_socket = accept(
             server_socket, reinterpret_cast<sockaddr*>(&client_address), &address_length);
+        // Diferença do original: Falta de recursos não derruba o servidor. Só esta conexão cai.
         if (client_socket == INVALID_SOCKET) {
-            if (net::interrupted()) continue;
-            // Diferença do original: Erro no accept não derruba o servidor. Mostra e continua.
-            std::cerr << "Erro no accept: " << net::last_error() << std::endl;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            if (!net::interrupted()) net::fail("Erro no accept");  // EINTR: só tenta de novo
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // sem girar a CPU
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
@@ -188,7 +185,11 @@ static void accept_clients(socket_t server_socket) {
         std::cout << "Cliente conectado: " << client_text << std::endl;
 
         // Recebe o arquivo enviado pelo cliente: uma thread por cliente, que termina sozinha
-        std::thread client(receive_file, client_socket, client_text);
-        client.detach();
+        try {
+            std::thread(receive_file, client_socket, client_text).detach();
+        } catch (const std::system_error& e) {
+            say("Erro: não foi possível criar uma thread para " + client_text + ": " + e.what());
+            net::close_socket(client_socket);
+        }
     }
 }
