@@ -103,6 +103,15 @@ type_lines() {
     sleep 1
 }
 em() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }  # em <namespace> <comando>
+# Dois terminais de chat ao mesmo tempo: o colega fala primeiro, a casa responde.
+# conversa <IP que o colega usa> <fala do colega> <IP que a casa usa> <fala da casa> <arquivos>
+conversa() {
+    type_lines 0.5 "$2" | em colega timeout 10 "$BIN/ex1_chat/client" "$1" 8000 >"$5-colega.txt" 2>&1 &
+    local a=$!
+    type_lines 1.2 "$4" | em casa timeout 10 "$BIN/ex1_chat/client" "$3" 8000 >"$5-casa.txt" 2>&1 &
+    local b=$!
+    wait "$a" "$b" || true
+}
 
 # ---------------------------------------------------------------------------
 # A topologia. Cada "cabo" é um par veth criado já dentro dos dois
@@ -345,13 +354,8 @@ TXT
     passo "A regra de encaminhamento de porta no roteador (a página \"NAT\" / \"Port forwarding\"):"
     redirecionar_porta
     passo "Com a regra: o colega e a casa conversam"
-    type_lines 0.5 "Olá do colega, pelo IP público!" |
-        em colega timeout 10 "$BIN/ex1_chat/client" 203.0.113.10 8000 >"$work/nat-colega.txt" 2>&1 &
-    local a=$!
-    type_lines 1.2 "Oi, colega! Chegou aqui na casa." |
-        em casa timeout 10 "$BIN/ex1_chat/client" 127.0.0.1 8000 >"$work/nat-casa.txt" 2>&1 &
-    local b=$!
-    wait "$a" "$b" || true
+    conversa 203.0.113.10 "Olá do colega, pelo IP público!" \
+             127.0.0.1 "Oi, colega! Chegou aqui na casa." "$work/nat"
     sleep 0.2
     traducoes roteador "$work/nat-conntrack.txt"
     parar "$server"
@@ -514,13 +518,7 @@ TXT
     passo "O chat pelo túnel: casa ./server 100.96.0.10 8000; colega ./client 100.96.0.10 8000"
     iniciar casa "$work/vpn-servidor.txt" Aguardando "$BIN/ex1_chat/server" 100.96.0.10 8000
     local server=$last_pid
-    type_lines 0.5 "Olá pela VPN!" |
-        em colega timeout 10 "$BIN/ex1_chat/client" 100.96.0.10 8000 >"$work/vpn-colega.txt" 2>&1 &
-    local a=$!
-    type_lines 1.2 "Oi! Chegou pelo túnel." |
-        em casa timeout 10 "$BIN/ex1_chat/client" 100.96.0.10 8000 >"$work/vpn-casa.txt" 2>&1 &
-    local b=$!
-    wait "$a" "$b" || true
+    conversa 100.96.0.10 "Olá pela VPN!" 100.96.0.10 "Oi! Chegou pelo túnel." "$work/vpn"
     parar "$server"
     show "terminal da casa (servidor)" "$work/vpn-servidor.txt"
     show "terminal do colega (digitou: Olá pela VPN!)" "$work/vpn-colega.txt"
