@@ -66,8 +66,8 @@ int main(int argc, char* argv[]) {
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORTA,
                                    {{"--chave-servidor", &pinned}});
     if (code >= 0) return code;
-    // Diferença do Exemplo 2: --chave-servidor CHAVE fixa a chave do servidor (no lugar do
-    // --decrypt, que não teria mais o que decifrar). Uma chave malformada é erro de uso.
+    // Diferença do Exemplo 2: --chave-servidor CHAVE fixa a chave do servidor. Entra no
+    // lugar do --decrypt, que não teria o que decifrar; uma chave malformada é erro de uso.
     unsigned char check[kx::KEY_BYTES];
     if (!pinned.empty() && !kx::read_key(pinned, check)) {
         std::cerr << USAGE << "\nErro: a chave deve ter 44 caracteres base64url (32 bytes)\n";
@@ -97,8 +97,8 @@ int main(int argc, char* argv[]) {
     net::LineReader reader;
     std::string server_key = receive_key(client_socket, reader);  // client_key.h
     if (server_key.empty()) return 1;
-    // Diferença do Exemplo 2: A chave é conferida antes de enviar qualquer coisa: a dada com
-    // --chave-servidor ou a salva na primeira conexão (TOFU). Sem isso, um intruso no meio
+    // Diferença do Exemplo 2: A chave é conferida antes de enviar qualquer coisa. Vale a dada
+    // com --chave-servidor ou a salva na primeira conexão (TOFU). Sem isso, um intruso no meio
     // do caminho faria a troca de chaves no lugar do servidor e leria tudo (intruso.cpp).
     if (!trust_server_key(server_key, pinned, IP, PORTA, argv[0])) return 1;
 
@@ -124,7 +124,7 @@ int main(int argc, char* argv[]) {
             // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
             if (received && kx::open(receiving, data, message))
                 std::cout << message << "\n>" << std::flush;  // Printa na tela a mensagem
-            else  // Diferença do Exemplo 2: Mensagem inválida encerra a conexão: a conversa
+            else  // Diferença do Exemplo 2: Mensagem inválida encerra a conexão. A conversa
                 finish("\nErro: mensagem inválida (alterada, repetida, fora de ordem ou longa "
                        "demais); conexão encerrada", 1);  // deixou de ser confiável
         }

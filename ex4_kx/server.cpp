@@ -69,8 +69,8 @@ int main(int argc, char* argv[]) {
     // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O 5 não é o número de
     // clientes que podem se conectar, e sim o da fila de conexões que esperam o accept().
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
-    // Diferença do Exemplo 2: O par de chaves vem do arquivo servidor.chave, ao lado do
-    // programa (criado na primeira execução); só a chave pública é mostrada.
+    // Diferença do Exemplo 2: O par de chaves vem de um arquivo. É o servidor.chave, ao
+    // lado do programa (criado na primeira execução); só a chave pública é mostrada.
     if (!server_key::load(argv[0], server_keys)) return 1;
     std::cout << "Chave pública do servidor: " << server_keys.public_text << std::endl;
     accept_clients(server_socket);
@@ -99,8 +99,8 @@ static void say(const std::string& text) { std::cout << (text + "\n") << std::fl
 // Diferença do original: O broadcast nunca espera por um cliente lento.
 // client->send() entrega o que cabe no kernel e põe o resto na fila daquele
 // cliente; quem passa de 1 MiB na fila ou de 5 s sem ler sai (common/outbox.h).
-// Diferença do Exemplo 2: O broadcast cifra o texto de novo para cada cliente, no fluxo
-// dele. Com o mutex travado, a ordem no fluxo é a mesma da fila.
+// Diferença do Exemplo 2: O broadcast cifra o texto de novo para cada cliente. Cada um
+// no fluxo dele; com o mutex travado, a ordem no fluxo é a mesma da fila.
 static void broadcast(const std::string& message) {
     std::lock_guard<std::mutex> lock(clients_mutex);
     for (Client* client : clients) {
@@ -160,8 +160,8 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
         // cliente que nunca responde prenderia esta thread para sempre.
         net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
         if (why.empty()) net::receive_line(client_socket, reader, recv_data, why);
-        // Diferença do Exemplo 2: A resposta é a chave pública do cliente, não um "OK"
-        // cifrado; o aperto de mão segue com a troca de chaves e dos cabeçalhos.
+        // Diferença do Exemplo 2: A resposta é a chave pública do cliente. Não é mais um
+        // "OK" cifrado; o aperto de mão segue com a troca de chaves e dos cabeçalhos.
         if (why.empty()) why = exchange_keys(client_socket, reader, recv_data, client);
         net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
         const bool synchronized = why.empty();

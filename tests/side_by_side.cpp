@@ -5,7 +5,7 @@
 //  - each program stays within about 2.5 times its original's lines;
 //  - the `Diferença do original:` tags of each example file and the list in
 //    the appendix of the example's README are the same titles, in the same
-//    order, one to one.
+//    order, one to one; ex4's `Diferença do Exemplo 2:` tags likewise.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -89,10 +89,10 @@ const Pair PAIRS[] = {
     {"ex3_files/cliente.py", "ex3_files/client.cpp", 80},
 };
 
-// The title of each `Diferença do original:` tag in a file: the words after
-// the colon up to the first '.', on the same line.
-std::vector<std::string> tag_titles(const fs::path& path) {
-    static const std::string tag = "Diferença do original:";
+// The title of each `Diferença do original:` tag (or another tag) in a file:
+// the words after the colon up to the first '.', on the same line.
+std::vector<std::string> tag_titles(const fs::path& path,
+                                    const std::string& tag = "Diferença do original:") {
     std::vector<std::string> titles;
     for (const std::string& line : lines_of(path)) {
         auto at = line.find(tag);
@@ -104,13 +104,15 @@ std::vector<std::string> tag_titles(const fs::path& path) {
     return titles;
 }
 
-// The README's appendix: "### `file`" subsections of numbered items
-// "N. **Title.**"; returns the titles listed for `file`.
-std::vector<std::string> readme_titles(const fs::path& readme, const std::string& file) {
+// The README's appendix (or another "## " section): "### `file`" subsections
+// of numbered items "N. **Title.**"; returns the titles listed for `file`.
+std::vector<std::string> readme_titles(
+    const fs::path& readme, const std::string& file,
+    const std::string& section = "## Apêndice: diferenças do original") {
     std::vector<std::string> titles;
     bool in_appendix = false, in_file = false;
     for (const std::string& line : lines_of(readme)) {
-        if (line.rfind("## ", 0) == 0) in_appendix = line == "## Apêndice: diferenças do original";
+        if (line.rfind("## ", 0) == 0) in_appendix = line == section;
         if (!in_appendix) continue;
         if (line.rfind("### ", 0) == 0) in_file = line == "### `" + file + "`";
         // "N. **Title.** text": digits, ". **", the title, ".**"
@@ -176,6 +178,37 @@ TEST_CASE("each example README lists exactly the code's 'Diferença do original'
             std::vector<std::string> in_readme = readme_titles(folder / "README.md", name);
             CHECK_MESSAGE(in_code == in_readme,
                           "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
+        }
+    }
+}
+
+// ex4 is ex2 done right: its README lists the `Diferença do Exemplo 2:` tags
+// one to one, and the `Diferença do original:` tags it kept are ex2's (a
+// subset, in ex2's order: the diff against ex2 is the lesson).
+TEST_CASE("ex4's README lists exactly its 'Diferença do Exemplo 2' tags; the rest are ex2's") {
+    const fs::path ex4 = SOURCE / "ex4_kx", ex2 = SOURCE / "ex2_crypto";
+    for (const std::string name : {"server.cpp", "client.cpp"}) {
+        CAPTURE(name);
+        std::vector<std::string> in_code = tag_titles(ex4 / name, "Diferença do Exemplo 2:");
+        std::vector<std::string> in_readme =
+            readme_titles(ex4 / "README.md", name, "## Diferenças do Exemplo 2");
+        CHECK(!in_code.empty());
+        CHECK_MESSAGE(in_code == in_readme,
+                      "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
+    }
+    for (const auto& entry : fs::directory_iterator(ex4)) {
+        const std::string name = entry.path().filename().string();
+        const std::string ext = entry.path().extension().string();
+        if (ext != ".cpp" && ext != ".h") continue;
+        CAPTURE(name);
+        std::vector<std::string> kept = tag_titles(entry.path());
+        std::vector<std::string> from_ex2;
+        if (fs::exists(ex2 / name)) from_ex2 = tag_titles(ex2 / name);
+        std::size_t at = 0;  // each kept title found in ex2's list after the previous one
+        for (const std::string& title : kept) {
+            while (at < from_ex2.size() && from_ex2[at] != title) ++at;
+            CHECK_MESSAGE(at < from_ex2.size(), "not one of ex2's tags, in ex2's order: " << title);
+            if (at < from_ex2.size()) ++at;
         }
     }
 }
