@@ -109,7 +109,7 @@ else
     echo "ERRO: o arquivo baixado difere do original" >&2
     exit 1
 fi
-echo "Nenhum arquivo foi criado para nao-existe.jpg (downloads/ contém só: $(ls "$work/downloads" | tr "\n" " " | sed "s/ $//"))"
+echo "Nenhum arquivo foi criado para nao-existe.jpg (downloads/ contém só: $(cd "$work/downloads" && echo *))"
 
 printf '\n%sPronto.%s Para rodar à mão, veja ESTUDANTES.md (dois terminais: ./server e ./client);\n' "$bold" "$normal"
 echo "os pacotes de cada exemplo, para abrir no Wireshark sem root: captures/README.md."

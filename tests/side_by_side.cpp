@@ -110,10 +110,10 @@ std::vector<std::string> readme_titles(
     const fs::path& readme, const std::string& file,
     const std::string& section = "## Apêndice: diferenças do original") {
     std::vector<std::string> titles;
-    bool in_appendix = false, in_file = false;
+    bool in_section = false, in_file = false;
     for (const std::string& line : lines_of(readme)) {
-        if (line.rfind("## ", 0) == 0) in_appendix = line == section;
-        if (!in_appendix) continue;
+        if (line.rfind("## ", 0) == 0) in_section = line == section;
+        if (!in_section) continue;
         if (line.rfind("### ", 0) == 0) in_file = line == "### `" + file + "`";
         // "N. **Title.** text": digits, ". **", the title, ".**"
         std::size_t digits = line.find_first_not_of("0123456789");
@@ -123,6 +123,16 @@ std::vector<std::string> readme_titles(
         if (end != std::string::npos) titles.push_back(trim(line.substr(digits + 4, end - digits - 4)));
     }
     return titles;
+}
+
+// The names of an example folder's source files (.cpp and .h).
+std::vector<std::string> source_files(const fs::path& folder) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(folder)) {
+        const std::string ext = entry.path().extension().string();
+        if (ext == ".cpp" || ext == ".h") names.push_back(entry.path().filename().string());
+    }
+    return names;
 }
 
 std::string joined(const std::vector<std::string>& list) {
@@ -168,13 +178,10 @@ TEST_CASE("each program is at most about 2.5 times its original's lines") {
 TEST_CASE("each example README lists exactly the code's 'Diferença do original' tags") {
     for (const std::string example : {"ex1_chat", "ex2_crypto", "ex3_files"}) {
         const fs::path folder = SOURCE / example;
-        for (const auto& entry : fs::directory_iterator(folder)) {
-            const std::string name = entry.path().filename().string();
-            const std::string ext = entry.path().extension().string();
-            if (ext != ".cpp" && ext != ".h") continue;
+        for (const std::string& name : source_files(folder)) {
             CAPTURE(example);
             CAPTURE(name);
-            std::vector<std::string> in_code = tag_titles(entry.path());
+            std::vector<std::string> in_code = tag_titles(folder / name);
             std::vector<std::string> in_readme = readme_titles(folder / "README.md", name);
             CHECK_MESSAGE(in_code == in_readme,
                           "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
@@ -187,6 +194,7 @@ TEST_CASE("each example README lists exactly the code's 'Diferença do original'
 // subset, in ex2's order: the diff against ex2 is the lesson).
 TEST_CASE("ex4's README lists exactly its 'Diferença do Exemplo 2' tags; the rest are ex2's") {
     const fs::path ex4 = SOURCE / "ex4_kx", ex2 = SOURCE / "ex2_crypto";
+    std::size_t tags = 0;
     for (const std::string name : {"server.cpp", "client.cpp"}) {
         CAPTURE(name);
         std::vector<std::string> in_code = tag_titles(ex4 / name, "Diferença do Exemplo 2:");
@@ -195,13 +203,12 @@ TEST_CASE("ex4's README lists exactly its 'Diferença do Exemplo 2' tags; the re
         CHECK(!in_code.empty());
         CHECK_MESSAGE(in_code == in_readme,
                       "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
+        tags += in_code.size();
     }
-    for (const auto& entry : fs::directory_iterator(ex4)) {
-        const std::string name = entry.path().filename().string();
-        const std::string ext = entry.path().extension().string();
-        if (ext != ".cpp" && ext != ".h") continue;
+    CHECK(tags == 11);  // 7 in the server, 4 in the client
+    for (const std::string& name : source_files(ex4)) {
         CAPTURE(name);
-        std::vector<std::string> kept = tag_titles(entry.path());
+        std::vector<std::string> kept = tag_titles(ex4 / name);
         std::vector<std::string> from_ex2;
         if (fs::exists(ex2 / name)) from_ex2 = tag_titles(ex2 / name);
         std::size_t at = 0;  // each kept title found in ex2's list after the previous one
