@@ -371,7 +371,8 @@ TXT
     cat <<'TXT'
 Repare: sem a regra, o SYN do colega chegou ao roteador e o próprio roteador
 respondeu RST (nada escuta na porta 8000 dele): "Connection refused", e na
-lan não passou nada. Com a regra (dnat), os MESMOS segmentos aparecem nas
+lan não passou nada. (Um roteador de verdade, com firewall, descartaria o
+SYN em silêncio: o colega esperaria até "Connection timed out".) Com a regra (dnat), os MESMOS segmentos aparecem nas
 duas capturas; só o destino muda: 203.0.113.10:8000 na wan, 192.168.0.10:8000
 na lan. As respostas fazem o caminho inverso. O servidor vê o endereço
 público do colega, e a tabela de traduções guarda as duas tuplas.
@@ -462,7 +463,10 @@ endereços diferentes = há um NAT do provedor no caminho (CGNAT). A consulta
 foi traduzida duas vezes (192.168.0.10 -> 100.64.0.10 -> 203.0.113.50).
 Ninguém na internet alcança 100.64.0.10 ("Network is unreachable"), e no
 203.0.113.50 quem responde é o provedor, com RST: ele não tem regra para a
-porta 8000 (e não vai ter: o endereço é de muitos clientes). Nada do colega
+porta 8000 (e não vai ter: o endereço é de muitos clientes). Um CGNAT de
+verdade nem responde: descarta o SYN, e o colega espera até desistir
+("Connection timed out"); aqui o RST vem porque o provedor simulado não tem
+firewall. Nada do colega
 chegou na WAN do roteador de casa: o redirecionamento de porta ali não ajuda.
 TXT
     desmontar
@@ -633,7 +637,9 @@ NFT
     show "terminal da casa (cliente)" "$work/perda-casa.txt"
     echo "iguana.jpg chegou idêntico ao original ($(wc -c <"$BIN/ex3_files/imagens/iguana.jpg") bytes), apesar das perdas."
     passo "Na casa (quem recebe), só os pacotes marcados pelo Wireshark:"
-    tabela "$out_dir/redes-perda-casa.pcapng" "tcp.analysis.flags && !tcp.analysis.window_update" 22
+    # Os ACKs com SACK entram mesmo quando o Wireshark os chama de Window Update
+    # (a janela cresceu): são ACKs que repetem o Ack e avisam do buraco.
+    tabela "$out_dir/redes-perda-casa.pcapng" "(tcp.analysis.flags && !tcp.analysis.window_update) || tcp.options.sack_le" 22
     echo "  Contagem: ACKs duplicados $dupack, fora de ordem $ooo (filtros tcp.analysis.duplicate_ack, tcp.analysis.out_of_order)"
     passo "No colega (quem envia), as retransmissões:"
     tabela "$out_dir/redes-perda-colega.pcapng" "tcp.analysis.retransmission" 12
@@ -643,14 +649,16 @@ NFT
     [ "$ok" = 1 ] || echo "AVISO: em 8 tentativas o sorteio não produziu os três tipos de marca"
     cat <<'TXT'
 Repare: a casa vê um buraco na sequência ("Previous segment not captured":
-o segmento foi descartado antes de chegar) e responde repetindo o ACK do
-último byte contínuo (ACK duplicado, com SACK dizendo o que já chegou). O
-colega reenvia o que faltou. O Wireshark não sabe por que um segmento
-aparece de novo: ele decide pelo tempo. Chegou menos de um RTT (o tempo de
-ida e volta do handshake) depois do segmento mais adiantado? Out-Of-Order
-(um atrasado). Vieram antes dois ACKs duplicados? Fast Retransmission.
-Senão, Retransmission. A aplicação não vê nada disso: recv() entrega os
-bytes em ordem, e o arquivo chega idêntico.
+o segmento foi descartado antes de chegar) e responde repetindo o Ack (o
+próximo byte que ela espera), com SACK dizendo o que já chegou depois do
+buraco. O Linux do colega reenvia o que faltou logo depois do primeiro ACK
+com SACK (detecção RACK), sem esperar três ACKs duplicados; se o reenvio
+também se perde, só o temporizador (RTO, ~200 ms) resolve. O Wireshark não
+sabe por que um segmento aparece de novo: ele decide pelos tempos, nesta
+ordem: 2 ACKs duplicados antes e o reenvio até 20 ms depois? Fast
+Retransmission. Chegou menos de um RTT do handshake depois do segmento mais
+adiantado? Out-Of-Order. Senão, Retransmission. A aplicação não vê nada
+disso: recv() entrega os bytes em ordem, e o arquivo chega idêntico.
 TXT
     desmontar
 }

@@ -168,6 +168,11 @@ TEST_CASE("bind: the router's public address fails with the right hint; 0.0.0.0 
     CHECK(rows[0][DPORT] == "8000");
     CHECK(count_with(rows, "203.0.113.10") == 0);  // a failed bind sends nothing
     CHECK(with_payload(rows, "Olá da rede local") != nullptr);
+    // redes/README.md: handshake, the 18-byte message, its echo, the close.
+    CHECK(rows.size() == 10);
+    const Row* hello = with_payload(rows, "Olá da rede local");
+    REQUIRE(hello != nullptr);
+    CHECK(unhex((*hello)[PAYLOAD]).size() == 18);
 }
 
 TEST_CASE("nat: refused without the rule; with dnat the same segments, destination rewritten") {
@@ -205,6 +210,12 @@ TEST_CASE("nat: refused without the rule; with dnat the same segments, destinati
         if (r[STREAM] == (*out)[STREAM]) wan_payloads.push_back(r[PAYLOAD]);
     for (const Row& r : lan) lan_payloads.push_back(r[PAYLOAD]);
     CHECK(wan_payloads == lan_payloads);
+    // The README's listing: 14 frames on the WAN (the refused SYN and its RST
+    // included), 12 on the LAN; the 33-byte message is WAN 6 and LAN 4.
+    REQUIRE(wan.size() == 14);
+    REQUIRE(lan.size() == 12);
+    CHECK(unhex(wan[5][PAYLOAD]) == "Olá do colega, pelo IP público!");
+    CHECK(unhex(lan[3][PAYLOAD]) == "Olá do colega, pelo IP público!");
     CHECK(count_with(wan, "192.168.0.10") == 0);
     CHECK(count_with(lan, "203.0.113.10") == 0);
 
@@ -268,6 +279,16 @@ TEST_CASE("cgnat: Meu IP shows the provider's address, not the router's WAN; not
     }
     CHECK(syn);
     CHECK(rst);
+    // The README points at frames 9 and 10 of the provider's capture.
+    auto frames = s.read("provedor", "frame.number == 9 || frame.number == 10",
+                         {"ip.src", "tcp.dstport", "tcp.srcport", "tcp.flags.str"});
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0][0] == "198.51.100.20");
+    CHECK(frames[0][1] == "8000");
+    CHECK(frames[0][3].find('S') != std::string::npos);
+    CHECK(frames[1][0] == "203.0.113.50");
+    CHECK(frames[1][2] == "8000");
+    CHECK(frames[1][3].find('R') != std::string::npos);
 }
 
 TEST_CASE("vpn: only WireGuard UDP on the WAN, the chat in clear in the tunnel, MTU 1420") {
@@ -294,6 +315,22 @@ TEST_CASE("vpn: only WireGuard UDP on the WAN, the chat in clear in the tunnel, 
     CHECK(types.count("2"));  // handshake response
     CHECK(types.count("4"));  // transport data
     CHECK(s.read("wan", "frame contains \"pela VPN\"", {"frame.number"}).empty());
+    // The README's table of WireGuard sizes (IP length): initiation 176 =
+    // 20 + 8 + 148, response 120 = 20 + 8 + 92, keepalive 60 = 20 + 8 + 32,
+    // a 52-byte ACK 124 = 20 + 8 + 16 + 64 + 16, a full segment 1480; 72 full
+    // ones measured, at most 73 = 100118 / 1368.
+    std::map<std::string, std::set<std::string>> ip_lengths;
+    int full = 0;
+    for (const Row& r : s.read("wan", "wg", {"wg.type", "ip.len"})) {
+        ip_lengths[r[0]].insert(r[1]);
+        full += r[1] == "1480";
+    }
+    CHECK(ip_lengths["1"] == std::set<std::string>{"176"});
+    CHECK(ip_lengths["2"] == std::set<std::string>{"120"});
+    CHECK(ip_lengths["4"].count("60"));
+    CHECK(ip_lengths["4"].count("124"));
+    CHECK(full >= 1);
+    CHECK(full <= 73);
 
     auto tunnel = s.read("tunel", "tcp", TCP);
     const Row* hello = with_payload(tunnel, "Olá pela VPN!");
