@@ -88,13 +88,13 @@ std::vector<Session> sessions_in(const std::string& guide) {
     return out;
 }
 
-// Trailing spaces of each line and blank lines at the end are not compared
+// Trailing spaces and tabs of each line and blank lines at the end are not compared
 // (a Markdown editor may drop them; tshark -x ends with a blank line).
 std::string normalized(const std::string& text) {
     std::istringstream lines(text);
     std::string line, out;
     while (std::getline(lines, line)) {
-        line.erase(line.find_last_not_of(' ') + 1);
+        line.erase(line.find_last_not_of(" \t") + 1);
         out += line + "\n";
     }
     while (out.size() >= 2 && out.compare(out.size() - 2, 2, "\n\n") == 0) out.pop_back();
