@@ -31,4 +31,11 @@ done
 # The two-host one: capture.sh makes its own two namespaces.
 EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
 cp "$work/veth/ex3.pcapng" captures/ex3-veth.pcapng
+# The lossy-link pair (docs): the perda scenario of the networks lab, both
+# sides of the router. Its losses are drawn at random: recording it again
+# changes the figures PROFESSOR.md quotes (exercise_answers then says which).
+make --no-print-directory -s redes/meuip
+CENARIO=perda CAPTURE_DIR="$work/perda" redes/redes.sh >"$work/perda.txt"
+cp "$work/perda/redes-perda-colega.pcapng" captures/perda-colega.pcapng
+cp "$work/perda/redes-perda-casa.pcapng" captures/perda-casa.pcapng
 ls -l captures/*.pcapng
