@@ -12,6 +12,8 @@
 #                   ex4's handshake
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
+#   make figuras    the guides' pictures (figuras/*.png) from the shipped captures
+#                   and the bench CSVs (gnuplot)
 #   make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
 #                   the networks lab: NAT, CGNAT, VPN, loss in namespaces (root)
 #   make clean
@@ -52,7 +54,7 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) redes/meuip
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture samples fuzz windows bench clean redes
+.PHONY: all deps demo test tests capture samples fuzz windows bench clean redes figuras
 all: $(PROGRAMS)
 
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
@@ -94,7 +96,7 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 # These have their own main(): they may skip (exit 77) with a reason.
 OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
 # The guides' tshark sessions and the data behind the figures (docs).
-OWN_MAIN   += exercise_answers
+OWN_MAIN   += exercise_answers figure_data
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h tests/tcp_capture.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
@@ -150,13 +152,19 @@ capture: all
 
 # The samples in captures/ (port 8000); tests/sample_captures.cpp checks them.
 samples: all
-	@scripts/deps.sh capture
+	@scripts/deps.sh capture redes
 	@scripts/samples.sh
 
 # The networks lab (redes/README.md): namespaces, so root only.
 redes: $(EX1) $(EX3) redes/meuip
 	@scripts/deps.sh redes
 	@CENARIO='$(CENARIO)' redes/redes.sh
+
+# The pictures of the guides (figuras/README.md): gnuplot, from the shipped
+# captures and bench/results/*.csv; tests/figure_data.cpp keeps the data true.
+figuras:
+	@scripts/deps.sh figuras
+	@scripts/figuras.sh
 
 clean:
 	rm -rf build $(PROGRAMS)

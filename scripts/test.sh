@@ -19,7 +19,7 @@ tests=()
 for t in build/make/tests/*; do
     case "$t" in *.o) continue ;; esac
     [ -x "$t" ] || continue
-    case "$SAN:${t##*/}" in ?*:capture_tests | ?*:e2e_windows | ?*:redes_tests | ?*:sample_captures | ?*:exercise_answers) continue ;; esac
+    case "$SAN:${t##*/}" in ?*:capture_tests | ?*:e2e_windows | ?*:redes_tests | ?*:sample_captures | ?*:exercise_answers | ?*:figure_data) continue ;; esac
     tests+=("$t")
 done
 
