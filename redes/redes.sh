@@ -370,10 +370,10 @@ TXT
     tabela "$out_dir/redes-nat-lan.pcapng" "tcp.port == 8000" 14
     cat <<'TXT'
 Repare: sem a regra, o SYN do colega chegou ao roteador e o próprio roteador
-respondeu RST (nada escuta na porta 8000 dele): "Connection refused", e na
+respondeu RST (nada escuta na porta 8000 dele): "conexão recusada", e na
 lan não passou nada. (Um roteador de verdade, com firewall, descartaria o
-SYN em silêncio: o colega esperaria até "Connection timed out".) Com a regra (dnat), os MESMOS segmentos aparecem nas
-duas capturas; só o destino muda: 203.0.113.10:8000 na wan, 192.168.0.10:8000
+SYN em silêncio: o colega esperaria até "tempo esgotado".) Com a regra
+(dnat), os MESMOS segmentos aparecem nas duas capturas; só o destino muda: 203.0.113.10:8000 na wan, 192.168.0.10:8000
 na lan. As respostas fazem o caminho inverso. O servidor vê o endereço
 público do colega, e a tabela de traduções guarda as duas tuplas.
 TXT
@@ -461,11 +461,11 @@ TXT
 Repare: o "Meu IP" mostra 203.0.113.50, não o 100.64.0.10 da WAN do roteador:
 endereços diferentes = há um NAT do provedor no caminho (CGNAT). A consulta
 foi traduzida duas vezes (192.168.0.10 -> 100.64.0.10 -> 203.0.113.50).
-Ninguém na internet alcança 100.64.0.10 ("Network is unreachable"), e no
+Ninguém na internet alcança 100.64.0.10 ("rede inalcançável"), e no
 203.0.113.50 quem responde é o provedor, com RST: ele não tem regra para a
 porta 8000 (e não vai ter: o endereço é de muitos clientes). Um CGNAT de
 verdade nem responde: descarta o SYN, e o colega espera até desistir
-("Connection timed out"); aqui o RST vem porque o provedor simulado não tem
+("tempo esgotado"); aqui o RST vem porque o provedor simulado não tem
 firewall. Nada do colega
 chegou na WAN do roteador de casa: o redirecionamento de porta ali não ajuda.
 TXT

@@ -156,8 +156,9 @@ TEST_CASE("not root: a Portuguese message saying what to run, exit 77, nothing w
 
 TEST_CASE("bind: the router's public address fails with the right hint; 0.0.0.0 works") {
     Scenario s("bind");
-    CHECK(s.has("Erro: não foi possível usar o endereço 203.0.113.10:8000: Cannot assign requested "
-                "address (este IP não pertence a esta máquina: use 0.0.0.0 ou o IP da rede local)"));
+    // The system's reason is named by its code (EADDRNOTAVAIL), not by its text.
+    CHECK(s.has("Erro: não foi possível usar o endereço 203.0.113.10:8000: "));
+    CHECK(s.has("(EADDRNOTAVAIL 99) (este IP não pertence a esta máquina: use 0.0.0.0 ou o IP da rede local)"));
     CHECK(s.has("terminal da casa (código de saída 1)"));
     CHECK(s.has("Iniciando servidor em 0.0.0.0:8000"));
     CHECK(s.has("Cliente conectado: 192.168.0.1:"));
@@ -249,7 +250,8 @@ TEST_CASE("cgnat: Meu IP shows the provider's address, not the router's WAN; not
     CHECK(s.has("100.64.0.10/24"));
     const std::string port = number_after(s.out, "Seu IP público é 203.0.113.50 (porta ");
     REQUIRE(!port.empty());
-    CHECK(s.has("100.64.0.10:8000: Network is unreachable"));
+    CHECK(s.has("100.64.0.10:8000: "));
+    CHECK(s.has("(ENETUNREACH 101)"));
     CHECK(s.has("203.0.113.50:8000: conexão recusada (ECONNREFUSED 111)"));
 
     auto home = s.read("roteador", "tcp", TCP);
