@@ -11,6 +11,7 @@
 #   BENCH_PY1000=0          1: also run the Python chat with 1000 clients
 #                           (its listen(5) makes the burst take minutes)
 #   BENCH_DIR=/dev/shm      where the test files go (default: /dev/shm if any)
+#   BENCH_CURVES=1          0: skip the cost curves (bench/curves.sh, CURVES_* there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${BENCH_MB:-100}
@@ -240,3 +241,7 @@ if [ "$SLOW_S" != 0 ]; then
     echo "  (C++: the broadcast never waits; the slow client's queue is capped at 1 MiB and a"
     echo "   send to it may make no progress for 5 s at most; see ex1_chat/README.md)"
 fi
+
+# The cost curves behind `make figuras` (bench/curves.sh writes bench/results/*.csv);
+# BENCH_CURVES=0 skips them.
+[ "${BENCH_CURVES:-1}" = 0 ] || bench/curves.sh

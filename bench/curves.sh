@@ -15,6 +15,7 @@
 #   CURVES_FILE_MB=8     size of the file downloaded at each chunk size (MiB)
 #   CURVES_CLIENTS="10 100 1000 3000 10000"
 #   CURVES_MESSAGES=100  messages per chat run (each reaches every client)
+#   CURVES_OUT=bench/results   where the CSVs go (CI's smoke run: build/)
 # Every loop is bounded: a fixed list of sizes, one download each (the best
 # of 2), chat_load gives up after 120 s, each server is killed after its run.
 set -euo pipefail
@@ -22,6 +23,7 @@ cd "$(dirname "$0")/.."
 FILE_MB=${CURVES_FILE_MB:-8}
 CLIENTS=${CURVES_CLIENTS:-10 100 1000 3000 10000}
 MESSAGES=${CURVES_MESSAGES:-100}
+OUT=${CURVES_OUT:-bench/results}
 CHUNKS="16 64 256 1024 4096 16384 65536 262144 1048576"
 
 tmp=$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")
@@ -41,7 +43,7 @@ if [ "$(ulimit -n)" -lt 10100 ]; then
     echo "(RLIMIT_NOFILE is $(ulimit -n): the chat curve stops where it no longer fits)"
 fi
 
-mkdir -p build/bench bench/results
+mkdir -p build/bench "$OUT"
 for tool in chat_load epoll_relay; do
     [ "build/bench/$tool" -nt "bench/$tool.cpp" ] ||
         ${CXX:-g++} -std=c++17 -O2 -Wall -Wextra -Werror -o "build/bench/$tool" "bench/$tool.cpp"
@@ -91,7 +93,7 @@ rate() {  # rate: best MB/s of 2 downloads with the C++ client from $port
     cmp -s "$work/dl/data.bin" "$work/srv/data.bin" || { echo "download differs" >&2; exit 1; }
     echo "$best"
 }
-out=bench/results/ex3_chunk.csv
+out=$OUT/ex3_chunk.csv
 {
     header "ex3: MB/s of a ${FILE_MB} MiB download over loopback against bytes per send(), best of 2"
     echo "chunk_bytes,cpp_MBps,python_MBps"
@@ -109,7 +111,7 @@ mv "$out.tmp" "$out"
 # ---- ex1: p99 and memory against the number of clients -----------------------
 echo "== curves: chat p99 and memory against the number of clients =="
 field() { grep -o "\b$1=[0-9.]*" <<<"$2" | head -1 | cut -d= -f2; }
-out=bench/results/chat_clients.csv
+out=$OUT/chat_clients.csv
 {
     header "ex1 chat: p99 delivery latency (us) and server RSS (MB) against clients, $MESSAGES messages of 32 bytes"
     echo "clients,threads_p99_us,threads_rss_MB,epoll_p99_us,epoll_rss_MB"
@@ -137,4 +139,4 @@ out=bench/results/chat_clients.csv
     done
 } >"$out.tmp"
 mv "$out.tmp" "$out"
-echo "curves: wrote bench/results/ex3_chunk.csv and bench/results/chat_clients.csv (make figuras draws them)"
+echo "curves: wrote $OUT/ex3_chunk.csv and $OUT/chat_clients.csv (make figuras draws bench/results/)"
