@@ -13,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "Precisa de root (cria namespaces): sudo redes/hairpin.sh" >&2; exit 77; }
 for t in ip nft tcpdump tshark; do command -v "$t" >/dev/null || { echo "Falta $t: scripts/deps.sh redes" >&2; exit 1; }; done
-[ -x ex1_chat/server ] && [ -x ex1_chat/client ] || { echo "Falta ex1_chat/server: rode make" >&2; exit 1; }
+BIN=${LAB_BIN_DIR:-$(pwd)}   # onde estão os programas compilados (como em redes.sh)
+[ -x "$BIN/ex1_chat/server" ] && [ -x "$BIN/ex1_chat/client" ] || { echo "Falta $BIN/ex1_chat/server: rode make" >&2; exit 1; }
 P="hairpin$$"
 work=$(mktemp -d)
 cleanup() {
@@ -61,7 +62,7 @@ table ip nat {
   }
 }
 NFT
-(cd ex1_chat && exec ip netns exec "$P-pc1" ./server 0.0.0.0 8000) >"$work/servidor.txt" 2>&1 &
+ip netns exec "$P-pc1" "$BIN/ex1_chat/server" 0.0.0.0 8000 >"$work/servidor.txt" 2>&1 &
 for _ in $(seq 100); do grep -qs Aguardando "$work/servidor.txt" && break; sleep 0.05; done
 
 tentar() {  # tentar <nome>: o 192.168.0.11 conecta em 203.0.113.10:8000, capturado no pc2
@@ -70,7 +71,7 @@ tentar() {  # tentar <nome>: o 192.168.0.11 conecta em 203.0.113.10:8000, captur
     local t=$!
     for _ in $(seq 100); do grep -qs "listening on" "$work/$1.err" && break; sleep 0.05; done
     (sleep 0.5; echo "Olá, sou o outro PC da casa"; sleep 0.5) |
-        em pc2 timeout 6 "$PWD/ex1_chat/client" 203.0.113.10 8000 >"$work/$1.txt" 2>&1 ||
+        em pc2 timeout 6 "$BIN/ex1_chat/client" 203.0.113.10 8000 >"$work/$1.txt" 2>&1 ||
         echo "(nada em 6 s: o cliente continuaria reenviando o SYN até \"tempo esgotado\")" >>"$work/$1.txt"
     sleep 0.3
     kill -INT "$t"; wait "$t" 2>/dev/null || true

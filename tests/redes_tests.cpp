@@ -383,6 +383,28 @@ TEST_CASE("perda: iguana.jpg identical; retransmissions, duplicate ACKs, out-of-
     CHECK(counts["casa"][3] > 0);    // "previous segment not captured"
 }
 
+TEST_CASE("hairpin (redes/hairpin.sh): DNAT alone fails with the server's own address; with SNAT it works") {
+    Process run({std::string(LAB_SOURCE_DIR) + "/redes/hairpin.sh"});
+    auto code = run.wait_exit(60000ms);
+    const std::string out = run.out();
+    INFO(out << run.err());
+    REQUIRE(code == 0);
+    const auto second = out.find("== 2.");
+    REQUIRE(second != std::string::npos);
+    const std::string only_dnat = out.substr(0, second), with_snat = out.substr(second);
+    // DNAT alone: the SYN/ACK comes from 192.168.0.10 itself, the client resets it.
+    CHECK(only_dnat.find("192.168.0.10 → 192.168.0.11 TCP 74 8000 → ") != std::string::npos);
+    CHECK(only_dnat.find("[RST]") != std::string::npos);
+    CHECK(only_dnat.find("nada em 6 s") != std::string::npos);
+    // With SNAT: the answer comes from the public address; the server sees the router.
+    CHECK(with_snat.find("203.0.113.10 → 192.168.0.11 TCP 74 8000 → ") != std::string::npos);
+    CHECK(with_snat.find("Cliente conectado: 192.168.0.1:") != std::string::npos);
+    CHECK(with_snat.find("nada em 6 s") == std::string::npos);
+    // Nothing left behind.
+    CHECK(run_text({"ip", "netns", "list"}).find("hairpin" + std::to_string(run.pid()) + "-") ==
+          std::string::npos);
+}
+
 TEST_CASE("Ctrl+C in the middle of the VPN: everything is removed") {
     // setsid: the script leads its own process group, and SIGINT goes to the
     // whole group, as Ctrl+C in a terminal does.
