@@ -9,7 +9,7 @@ set termoption noenhanced
 set title "Exemplo 3: velocidade do download × bytes por send() (loopback)\n" . when
 set logscale x 2
 set xlabel "bytes por send() (--chunk; o guia usa 1024)"
-set ylabel "MB/s (melhor de 2 downloads)"
+set ylabel "MB/s (melhor de 3 downloads)"
 set format x "%.0f"
 set xtics ("16" 16, "64" 64, "256" 256, "1 Ki" 1024, "4 Ki" 4096, "16 Ki" 16384, "64 Ki" 65536, "256 Ki" 262144, "1 Mi" 1048576)
 set grid lc rgb "#dddddd"
