@@ -62,7 +62,7 @@ int main(int argc, char* argv[]) {
                   << why << "\n";
         return 1;
     }
-    // Escuta as conexões.
+    // Escuta as conexões (o guia: "definindo o número de clientes que podem se conectar").
     // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O 5 é a fila do accept().
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
     // Diferença do Exemplo 2: O par de chaves vem de um arquivo. É o servidor.chave, ao lado
