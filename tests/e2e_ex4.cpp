@@ -998,6 +998,26 @@ TEST_CASE("ex4 (c) client: a replayed, reordered or cut line from the server end
     close_all(peers);
 }
 
+TEST_CASE("ex4 client: NOT detected: the last messages cut off together with the connection") {
+    // What the README says ex4 does not protect: TCP's FIN is not
+    // authenticated, so whoever is on the path can drop the last lines and
+    // close; the client cannot tell that from the server closing.
+    Sodium sodium;
+    Lab lab;
+    FakeServer fake;
+    Process client({lab.path("client"), "127.0.0.1", std::to_string(fake.port),
+                    "--chave-servidor", fake.key()});
+    fake.handshake();
+    REQUIRE(send_bytes(fake.fd, kx::seal(fake.sending, "primeira") + "\n"));
+    kx::seal(fake.sending, "segunda");  // sealed, never delivered
+    CHECK(client.wait_output("primeira\n>", 5000ms));
+    shutdown(fake.fd, SHUT_WR);
+    CHECK(client.wait_exit(5000ms) == 0);
+    CHECK(client.out().find("Conexão encerrada pelo servidor") != std::string::npos);
+    CHECK(client.out().find("segunda") == std::string::npos);
+    CHECK(client.err().empty());
+}
+
 TEST_CASE("ex2, for contrast: its server relays a replayed token") {
     Sodium sodium;
     Server server = lab::start_server("ex2_crypto/server");
