@@ -193,6 +193,12 @@ TEST_CASE("windows ex4: key exchange and streams across systems") {
         CHECK(client.wait_output("resposta do Linux", 20000ms));
         close_fd(raw.fd);
     }
+    SUBCASE("Windows client, no server: the error in Portuguese with its WSA name") {
+        Process client(windows("ex4_kx/client", {"127.0.0.1", std::to_string(free_port())}));
+        CHECK(client.wait_exit(30000ms) == 1);
+        CHECK(client.err().find("conexão recusada (WSAECONNREFUSED 10061) (o servidor está "
+                                "rodando?)") != std::string::npos);
+    }
     SUBCASE("Windows client, an impostor with the server's public key: refused, nothing sent") {
         int port = 0;
         int listener = listen_local(port);
