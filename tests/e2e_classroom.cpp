@@ -285,7 +285,7 @@ TEST_CASE("ex3: a request that drips is answered from its first segment and clos
     recv_until_close(silent, 20000ms, &closed);
     CHECK(closed);
     CHECK(server.process->wait_output(
-        "não enviou pedido (nada chegou dentro do prazo (EAGAIN 11))", 5000ms));
+        "não enviou pedido: nada chegou dentro do prazo (EAGAIN 11)", 5000ms));
     close_fd(silent);
 }
 
