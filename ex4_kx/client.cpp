@@ -89,9 +89,8 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen))) {
-        const std::string why = net::last_error();  // antes de escrever (no Windows, apagaria)
-        std::cerr << "Erro: não foi possível conectar ao servidor " << IP << ":" << PORTA << ": "
-                  << why << " (o servidor está rodando?)\n";
+        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+                         net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }
     // Aguarda a chave PÚBLICA do servidor (nada secreto: é a que ele mostra ao iniciar)
@@ -166,7 +165,7 @@ int main(int argc, char* argv[]) {
         // Envia a mensagem para o servidor: o token, numa linha
         const std::string line = kx::seal(sending, message) + "\n";
         if (!net::send_all(client_socket, line.data(), line.size())) {
-            std::cerr << "Erro ao enviar: " + net::last_error() + "\n";  // o erro antes de escrever
+            std::cerr << "Erro ao enviar: " + net::last_error() + "\n";
             shutdown(client_socket, SHUT_WR);
             break;
         }
