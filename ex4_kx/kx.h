@@ -23,6 +23,8 @@
 //   servidor -> cliente: base64(cabeçalho do fluxo do servidor)       32 + '\n'
 //   servidor -> cliente: base64(push("OK"))  a confirmação da chave    28 + '\n'
 //   cliente -> servidor: base64(push("OK"))  como o "OK" do Exemplo 2  28 + '\n'
+// Na rede: o servidor envia S e Es num send() só (90 bytes), depois o seu
+// cabeçalho e o OK (62); o cliente, Ec e o seu cabeçalho (78), depois o OK (29).
 // O cliente só mostra o prompt depois de abrir o "OK" do servidor: quem não
 // tem s e es (um impostor com a chave pública copiada, ou uma resposta
 // gravada de outra conexão) não consegue cifrá-lo.
