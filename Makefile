@@ -149,7 +149,7 @@ fuzz:
 # Benchmarks: figures next to baselines measured in the same run (not in CI,
 # except one smoke run with tiny sizes).
 bench: all
-	@scripts/deps.sh bench
+	@scripts/deps.sh bench modbus
 	@bench/bench.sh
 
 # Cross-build for Windows (MinGW-w64) into build/windows/.
