@@ -5,7 +5,7 @@
 #   make test       install what is missing, build with Make and CMake (gcc and
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
-#   make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
+#   make capture [EX=ex1|ex2|ex3|ex4|ex6] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/novas/*.pcapng)
 #   make samples    record again the sample captures shipped in captures/ (root)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens and
