@@ -173,7 +173,9 @@ inline std::string summary(const std::string& request, const std::string& reply)
         if (f == WRITE_SINGLE_COIL || f == WRITE_SINGLE_REGISTER)
             text += " " + std::to_string(first) + " = " +
                     std::to_string(f == WRITE_SINGLE_COIL ? second == 0xff00 : second);
-        else if (second >= 1)
+        else if (second == 1)
+            text += " " + std::to_string(first);
+        else if (second > 1)
             text += " " + std::to_string(first) + ".." + std::to_string(first + second - 1);
     }
     if (reply.size() == 2 && (static_cast<unsigned char>(reply[0]) & EXCEPTION_BIT))

@@ -54,6 +54,9 @@ enum Exception : std::uint8_t {
 constexpr unsigned MAX_READ_BITS = 2000, MAX_READ_REGISTERS = 125;
 constexpr unsigned MAX_WRITE_BITS = 1968, MAX_WRITE_REGISTERS = 123;
 
+// Erro comum: Enviar os 16 bits na ordem da máquina. Um PC (x86, ARM) guarda 258 =
+// 0x0102 como 02 01; copiar a variável para a rede (memcpy) enviaria 02 01, e o
+// outro lado leria 513. Aqui cada byte é montado e lido na ordem da rede, 01 02.
 inline std::uint16_t get16(const char* p) {  // 2 bytes da rede -> número
     return static_cast<std::uint16_t>((static_cast<unsigned char>(p[0]) << 8) |
                                       static_cast<unsigned char>(p[1]));
@@ -90,7 +93,10 @@ inline std::string check_header(const Header& h) {
     return "";
 }
 
-// A mensagem inteira: MBAP + PDU. Length = 1 (Unit Identifier) + o tamanho da PDU.
+// A mensagem inteira: MBAP + PDU.
+// Erro comum: Contar só a PDU no Length. Length = 1 (o Unit Identifier) + o tamanho
+// da PDU. Com um a menos, o outro lado lê a mensagem sem o último byte, e esse byte
+// vira o começo da mensagem seguinte: daí em diante tudo sai desalinhado.
 inline std::string frame(std::uint16_t transaction, std::uint8_t unit, const std::string& pdu) {
     std::string adu;
     put16(adu, transaction);
@@ -124,8 +130,11 @@ inline std::string write_register_request(std::uint16_t address, std::uint16_t v
     put16(pdu, value);
     return pdu;
 }
-// Função 15: endereço, quantidade de bits, bytes que seguem, os bits (8 por byte, o
-// primeiro no bit menos significativo do primeiro byte). "" se não cabe numa PDU.
+// Função 15: endereço, quantidade de bits, bytes que seguem, os bits. "" se não cabe
+// numa PDU.
+// Erro comum: Pôr a primeira bobina no bit mais significativo. São 8 bobinas por
+// byte, e a primeira vai no bit MENOS significativo (bit 0) do primeiro byte: as
+// bobinas 1, 0, 1 vão como 05 (0000 0101), não como a0 (1010 0000).
 inline std::string write_coils_request(std::uint16_t address, const std::vector<bool>& bits) {
     const std::size_t count = (bits.size() + 7) / 8;
     if (bits.empty() || 6 + count > MAX_PDU_BYTES) return "";
@@ -260,7 +269,9 @@ inline std::string answer(const std::string& request, Memory& memory) {
     if (request.empty()) return exception_reply(0, ILLEGAL_FUNCTION);
     const auto function = static_cast<std::uint8_t>(request[0]);
     const char* data = request.data() + 1;
-    // Um `unsigned long`, não 16 bits: endereço 65535 + quantidade 2 não pode dar a volta a 1.
+    // Erro comum: Deixar endereço + quantidade dar a volta. Somados em 16 bits, o
+    // endereço 65535 + 2 dá 1, "dentro" da tabela; lidos como índice, passam do fim
+    // dela. Aqui a soma é num `unsigned long`, e o limite é conferido antes de ler.
     const unsigned long address = request.size() >= 3 ? get16(data) : 0;
     const unsigned long quantity = request.size() >= 5 ? get16(data + 2) : 0;
     std::string reply(1, static_cast<char>(function));
@@ -307,7 +318,8 @@ inline std::string answer(const std::string& request, Memory& memory) {
             const bool bits = function == WRITE_MULTIPLE_COILS;
             const unsigned long most = bits ? MAX_WRITE_BITS : MAX_WRITE_REGISTERS;
             const unsigned long count = bits ? (quantity + 7) / 8 : 2 * quantity;
-            // Byte Count tem de bater com a quantidade E com o que de fato veio.
+            // Erro comum: Confiar no Byte Count. Ele tem de bater com a quantidade E com
+            // os bytes que de fato vieram; senão a escrita leria além do fim do pedido.
             if (request.size() < 6 || quantity < 1 || quantity > most ||
                 static_cast<unsigned char>(request[5]) != count || request.size() != 6 + count)
                 return exception_reply(function, ILLEGAL_DATA_VALUE);

@@ -125,6 +125,13 @@ static void handle_client(socket_t client_socket, std::string client_address,
                           [[maybe_unused]] PerAddressLimit::Slot slot) {
     net::set_timeout(client_socket, SO_RCVTIMEO, timeout);
     net::set_timeout(client_socket, SO_SNDTIMEO, 10.0);  // quem não lê as respostas sai
+    // Erro comum: Deixar o algoritmo de Nagle segurar uma resposta. Com uma resposta
+    // ainda sem ACK, o TCP guarda a seguinte (pequena) até o ACK chegar, e o cliente
+    // pode atrasar o ACK em dezenas de ms: um mestre que envia vários pedidos seguidos
+    // esperaria à toa. TCP_NODELAY envia cada resposta assim que ela fica pronta.
+    int no_delay = 1;
+    setsockopt(client_socket, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay),
+               sizeof no_delay);
     std::string why;
     while (true) {
         // 1. O cabeçalho MBAP: exatamente 7 bytes.

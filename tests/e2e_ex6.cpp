@@ -202,7 +202,7 @@ TEST_CASE("ex6: the tank's level moves on its own; the pump coil decides which w
     CHECK(rising[0] < rising[1]);
     CHECK(rising[1] < rising[2]);
     for (int level : rising) CHECK((level >= 0 && level <= 1000));
-    CHECK(server.process->out().find("[3] Read Holding Registers 0..0: ok") != std::string::npos);
+    CHECK(server.process->out().find("[3] Read Holding Registers 0: ok") != std::string::npos);
     REQUIRE(client(server.port, {"escrever-bobina", "0", "0"}).code == 0);
     std::vector<int> falling = levels("2");
     REQUIRE(falling.size() == 2);
@@ -297,6 +297,23 @@ TEST_CASE("ex6 framing: each malformed frame closes only its connection, with a 
     close_fd(bystander);
     CHECK(server.process->wait_output("Cliente desconectado: 127.0.0.1:", 5000ms));
     CHECK(server.process->out().find('\x1b') == std::string::npos);
+}
+
+// Exercise 6 of the README: Length one short (5 for a 5-byte PDU).
+TEST_CASE("ex6: a Length one short gets exception 03; its last byte starts a header cut short") {
+    Server server = start();
+    int fd = connect_raw(server.port);
+    const std::string address = "127.0.0.1:" + std::to_string(local_port(fd));
+    REQUIRE(send_bytes(fd, bytes("00 01 00 00 00 05 01 03 00 00 00 05")));
+    CHECK(hex_of(read_reply(fd)) == "00 01 00 00 00 03 01 83 03");
+    shutdown(fd, SHUT_WR);
+    bool closed = false;
+    recv_until_close(fd, 5000ms, &closed);
+    CHECK(closed);
+    close_fd(fd);
+    CHECK(server.process->wait_output("[1] Read Holding Registers: exceção 03 (Illegal data value)\n", 5000ms));
+    CHECK(server.process->wait_output("Conexão com " + address + " fechada: cabeçalho MBAP incompleto: "
+                                      "1 de 7 bytes; a conexão fechou no meio da mensagem", 5000ms));
 }
 
 TEST_CASE("ex6: a peer silent in the middle of a header is closed after --prazo") {
