@@ -11,6 +11,7 @@
 #   BENCH_PY1000=0          1: also run the Python chat with 1000 clients
 #                           (its listen(5) makes the burst take minutes)
 #   BENCH_DIR=/dev/shm      where the test files go (default: /dev/shm if any)
+#   BENCH_EX6_SECONDS, BENCH_EX6_CLIENTS   ex6 (Modbus/TCP): see bench/ex6.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${BENCH_MB:-100}
@@ -240,3 +241,7 @@ if [ "$SLOW_S" != 0 ]; then
     echo "  (C++: the broadcast never waits; the slow client's queue is capped at 1 MiB and a"
     echo "   send to it may make no progress for 5 s at most; see ex1_chat/README.md)"
 fi
+
+# ---------------------------------------------------------------------------
+# ex6 (Modbus/TCP) against libmodbus and pymodbus: its own script.
+bench/ex6.sh

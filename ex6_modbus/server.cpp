@@ -122,7 +122,7 @@ static std::size_t receive_exactly(socket_t s, char* buffer, std::size_t length,
 // Atende um cliente (numa thread só dele) até ele fechar a conexão ou enviar uma
 // mensagem malformada. `slot` é o lugar dele no limite por IP: volta ao sair.
 static void handle_client(socket_t client_socket, std::string client_address,
-                          [[maybe_unused]] PerAddressLimit::Slot slot) {
+                          PerAddressLimit::Slot slot) {
     net::set_timeout(client_socket, SO_RCVTIMEO, timeout);
     net::set_timeout(client_socket, SO_SNDTIMEO, 10.0);  // quem não lê as respostas sai
     // Erro comum: Deixar o algoritmo de Nagle segurar uma resposta. Com uma resposta
@@ -185,8 +185,10 @@ static void handle_client(socket_t client_socket, std::string client_address,
             say(client_address + " [" + std::to_string(header.transaction) + "] " +
                 modbus::summary(request, reply));
     }
-    // Fecha a conexão com o cliente (o lugar dele no limite por IP volta com `slot`).
+    // Fecha a conexão com o cliente e devolve o lugar dele no limite por IP (antes
+    // da mensagem: quem a lê pode conectar de novo em seguida).
     net::close_socket(client_socket);
+    slot = PerAddressLimit::Slot();
     say(why.empty() ? "Cliente desconectado: " + client_address
                     : "Conexão com " + client_address + " fechada: " + why);
 }
