@@ -46,14 +46,10 @@ std::string PerAddressLimit::refusal(const std::string& ip) const {
 }
 
 int PerAddressLimit::check_option(const std::string& usage) {
-    const std::string& t = option_text_;  // "16" when the option was not given
-    if (t.empty() || t.size() > 6 || t.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoul(t) < 1) {
-        std::cerr << "Erro: --limite-por-ip deve ser um número de 1 a 999999\n" << usage << "\n";
-        return 2;
-    }
-    max_ = std::stoul(t);
-    return -1;
+    // option_text_ is "16" when the option was not given.
+    if (args::number(option_text_, 1, 999999, max_)) return -1;
+    std::cerr << "Erro: --limite-por-ip deve ser um número de 1 a 999999\n" << usage << "\n";
+    return 2;
 }
 
 void report_accept_failure() {

@@ -9,6 +9,7 @@
 
 #include "../common/line_reader.h"
 #include "../common/net.h"
+#include "../common/safe_text.h"
 #include "token.h"
 
 // A chave: a primeira linha do servidor, base64url de 32 bytes (44
@@ -25,9 +26,10 @@ inline std::string receive_key(socket_t client_socket, net::LineReader& reader) 
         if (received > 0) {
             reader.feed(data, static_cast<std::size_t>(received));
         } else if (received == 0 || !net::interrupted()) {
-            std::cerr << "Erro: o servidor não enviou a chave ("
-                      << (received == 0 ? "conexão encerrada" : net::last_error())
-                      << "). É o servidor do Exemplo 2?\n";
+            // O texto do erro antes de escrever: no Windows, escrever muda WSAGetLastError().
+            std::cerr << "Erro: o servidor não enviou a chave (" +
+                             (received == 0 ? "conexão encerrada" : net::last_error()) +
+                             "). É o servidor do Exemplo 2?\n";
             return "";
         }
     }
@@ -48,7 +50,9 @@ inline int decrypt_tokens(const std::string& key_text) {
     std::string line, message;
     while (net::read_line(line)) {
         if (line.empty()) continue;
-        std::cout << (f.decrypt(line, message) ? message : "Mensagem inválida descartada") << "\n";
+        // O texto decifrado veio da rede: \x1b e outros bytes de controle viram texto visível.
+        std::cout << (f.decrypt(line, message) ? safe_text::printable(message)
+                                               : "Mensagem inválida descartada") << "\n";
     }
     return 0;
 }

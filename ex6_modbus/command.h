@@ -43,11 +43,10 @@ struct Command {
 
 // Um número de 0 a `most`, só com dígitos decimais.
 inline bool number(const std::string& text, unsigned most, unsigned& value) {
-    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    unsigned long v = std::stoul(text);
+    std::size_t v = 0;
+    if (!args::number(text, 0, most, v)) return false;
     value = static_cast<unsigned>(v);
-    return v <= most;
+    return true;
 }
 
 // Monta o pedido a partir de `words` (o nome do comando e os seus argumentos).

@@ -47,12 +47,12 @@ int main(int argc, char* argv[]) {
                                     per_address.option()});
     if (code >= 0) return code;
     if ((code = per_address.check_option(USAGE)) >= 0) return code;
-    if (seconds.empty() || seconds.size() > 5 ||
-        seconds.find_first_not_of("0123456789") != std::string::npos ||
-        (timeout = std::stod(seconds)) < 1) {
+    std::size_t whole_seconds = 0;
+    if (!args::number(seconds, 1, 99999, whole_seconds)) {
         std::cerr << "Erro: --prazo deve ser um número de 1 a 99999\n" << USAGE << "\n";
         return 2;
     }
+    timeout = static_cast<double>(whole_seconds);
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t server_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
