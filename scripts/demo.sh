@@ -123,5 +123,19 @@ else
 fi
 echo "Nenhum arquivo foi criado para nao-existe.jpg (downloads/ contém só: $(cd "$work/downloads" && echo *))"
 
+# ---------------------------------------------------------------------------
+title "Exemplo 6 - Modbus/TCP (ex6_modbus): um CLP simulado e um mestre"
+start_server ex6_modbus
+echo "servidor: ex6_modbus/server 127.0.0.1 $port; mestre: ex6_modbus/client 127.0.0.1 $port COMANDO"
+modbus_session  # ler 0 5, escrever 10 4321, ler 99 2
+"$BIN/ex6_modbus/client" "$HOST" "$port" ler 10 --detalhes >"$work/c4.txt" 2>&1 || true
+stop_server
+show "terminal do servidor" "$work/server.log"
+show "ex6_modbus/client ler 0 5" "$work/c1.txt"
+show "ex6_modbus/client escrever 10 4321" "$work/c2.txt"
+show "ex6_modbus/client ler 99 2 (o registrador 100 não existe: exceção 02, código de saída 1)" "$work/c3.txt"
+show "ex6_modbus/client ler 10 --detalhes (cada byte, com os nomes do Wireshark)" "$work/c4.txt"
+echo "O registrador 0 é o nível do tanque: ele muda sozinho (veja ex6_modbus/README.md)."
+
 printf '\n%sPronto.%s Para rodar à mão, veja ESTUDANTES.md (dois terminais: ./server e ./client);\n' "$bold" "$normal"
 echo "os pacotes de cada exemplo, para abrir no Wireshark sem root: captures/README.md."

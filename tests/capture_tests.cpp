@@ -205,6 +205,20 @@ TEST_CASE("capture ex3: GET is 14 bytes; file size + 2 bytes of OK come back") {
     CHECK(received.substr(received.size() - 2) == "OK");
 }
 
+TEST_CASE("capture ex6 (make capture EX=ex6): three Modbus/TCP exchanges, exception 02 last") {
+    Capture c("ex6");
+    check_handshake(c);
+    auto to_server = c.streams(true), from_server = c.streams(false);
+    REQUIRE(to_server.size() == 3);
+    REQUIRE(from_server.size() == 3);
+    CHECK(to_server[0] == unhex("000100000006010300000005"));  // ler 0 5
+    CHECK(to_server[1] == unhex("0001000000060106000a10e1"));  // escrever 10 4321
+    CHECK(to_server[2] == unhex("000100000006010300630002"));  // ler 99 2
+    CHECK(from_server[0].size() == 19);
+    CHECK(from_server[1] == to_server[1]);  // a write is echoed
+    CHECK(from_server[2] == unhex("000100000003018302"));
+}
+
 TEST_CASE("capture ex3, two hosts (veth, MTU 1500): no segment above 1448 bytes") {
     for (const char* chunk : {"1024", "65536"}) {
         CAPTURE(chunk);

@@ -20,6 +20,7 @@
 #include "../ex2_crypto/token.h"
 #include "../ex4_kx/kx.h"
 #include "support.h"
+#include "tcp_capture.h"  // unhex
 
 using namespace lab;
 namespace fs = std::filesystem;
@@ -253,6 +254,53 @@ TEST_CASE("windows ex3: byte-identical downloads and the ERROR path") {
     }
 }
 
+// ex6: the same Modbus/TCP bytes from a Winsock program. The Linux client is
+// an independent check of the Windows server's replies, and the reverse.
+TEST_CASE("windows ex6: Modbus/TCP across systems, exceptions included") {
+    auto linux_client = [](int port, std::vector<std::string> args) {
+        args.insert(args.begin(), {bin("ex6_modbus/client"), "127.0.0.1", std::to_string(port)});
+        auto p = std::make_unique<Process>(args);
+        p->wait_exit(20000ms);
+        return p;
+    };
+    SUBCASE("Windows server, Linux client and a raw peer") {
+        Server server = start(windows("ex6_modbus/server", {}));
+        auto read = linux_client(server.port, {"ler", "2", "3"});
+        CHECK(read->wait_exit(0ms) == 0);
+        CHECK(read->out() == "registrador 2 = 800\nregistrador 3 = 200\nregistrador 4 = 258\n");
+        CHECK(linux_client(server.port, {"escrever", "10", "4321"})->wait_exit(0ms) == 0);
+        CHECK(linux_client(server.port, {"ler", "10"})->out() == "registrador 10 = 4321\n");
+        auto exception = linux_client(server.port, {"ler", "99", "2"});
+        CHECK(exception->wait_exit(0ms) == 1);
+        CHECK(exception->err().rfind("Erro: o servidor respondeu com a exceção 02", 0) == 0);
+        // Two requests in one segment, then a frame with protocol id 1.
+        int fd = connect_to(server.port);
+        REQUIRE(fd >= 0);
+        const std::string two = unhex("000700000006010300020001") + unhex("000800000006010300030001");
+        REQUIRE(send_bytes(fd, two + unhex("000900010006010300000001")));
+        CHECK(recv_exactly(fd, 22, 20000ms) ==
+              unhex("0007000000050103020320" "00080000000501030200c8"));
+        bool closed = false;
+        recv_until_close(fd, 20000ms, &closed);
+        CHECK(closed);
+        close_fd(fd);
+        CHECK(server.process->wait_output("fechada: mensagem inválida: Protocol Identifier 1", 20000ms));
+    }
+    SUBCASE("Linux server, Windows client") {
+        Server server = start({bin("ex6_modbus/server")});
+        Process write(windows("ex6_modbus/client", {"127.0.0.1", std::to_string(server.port),
+                                                    "escrever-bobina", "5", "1", "--detalhes"}));
+        CHECK(write.wait_exit(30000ms) == 0);
+        CHECK(write.out().find(">> pedido, 12 bytes: 00 01 00 00 00 06 01 05 00 05 ff 00") != std::string::npos);
+        CHECK(write.out().find("bobina 5 = 1 (escrito)") != std::string::npos);
+        CHECK(linux_client(server.port, {"ler-bobinas", "5"})->out() == "bobina 5 = 1\n");
+        Process exception(windows("ex6_modbus/client", {"127.0.0.1", std::to_string(server.port),
+                                                        "ler", "0", "126"}));
+        CHECK(exception.wait_exit(30000ms) == 1);
+        CHECK(exception.err().find("exceção 03 (Illegal data value)") != std::string::npos);
+    }
+}
+
 // Issue 20 on Windows: Winsock's errors in Portuguese with their WSA names,
 // escapes from the network shown as text, the limit per address.
 TEST_CASE("windows: errors in Portuguese, escapes shown as text, a limit per address") {
@@ -289,7 +337,7 @@ int main(int argc, char** argv) {
         why = "wine64 is not installed (scripts/deps.sh windows)";
     else
         for (const char* p : {"ex1_chat/server", "ex2_crypto/client", "ex3_files/server",
-                              "ex4_kx/client"})
+                              "ex4_kx/client", "ex6_modbus/server"})
             if (access(exe(p).c_str(), R_OK) != 0) why = "no Windows build: run make windows";
     if (!why.empty()) {
         std::cout << "windows tests skipped: " << why << "\n";

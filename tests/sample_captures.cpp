@@ -315,6 +315,95 @@ TEST_CASE("the figures the READMEs quote from the samples") {
           std::map<std::size_t, int>{{2, 1}, {592, 1}, {600, 2}, {788, 1}, {1024, 50}, {1448, 32}});
 }
 
+// ---- ex6: Modbus/TCP on port 1502 ---------------------------------------------
+
+// The bytes today's ex6 client sends for `args`, read by a fake PLC that
+// answers nothing (the client then gives up: only its request matters here).
+std::string modbus_request(const std::vector<std::string>& args) {
+    int port = 0;
+    int listener = listen_local(port);
+    std::vector<std::string> argv = {bin("ex6_modbus/client"), "127.0.0.1", std::to_string(port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process client(argv);
+    int fd = accept_within(listener, 10000ms);
+    REQUIRE(fd >= 0);
+    std::string got = recv_exactly(fd, 12, 10000ms);
+    close_fd(fd);
+    close_fd(listener);
+    client.wait_exit(10000ms);
+    return got;
+}
+
+// What Wireshark's Modbus/TCP dissector reads in the sample, one line per
+// Modbus frame: "frame;trans_id;func_code;exception_code;registers".
+std::vector<std::string> modbus_fields(const fs::path& file) {
+    Process tshark({"tshark", "-r", file.string(), "-o", "mbtcp.tcp.port:1502", "-Y", "mbtcp",
+                    "-T", "fields", "-E", "separator=;", "-e", "frame.number", "-e",
+                    "mbtcp.trans_id", "-e", "modbus.func_code", "-e", "modbus.exception_code",
+                    "-e", "modbus.regval_uint16"});
+    REQUIRE(tshark.wait_exit(60000ms) == 0);
+    std::vector<std::string> lines;
+    std::istringstream in(tshark.out());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+TEST_CASE("captures/ex6.pcapng: today's client's requests, today's server's replies, as Wireshark reads them") {
+    const fs::path file = SAMPLES / "ex6.pcapng";
+    REQUIRE_MESSAGE(fs::exists(file), file << " is missing (SAMPLES=ex6 make samples records it)");
+    TcpCapture s;
+    s.read(file);
+    REQUIRE(s.server_port == 1502);
+    for (const Segment& seg : s.segments) CHECK((seg.src == 1502 || seg.dst == 1502));
+    CHECK(s.segments.size() == 30);
+    // Three connections: a read, a write, a read past the end (exception 02).
+    const std::vector<std::vector<std::string>> commands = {
+        {"ler", "0", "5"}, {"escrever", "10", "4321"}, {"ler", "99", "2"}};
+    auto to_server = s.streams(true);
+    auto from_server = s.streams(false);
+    REQUIRE(to_server.size() == 3);
+    REQUIRE(from_server.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(to_server[i] == modbus_request(commands[i]));
+    CHECK(unhex("000100000006010300000005") == to_server[0]);
+
+    // Today's server gives the same replies to those requests; only the two live
+    // registers of the read (the tank's level and temperature) may differ.
+    Server server = start_server("ex6_modbus/server", {"--quiet"});
+    for (std::size_t i = 0; i < 3; ++i) {
+        CAPTURE(i);
+        int fd = connect_to(server.port);
+        REQUIRE(fd >= 0);
+        REQUIRE(send_bytes(fd, to_server[i]));
+        std::string header = recv_exactly(fd, 7, 5000ms);
+        REQUIRE(header.size() == 7);
+        std::string reply = header + recv_exactly(fd, static_cast<unsigned char>(header[5]) - 1u, 5000ms);
+        close_fd(fd);
+        REQUIRE(reply.size() == from_server[i].size());
+        if (i == 0) {
+            CHECK(reply.substr(0, 9) == from_server[i].substr(0, 9));  // MBAP, function, byte count
+            CHECK(reply.substr(13) == from_server[i].substr(13));      // registers 2, 3, 4
+        } else {
+            CHECK(reply == from_server[i]);
+        }
+    }
+
+    // The README's walk through the frames, as tshark's dissector shows them.
+    CHECK(modbus_fields(file) == std::vector<std::string>{
+                                     "4;1;3;;", "6;1;3;;494,249,800,200,258", "14;1;6;;",
+                                     "16;1;6;;", "24;1;3;;", "26;1;3;2;"});
+    std::vector<int> frames;
+    std::vector<std::size_t> lengths;
+    for (const Segment& seg : s.segments)
+        if (seg.len > 0) {
+            frames.push_back(seg.frame);
+            lengths.push_back(seg.frame_len);
+        }
+    CHECK(frames == std::vector<int>{4, 6, 14, 16, 24, 26});
+    CHECK(lengths == std::vector<std::size_t>{78, 85, 78, 78, 78, 75});  // 66 + 12, 66 + 19, 66 + 9
+    CHECK(from_server[0] == unhex("00010000000d01030a01ee00f9032000c80102"));
+    CHECK(from_server[2] == unhex("000100000003018302"));
+}
+
 int main(int argc, char** argv) {
     if (std::system("command -v tshark >/dev/null 2>&1") != 0) {
         std::cout << "sample capture tests skipped: tshark is missing "
