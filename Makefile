@@ -142,7 +142,7 @@ fuzz:
 	    echo "== $$f: $(FUZZ_SECONDS) s =="; \
 	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -print_final_stats=1 \
 	        -artifact_prefix=build/fuzz/ build/fuzz/found-$$f tests/fuzz/corpus/$$f 2>&1 \
-	        | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
+	        | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
 	    test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 

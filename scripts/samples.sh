@@ -35,8 +35,10 @@ done
 # ex4 (the key exchange), on loopback like ex2: its server uses the
 # servidor.chave beside it (made on its first run), so the sample's public
 # key is that file's.
-ip netns exec "$ns" env EX=ex4 LAB_PORT=8000 CAPTURE_DIR="$work" scripts/capture.sh
-cp "$work/ex4.pcapng" captures/ex4.pcapng
+if want ex4; then
+    ip netns exec "$ns" env EX=ex4 LAB_PORT=8000 CAPTURE_DIR="$work" scripts/capture.sh
+    cp "$work/ex4.pcapng" captures/ex4.pcapng
+fi
 # The two-host one: capture.sh makes its own two namespaces.
 if want ex3-veth; then
     EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
