@@ -88,26 +88,6 @@ void stolen_keys(const fs::path& file, unsigned char pk[32], unsigned char sk[32
     REQUIRE(kx::read_exact(content.substr(sec + 9, 44), sk, 32));
 }
 
-// A TCP connection to 127.0.0.1:port from another loopback address (the
-// whole 127/8 is this machine: a second "PC" without any setup).
-int connect_from(int port, const std::string& source) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    inet_pton(AF_INET, source.c_str(), &a.sin_addr);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-        close_fd(fd);
-        return -1;
-    }
-    return fd;
-}
-
 // A raw client that speaks the protocol. It keeps its secret `ec` (a real
 // client wipes it): the forward-secrecy test uses it as a control.
 struct Peer {
