@@ -5,7 +5,7 @@
 #   make test       install what is missing, build with Make and CMake (gcc and
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
-#   make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
+#   make capture [EX=ex1|ex2|ex3|ex4|ex6] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/novas/*.pcapng)
 #   make samples    record again the sample captures shipped in captures/ (root)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens and
@@ -72,9 +72,17 @@ ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) $(COMMON) $(STAMP)
 redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
+# ex6: Modbus/TCP (a simulated PLC and a master); no libraries beyond common/.
+EX6        := ex6_modbus/server ex6_modbus/client
+PROGRAMS   += $(EX6)
+all: $(EX6)
+ex6_modbus/%: ex6_modbus/%.cpp $(wildcard ex6_modbus/*.h) $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
 TESTS      := unit_tests unit_classroom unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex4 e2e_hostile e2e_classroom
+TESTS      += unit_modbus e2e_ex6
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 # Shared pieces compiled once: the doctest main(), the test support, common/.
@@ -100,6 +108,9 @@ OWN_MAIN   += exercise_answers figure_data
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h tests/tcp_capture.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
+# ex6's headers: its unit test, end-to-end test and the two below include them.
+$(addprefix $(TESTBIN)/,unit_modbus e2e_ex6 sample_captures e2e_windows): $(wildcard ex6_modbus/*.h)
+
 tests: $(addprefix $(TESTBIN)/,$(TESTS) $(OWN_MAIN))
 
 # ---- the two commands of the README ------------------------------------------
@@ -115,12 +126,15 @@ test: deps
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
 FUZZERS      := fuzz_request fuzz_token fuzz_kx
+FUZZERS      += fuzz_modbus
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
 
 build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h $(COMMON)
 	@mkdir -p build/fuzz
 	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
+
+build/fuzz/fuzz_modbus: $(wildcard ex6_modbus/*.h)
 
 # Each fuzzer runs FUZZ_SECONDS, starting from the committed corpus
 # (tests/fuzz/corpus/<fuzzer>); what it discovers goes to build/, not to git.
@@ -132,14 +146,14 @@ fuzz:
 	    echo "== $$f: $(FUZZ_SECONDS) s =="; \
 	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -print_final_stats=1 \
 	        -artifact_prefix=build/fuzz/ build/fuzz/found-$$f tests/fuzz/corpus/$$f 2>&1 \
-	        | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
+	        | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
 	    test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
 # Benchmarks: figures next to baselines measured in the same run (not in CI,
 # except one smoke run with tiny sizes).
 bench: all
-	@scripts/deps.sh bench
+	@scripts/deps.sh bench modbus
 	@bench/bench.sh
 
 # Cross-build for Windows (MinGW-w64) into build/windows/.

@@ -11,6 +11,7 @@
 #   BENCH_PY1000=0          1: also run the Python chat with 1000 clients
 #                           (its listen(5) makes the burst take minutes)
 #   BENCH_DIR=/dev/shm      where the test files go (default: /dev/shm if any)
+#   BENCH_EX6_SECONDS, BENCH_EX6_CLIENTS   ex6 (Modbus/TCP): see bench/ex6.sh
 #   BENCH_CURVES=1          0: skip the cost curves (bench/curves.sh, CURVES_* there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -283,6 +284,9 @@ done
 awk -v l="$(class_median loaded msgs_per_s)" -v u="$(class_median unloaded msgs_per_s)" \
     'BEGIN { if (u > 0) printf "  loaded / unloaded: %.2fx the messages/s (goal >= 0.90x)\n", l / u }'
 
+# ---------------------------------------------------------------------------
+# ex6 (Modbus/TCP) against libmodbus and pymodbus: its own script.
+bench/ex6.sh
 # The cost curves behind `make figuras` (bench/curves.sh writes bench/results/*.csv);
 # BENCH_CURVES=0 skips them.
 [ "${BENCH_CURVES:-1}" = 0 ] || bench/curves.sh

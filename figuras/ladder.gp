@@ -3,7 +3,7 @@
 # order (time not to scale). Data: figuras/dados/ladder-<ex>.dat, written by
 # scripts/figuras.sh from captures/<ex>.pcapng. Variables (gnuplot -e):
 # data, out, frames, columns (2: client, server; 3: client 1, server,
-# client 2), title.
+# client 2 and any later one), title, port (the server's), clients.
 set terminal pngcairo size (columns == 3 ? 1000 : 760), 110 + frames * 24 font "DejaVu Sans,10"
 set output out
 set datafile separator "\t"
@@ -14,8 +14,10 @@ set xrange [-0.45 : columns - 1 + 0.3]
 set yrange [-(frames + 1.2) : 2.2]
 server = 1
 set label 1 "cliente" . (columns == 3 ? " 1" : "") at 0, 1.2 center font ",11"
-set label 2 "servidor :8000" at server, 1.2 center font ",11"
-if (columns == 3) set label 3 "cliente 2" at 2, 1.2 center font ",11"
+if (!exists("port")) port = 8000
+set label 2 sprintf("servidor :%d", port) at server, 1.2 center font ",11"
+if (!exists("clients")) clients = columns - 1
+if (columns == 3) set label 3 (clients > 2 ? sprintf("clientes 2 a %d (um depois do outro)", clients) : "cliente 2") at 2, 1.2 center font ",11"
 set label 4 title . "  (quadros na ordem da captura; o tempo não está em escala)" at -0.42, 1.9 left font ",9" tc rgb "#555555"
 do for [i = 0 : columns - 1] {
     set arrow from i, 0.6 to i, -(frames + 0.9) nohead lc rgb "#bbbbbb" lw 2 back

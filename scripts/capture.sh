@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
+# make capture [EX=ex1|ex2|ex3|ex4|ex6] [NET=veth] [CHUNK=N]
 #
 # Runs an example's scripted session while tcpdump records it, writes
 # captures/novas/<ex>.pcapng (open it in Wireshark) and prints a table of the
 # packets like the lab guide's, with the display filter to use.
 #
-#   EX=ex1|ex2|ex3|ex4   one example (default: all four)
+#   EX=ex1|ex2|ex3|ex4|ex6   one example (default: all of them; ex6 is Modbus/TCP,
+#                    decoded with -o mbtcp.tcp.port:PORT)
 #   NET=veth         two "hosts": the server and the client in two network
 #                    namespaces joined by a veth pair with MTU 1500, and
 #                    segmentation offload limited so that segments appear at
@@ -23,8 +24,8 @@ NET=${NET:-lo}
 CHUNK=${CHUNK:-}
 out_dir=${CAPTURE_DIR:-captures/novas}
 
-case "$EX" in all) examples=(ex1 ex2 ex3 ex4) ;; ex1 | ex2 | ex3 | ex4) examples=("$EX") ;;
-    *) echo "EX deve ser ex1, ex2, ex3 ou ex4" >&2; exit 2 ;; esac
+case "$EX" in all) examples=(ex1 ex2 ex3 ex4 ex6) ;; ex1 | ex2 | ex3 | ex4 | ex6) examples=("$EX") ;;
+    *) echo "EX deve ser ex1, ex2, ex3, ex4 ou ex6" >&2; exit 2 ;; esac
 case "$NET" in lo | veth) ;; *) echo "NET deve ser veth (ou vazio, para o loopback)" >&2; exit 2 ;; esac
 
 for tool in tcpdump tshark; do
@@ -101,7 +102,7 @@ mkdir -p "$out_dir"
 # print_table <pcapng>: the packets as a table like the guide's.
 print_table() {
     local file=$1 rows
-    rows=$(tshark -r "$file" -T fields -E separator=/t \
+    rows=$(tshark -r "$file" "${TSHARK_OPTIONS[@]}" -T fields -E separator=/t \
         -e frame.number -e frame.time_relative -e ip.src -e ip.dst -e frame.len -e tcp.len \
         -e _ws.col.Info 2>/dev/null |
         awk -F'\t' '{ printf "%4s  %9.6f  %-10s  %-10s  %6s  %6s  %s\n", $1, $2, $3, $4, $5, $6, $7 }')
@@ -124,8 +125,12 @@ capture() {
         ex2) dir=ex2_crypto ;;
         ex3) dir=ex3_files; options=(--quiet ${CHUNK:+--chunk "$CHUNK"}) ;;
         ex4) dir=ex4_kx ;;
+        ex6) dir=ex6_modbus ;;
     esac
     start_server "$dir" "${options[@]}"
+    # ex6: Wireshark knows Modbus/TCP only on 502; tell it the port used here.
+    TSHARK_OPTIONS=()
+    [ "$ex" = ex6 ] && TSHARK_OPTIONS=(-o "mbtcp.tcp.port:$port")
     # --immediate-mode: hand each packet over at once; otherwise packets still
     # in the kernel's capture buffer when tcpdump stops are lost. -B: a 64 MiB
     # buffer, since loopback bursts 64 KiB frames faster than tcpdump drains them.
@@ -146,6 +151,7 @@ capture() {
         ex4) CLIENT_ARGS=(--chave-servidor "$(server_key)")
              chat_session ex4_kx "Olá turma de redes" "Oi! Recebi."
              CLIENT_ARGS=() ;;
+        ex6) modbus_session ;;
     esac
     sleep 0.3
     kill -INT "$tcpdump_pid" 2>/dev/null || true
@@ -169,6 +175,16 @@ capture() {
         { n++; s += $1; if ($1 > m) m = $1 }
         END { printf "Servidor -> clientes: %d segmentos com dados, %d bytes, o maior com %d bytes.\n", n, s, m }'
     echo "Filtro para o Wireshark: tcp.port == $port"
+    # ex4: what each segment of the new handshake is (issue 19).
+    if [ "$ex" = ex4 ]; then
+        echo "Exemplo 4, o aperto de mão de cada cliente (Dados):"
+        echo "  90 servidor: S (a chave que ele mostra) + Es (nova, só desta conexão)"
+        echo "  78 cliente:  Ec (nova, só desta conexão) + o cabeçalho do fluxo dele"
+        echo "  62 servidor: o cabeçalho do fluxo dele + o \"OK\" cifrado (a confirmação da chave)"
+        echo "  29 cliente:  o \"OK\" cifrado; depois, cada mensagem: texto + 17 bytes, em base64"
+    fi
+    [ "$ex" = ex6 ] && echo "Modbus/TCP nesta porta: tshark -r $out_dir/$ex.pcapng -o mbtcp.tcp.port:$port -O mbtcp,modbus (no Wireshark: Preferências → Protocols → Modbus/TCP → porta $port)"
+    true
 }
 
 for ex in "${examples[@]}"; do capture "$ex"; done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install whatever this project needs that the machine lacks.
 #
-#   scripts/deps.sh [extra ...]     extras: clang, python, capture, bench, windows, redes, figuras
+#   scripts/deps.sh [extra ...]     extras: clang, python, capture, bench, windows, redes, modbus, figuras
 #
 # Debian/Ubuntu: missing packages are installed with apt-get (through sudo
 # when not root). Elsewhere nothing is installed: the exact command for
@@ -17,6 +17,9 @@ for extra in "$@"; do
         redes)   packages+=(nftables wireguard-go wireguard-tools tcpdump tshark iproute2) ;;
         bench)   packages+=(netcat-openbsd iperf3 python3) ;;
         windows) packages+=(g++-mingw-w64-x86-64-posix autoconf automake libtool wine64) ;;
+        # ex6's independent peers: mbpoll, pymodbus (its server imports serial,
+        # which python3-serial-asyncio, a Recommends, brings) and libmodbus.
+        modbus)  packages+=(mbpoll python3-pymodbus python3-serial-asyncio libmodbus-dev) ;;
         figuras) packages+=(tshark gnuplot-nox) ;;
         *) echo "deps.sh: unknown extra '$extra'" >&2; exit 2 ;;
     esac

@@ -32,19 +32,19 @@ command -v tshark >/dev/null || { echo "falta o tshark: sudo apt-get install tsh
 mkdir -p "$out"
 export LC_ALL=C.UTF-8
 
-# ladder <ex>: captures/<ex>.pcapng -> <out>/ladder-<ex>.dat, one row per frame:
-#   frame  from  to  label
-# from/to are columns: the server (port 8000) is 1, the first client 0, the
+# ladder <ex> [port]: captures/<ex>.pcapng -> <out>/ladder-<ex>.dat, one row
+# per frame:   frame  from  to  label
+# from/to are columns: the server (port 8000, or [port]: ex6 uses 1502) is 1, the first client 0, the
 # second client 2 (ex1, ex2: two clients). The label is what Wireshark's Info
 # column says, shortened: flags, and Seq/Ack/Len (relative numbers).
 ladder() {
-    local ex=$1
+    local ex=$1 port=${2:-8000}
     tshark -r "captures/$ex.pcapng" -T fields -E separator=/t -e frame.number -e tcp.srcport \
         -e tcp.dstport -e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.push \
         -e tcp.flags.reset -e tcp.seq -e tcp.ack -e tcp.len 2>/dev/null |
-        awk -F'\t' -v OFS='\t' '
+        awk -F'\t' -v OFS='\t' -v server="$port" '
         function col(port) {
-            if (port == 8000) return 1
+            if (port == server) return 1
             if (!(port in client)) client[port] = clients++ ? 2 : 0
             return client[port]
         }
@@ -87,9 +87,9 @@ tempo_seq() {
         }' >"$out/perda-tempo-seq.dat"
 }
 
-for ex in ex1 ex2 ex3 ex4; do
+for ex in ex1 ex2 ex3 ex4 ex6; do
     if [ -f "captures/$ex.pcapng" ]; then
-        ladder "$ex"
+        ladder "$ex" "$([ "$ex" = ex6 ] && echo 1502 || echo 8000)"
     else
         echo "(captures/$ex.pcapng não existe: sem a escada do $ex)" >&2
     fi
@@ -105,12 +105,14 @@ draw() {  # draw <script.gp> <png> [var=value ...]: gnuplot -e sets the variable
     gnuplot -e "$vars" "$gp"
     echo "figuras: $png"
 }
-for ex in ex1 ex2 ex3 ex4; do
+for ex in ex1 ex2 ex3 ex4 ex6; do
     [ -f "$out/ladder-$ex.dat" ] || continue
     n=$(grep -vc '^#' "$out/ladder-$ex.dat")
     cols=$(awk -F'\t' '!/^#/ && ($2 == 2 || $3 == 2) { print 3; exit } END { }' "$out/ladder-$ex.dat")
-    draw figuras/ladder.gp "figuras/ladder-$ex.png" "data='$out/ladder-$ex.dat'" "frames=$n" \
-        "columns=${cols:-2}" "title='captures/$ex.pcapng'"
+    # Connections beyond the second share the third column (ex6: three in a row).
+    clients=$(tshark -r "captures/$ex.pcapng" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" 2>/dev/null | wc -l)
+    draw figuras/ladder.gp "figuras/ladder-$ex.png" "data='$out/ladder-$ex.dat'" "frames=$n" "clients=$clients" \
+        "columns=${cols:-2}" "title='captures/$ex.pcapng'" "port=$([ "$ex" = ex6 ] && echo 1502 || echo 8000)"
 done
 draw figuras/perda-tempo-seq.gp figuras/perda-tempo-seq.png "data='$out/perda-tempo-seq.dat'"
 # The bench curves: from the CSVs, when make bench has written them.

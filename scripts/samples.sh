@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make samples: record the sample captures shipped in captures/ (ex1, ex2,
-# ex3 on loopback, ex3-veth on the two-host link), on port 8000 so that the
-# guide's own filter `tcp.port == 8000` works. Root only.
+# ex3, ex4 on loopback, ex3-veth on the two-host link), on port 8000 so that the
+# guide's own filter `tcp.port == 8000` works; ex6 (Modbus/TCP) on 1502, the
+# port its README tells Wireshark (-o mbtcp.tcp.port:1502). Root only.
+# SAMPLES="ex6" records only the ones listed (default: all).
 #
 # Port 8000 on this machine's loopback may be taken (a student's server, a
 # colleague's), so the loopback ones are recorded inside a network namespace
@@ -22,20 +24,36 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+want() { [ -z "${SAMPLES:-}" ] || [[ " $SAMPLES " == *" $1 "* ]]; }
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 for ex in ex1 ex2 ex3; do
+    want "$ex" || continue
     ip netns exec "$ns" env EX="$ex" LAB_PORT=8000 CAPTURE_DIR="$work" scripts/capture.sh
     cp "$work/$ex.pcapng" "captures/$ex.pcapng"
 done
+# ex4 (the key exchange), on loopback like ex2: its server uses the
+# servidor.chave beside it (made on its first run), so the sample's public
+# key is that file's.
+if want ex4; then
+    ip netns exec "$ns" env EX=ex4 LAB_PORT=8000 CAPTURE_DIR="$work" scripts/capture.sh
+    cp "$work/ex4.pcapng" captures/ex4.pcapng
+fi
 # The two-host one: capture.sh makes its own two namespaces.
-EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
-cp "$work/veth/ex3.pcapng" captures/ex3-veth.pcapng
-# The lossy-link pair (docs): the perda scenario of the networks lab, both
-# sides of the router. Its losses are drawn at random: recording it again
-# changes the figures PROFESSOR.md quotes (exercise_answers then says which).
-make --no-print-directory -s redes/meuip
-CENARIO=perda CAPTURE_DIR="$work/perda" redes/redes.sh >"$work/perda.txt"
-cp "$work/perda/redes-perda-colega.pcapng" captures/perda-colega.pcapng
-cp "$work/perda/redes-perda-casa.pcapng" captures/perda-casa.pcapng
+if want ex3-veth; then
+    EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
+    cp "$work/veth/ex3.pcapng" captures/ex3-veth.pcapng
+fi
+if want ex6; then
+    ip netns exec "$ns" env EX=ex6 LAB_PORT=1502 CAPTURE_DIR="$work" scripts/capture.sh
+    cp "$work/ex6.pcapng" captures/ex6.pcapng
+fi
+if want perda; then
+    # The lossy-link pair (docs): the perda scenario of the networks lab, both
+    # sides of the router. Its losses are drawn at random: recording it again
+    # changes the figures PROFESSOR.md quotes (exercise_answers then says which).
+    CENARIO=perda CAPTURE_DIR="$work/perda" redes/redes.sh >"$work/perda.txt"
+    cp "$work/perda/redes-perda-colega.pcapng" captures/perda-colega.pcapng
+    cp "$work/perda/redes-perda-casa.pcapng" captures/perda-casa.pcapng
+fi
 ls -l captures/*.pcapng

@@ -1,4 +1,4 @@
-# Scripted sessions of the three examples, shared by demo.sh and capture.sh
+# Scripted sessions of the examples, shared by demo.sh and capture.sh
 # (sourced, not run). The caller sets $work (a temporary folder) and may set:
 #   LAB_BIN_DIR   where the built programs are (default: the repository)
 #   HOST          the server's address (default 127.0.0.1)
@@ -67,5 +67,19 @@ files_session() {
         i=$((i + 1))
         timeout 30 "${IN_CLIENT[@]}" "$BIN/ex3_files/client" "$HOST" "$port" "$name" \
             --dir "$work/downloads" >"$work/c$i.txt" 2>&1 || true
+    done
+}
+
+# modbus_session: ex6's master asks the PLC three things, one connection each
+# (a read, a write, a read past the end that gets exception 02); the screen
+# of each in $work/c<i>.txt. The sample capture captures/ex6.pcapng is this.
+modbus_session() {
+    local i=0 args
+    for args in "ler 0 5" "escrever 10 4321" "ler 99 2"; do
+        i=$((i + 1))
+        # shellcheck disable=SC2086  # the words of one command
+        timeout 10 "${IN_CLIENT[@]}" "$BIN/ex6_modbus/client" "$HOST" "$port" $args \
+            >"$work/c$i.txt" 2>&1 || true
+        sleep 0.2
     done
 }

@@ -35,28 +35,6 @@ const std::string INVALID = "ol\xe1 \xff\xfe fim";  // Latin-1 'á' and two byte
 const std::string INVALID_SHOWN = "ol\\xe1 \\xff\\xfe fim";
 const std::string VALID = "Olá, ação, emoji \xf0\x9f\x98\x80";
 
-// A TCP connection to 127.0.0.1:port whose source address is `source`
-// (any 127.x.y.z is this machine on Linux): a second "PC" in the class.
-// SOCK_CLOEXEC: the programs the test starts must not inherit it (a copy in a
-// child would keep the connection open after the test closes it).
-int connect_from(const std::string& source, int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    inet_pton(AF_INET, source.c_str(), &local.sin_addr);
-    sockaddr_in remote{};
-    remote.sin_family = AF_INET;
-    remote.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-        connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 // A server started under `ulimit -n files` (through sh), on a free port.
 Server start_limited(const std::string& program, int files,
                      const std::vector<std::string>& extra = {}) {
@@ -78,7 +56,7 @@ Server start_limited(const std::string& program, int files,
 std::vector<int> flood_from(const std::string& source, int port, int n) {
     std::vector<int> fds;
     for (int i = 0; i < n; ++i) {
-        int fd = connect_from(source, port);
+        int fd = connect_from(port, source);
         if (fd >= 0) fds.push_back(fd);
     }
     return fds;
@@ -181,7 +159,7 @@ TEST_CASE("ex1: 300 idle connections from one address do not lock the class out"
     close_all(flood);
     // Their places come back: 127.0.0.2 can connect again.
     CHECK(server.process->wait_output("Cliente desconectado: 127.0.0.2", 10000ms, 16));
-    int again = connect_from("127.0.0.2", server.port);
+    int again = connect_from(server.port, "127.0.0.2");
     CHECK(server.process->wait_output("Cliente conectado: 127.0.0.2", 5000ms, 17));
     close_fd(again);
 }

@@ -20,6 +20,7 @@
 #include "../ex2_crypto/token.h"
 #include "../ex4_kx/kx.h"
 #include "support.h"
+#include "tcp_capture.h"  // unhex
 
 using namespace lab;
 namespace fs = std::filesystem;
@@ -78,8 +79,9 @@ int join_ex2(int port, std::vector<unsigned char>& key) {
     return fd;
 }
 
-// Raw ex4 peer: the whole key exchange, registered for sure (its probe
-// comes back). Returns the server's key line.
+// Raw ex4 peer: the whole handshake of ex4_kx/kx.h (S and Es, Ec and the
+// header, the server's header and OK, the client's OK), registered for sure
+// (its probe comes back). Keeps the server's key line.
 struct Ex4Peer {
     int fd = -1;
     std::string server_key;
@@ -90,13 +92,18 @@ Ex4Peer join_ex4(int port) {
     p.fd = connect_to(port);
     REQUIRE(p.fd >= 0);
     p.server_key = recv_line(p.fd, 10000ms);
-    unsigned char server_pk[32], pk[32], sk[32], rx[32], tx[32];
+    unsigned char server_pk[32], connection_pk[32], rx[32], tx[32];
     REQUIRE(kx::read_key(p.server_key, server_pk));
-    crypto_kx_keypair(pk, sk);
-    REQUIRE(crypto_kx_client_session_keys(rx, tx, pk, sk, server_pk) == 0);
-    REQUIRE(send_bytes(p.fd, kx::to_base64(pk, 32) + "\n" + kx::start_sending(p.sending, tx) + "\n"));
+    REQUIRE(kx::read_key(recv_line(p.fd, 10000ms), connection_pk));
+    kx::Ephemeral mine;
+    const std::string mine_line = mine.line();
+    REQUIRE(kx::client_session_keys(rx, tx, mine, server_pk, connection_pk));
+    REQUIRE(send_bytes(p.fd, mine_line + kx::start_sending(p.sending, tx) + "\n"));
     REQUIRE(kx::start_receiving(p.receiving, recv_line(p.fd, 10000ms), rx));
     std::string text;
+    REQUIRE(kx::open(p.receiving, recv_line(p.fd, 10000ms), text));
+    REQUIRE(text == "OK");
+    REQUIRE(send_bytes(p.fd, kx::seal(p.sending, "OK") + "\n"));
     REQUIRE(send_bytes(p.fd, kx::seal(p.sending, "probe") + "\n"));
     REQUIRE(kx::open(p.receiving, recv_line(p.fd, 10000ms), text));
     REQUIRE(text == "probe");
@@ -187,6 +194,33 @@ TEST_CASE("windows ex4: key exchange and streams across systems") {
         CHECK(client.wait_output("resposta do Linux", 20000ms));
         close_fd(raw.fd);
     }
+    SUBCASE("Windows client, no server: the error in Portuguese with its WSA name") {
+        Process client(windows("ex4_kx/client", {"127.0.0.1", std::to_string(free_port())}));
+        CHECK(client.wait_exit(30000ms) == 1);
+        CHECK(client.err().find("conexão recusada (WSAECONNREFUSED 10061) (o servidor está "
+                                "rodando?)") != std::string::npos);
+    }
+    SUBCASE("Windows client, an impostor with the server's public key: refused, nothing sent") {
+        int port = 0;
+        int listener = listen_local(port);
+        unsigned char pk[32], sk[32], header[24] = {1, 2, 3};
+        crypto_kx_keypair(pk, sk);
+        const std::string key = kx::to_base64(pk, 32);
+        Process client(windows("ex4_kx/client", {"127.0.0.1", std::to_string(port),
+                                                 "--chave-servidor", key}));
+        client.write_stdin("segredo\n");
+        int fd = accept_within(listener, 30000ms);
+        REQUIRE(fd >= 0);
+        kx::Ephemeral es;  // S copied, its own Es, any header, an OK it cannot seal
+        REQUIRE(send_bytes(fd, key + "\n" + es.line() + kx::to_base64(header, 24) + "\n" +
+                                   std::string(28, 'A') + "\n"));
+        CHECK(client.wait_exit(30000ms) == 1);
+        CHECK(client.err().find("ATENÇÃO: este servidor não tem a chave que diz ter") !=
+              std::string::npos);
+        CHECK(recv_until_close(fd, 20000ms).size() == 78);  // Ec and its header, no more
+        close_fd(fd);
+        close_fd(listener);
+    }
 }
 
 TEST_CASE("windows ex3: byte-identical downloads and the ERROR path") {
@@ -217,6 +251,53 @@ TEST_CASE("windows ex3: byte-identical downloads and the ERROR path") {
         CHECK(missing.wait_exit(30000ms) == 1);
         CHECK(!fs::exists(downloads.path / "nada.jpg"));
         CHECK(std::distance(fs::directory_iterator(downloads.path), fs::directory_iterator()) == 1);
+    }
+}
+
+// ex6: the same Modbus/TCP bytes from a Winsock program. The Linux client is
+// an independent check of the Windows server's replies, and the reverse.
+TEST_CASE("windows ex6: Modbus/TCP across systems, exceptions included") {
+    auto linux_client = [](int port, std::vector<std::string> args) {
+        args.insert(args.begin(), {bin("ex6_modbus/client"), "127.0.0.1", std::to_string(port)});
+        auto p = std::make_unique<Process>(args);
+        p->wait_exit(20000ms);
+        return p;
+    };
+    SUBCASE("Windows server, Linux client and a raw peer") {
+        Server server = start(windows("ex6_modbus/server", {}));
+        auto read = linux_client(server.port, {"ler", "2", "3"});
+        CHECK(read->wait_exit(0ms) == 0);
+        CHECK(read->out() == "registrador 2 = 800\nregistrador 3 = 200\nregistrador 4 = 258\n");
+        CHECK(linux_client(server.port, {"escrever", "10", "4321"})->wait_exit(0ms) == 0);
+        CHECK(linux_client(server.port, {"ler", "10"})->out() == "registrador 10 = 4321\n");
+        auto exception = linux_client(server.port, {"ler", "99", "2"});
+        CHECK(exception->wait_exit(0ms) == 1);
+        CHECK(exception->err().rfind("Erro: o servidor respondeu com a exceção 02", 0) == 0);
+        // Two requests in one segment, then a frame with protocol id 1.
+        int fd = connect_to(server.port);
+        REQUIRE(fd >= 0);
+        const std::string two = unhex("000700000006010300020001") + unhex("000800000006010300030001");
+        REQUIRE(send_bytes(fd, two + unhex("000900010006010300000001")));
+        CHECK(recv_exactly(fd, 22, 20000ms) ==
+              unhex("0007000000050103020320" "00080000000501030200c8"));
+        bool closed = false;
+        recv_until_close(fd, 20000ms, &closed);
+        CHECK(closed);
+        close_fd(fd);
+        CHECK(server.process->wait_output("fechada: mensagem inválida: Protocol Identifier 1", 20000ms));
+    }
+    SUBCASE("Linux server, Windows client") {
+        Server server = start({bin("ex6_modbus/server")});
+        Process write(windows("ex6_modbus/client", {"127.0.0.1", std::to_string(server.port),
+                                                    "escrever-bobina", "5", "1", "--detalhes"}));
+        CHECK(write.wait_exit(30000ms) == 0);
+        CHECK(write.out().find(">> pedido, 12 bytes: 00 01 00 00 00 06 01 05 00 05 ff 00") != std::string::npos);
+        CHECK(write.out().find("bobina 5 = 1 (escrito)") != std::string::npos);
+        CHECK(linux_client(server.port, {"ler-bobinas", "5"})->out() == "bobina 5 = 1\n");
+        Process exception(windows("ex6_modbus/client", {"127.0.0.1", std::to_string(server.port),
+                                                        "ler", "0", "126"}));
+        CHECK(exception.wait_exit(30000ms) == 1);
+        CHECK(exception.err().find("exceção 03 (Illegal data value)") != std::string::npos);
     }
 }
 
@@ -256,7 +337,7 @@ int main(int argc, char** argv) {
         why = "wine64 is not installed (scripts/deps.sh windows)";
     else
         for (const char* p : {"ex1_chat/server", "ex2_crypto/client", "ex3_files/server",
-                              "ex4_kx/client"})
+                              "ex4_kx/client", "ex6_modbus/server"})
             if (access(exe(p).c_str(), R_OK) != 0) why = "no Windows build: run make windows";
     if (!why.empty()) {
         std::cout << "windows tests skipped: " << why << "\n";

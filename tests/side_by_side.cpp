@@ -205,7 +205,7 @@ TEST_CASE("ex4's README lists exactly its 'Diferença do Exemplo 2' tags; the re
                       "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
         tags += in_code.size();
     }
-    CHECK(tags == 11);  // 7 in the server, 4 in the client
+    CHECK(tags == 13);  // 8 in the server, 5 in the client
     for (const std::string& name : source_files(ex4)) {
         CAPTURE(name);
         std::vector<std::string> kept = tag_titles(ex4 / name);
@@ -218,4 +218,22 @@ TEST_CASE("ex4's README lists exactly its 'Diferença do Exemplo 2' tags; the re
             if (at < from_ex2.size()) ++at;
         }
     }
+}
+
+// ex6 has no Python original and no parent: its lesson is the mistakes people
+// make with Modbus/TCP. Each place the code avoids one carries an `Erro comum:`
+// tag, and the README's section lists exactly those, file by file, in order.
+TEST_CASE("ex6's README lists exactly the code's 'Erro comum' tags, file by file") {
+    const fs::path ex6 = SOURCE / "ex6_modbus";
+    std::size_t tags = 0;
+    for (const std::string& name : source_files(ex6)) {
+        CAPTURE(name);
+        std::vector<std::string> in_code = tag_titles(ex6 / name, "Erro comum:");
+        std::vector<std::string> in_readme =
+            readme_titles(ex6 / "README.md", name, "## Os erros comuns e onde este código os evita");
+        CHECK_MESSAGE(in_code == in_readme,
+                      "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
+        tags += in_code.size();
+    }
+    CHECK(tags == 14);
 }

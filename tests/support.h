@@ -75,6 +75,11 @@ Server start_server(const std::string& program, const std::vector<std::string>& 
 
 // Raw sockets (plain file descriptors; -1 on failure).
 int connect_to(int port, const std::string& host = "127.0.0.1");
+// A connection to 127.0.0.1:port from another loopback address `source`
+// (the whole 127/8 is this machine: a second "PC" without any setup).
+// SOCK_CLOEXEC: the programs a test starts do not inherit it, so closing it
+// in the test really closes the connection.
+int connect_from(int port, const std::string& source);
 bool send_bytes(int fd, const std::string& bytes);
 // The local port of an IPv4 socket (the servers print "IP:PORTA" of a client).
 unsigned local_port(int fd);

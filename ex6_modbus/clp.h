@@ -1,0 +1,66 @@
+// Exemplo 6 - o processo que o CLP simula: um tanque com uma bomba.
+//
+// A água sai do tanque sempre (consumo); a bomba, quando ligada, põe mais água do que
+// sai. No modo automático o CLP liga a bomba quando o nível chega ao limite baixo e a
+// desliga no limite alto, e o nível sobe e desce sozinho; um cliente pode ligar e
+// desligar a bomba (bobina 0) ou tirar o CLP do automático (bobina 1). A temperatura
+// da água segue devagar a do motor da bomba. O mapa de memória está em README.md.
+// Quem chama step() e describe() trava o mutex do servidor antes.
+#pragma once
+
+#include <string>
+
+#include "modbus.h"
+
+struct Plant {
+    // Holding registers (função 3; 6 e 16 escrevem)
+    static constexpr unsigned LEVEL = 0;        // nível, décimos de % (503 = 50,3 %): só leitura
+    static constexpr unsigned TEMPERATURE = 1;  // temperatura, décimos de °C: só leitura
+    static constexpr unsigned HIGH_LIMIT = 2;   // o automático desliga a bomba aqui (800)
+    static constexpr unsigned LOW_LIMIT = 3;    // o automático liga a bomba aqui (200)
+    static constexpr unsigned ORDER_EXAMPLE = 4;  // 258 = 0x0102: na rede, 01 02
+    // Coils (função 1; 5 e 15 escrevem)
+    static constexpr unsigned PUMP = 0;       // 1 = bomba ligada
+    static constexpr unsigned AUTOMATIC = 1;  // 1 = o CLP comanda a bomba pelos limites
+    // Discrete inputs (função 2): 0 = nível alto (>= limite alto), 1 = nível baixo
+    // Input registers (função 4): 0 = nível, 1 = temperatura, 2 = segundos ligado
+
+    modbus::Memory memory;
+    double level = 500, temperature = 250;  // décimos; o processo anda em frações
+    unsigned ticks = 0;                     // ciclos de 100 ms desde o início
+
+    Plant() {
+        memory.holding_read_only[LEVEL] = memory.holding_read_only[TEMPERATURE] = true;
+        memory.holding[HIGH_LIMIT] = 800;
+        memory.holding[LOW_LIMIT] = 200;
+        memory.holding[ORDER_EXAMPLE] = 0x0102;
+        memory.coils[AUTOMATIC] = 1;
+        publish();
+    }
+
+    // Um ciclo de 100 ms do processo.
+    void step() {
+        ++ticks;
+        modbus::Memory& m = memory;
+        if (m.coils[AUTOMATIC]) {  // histerese: entre os limites, a bomba fica como está
+            if (level >= m.holding[HIGH_LIMIT]) m.coils[PUMP] = 0;
+            if (level <= m.holding[LOW_LIMIT]) m.coils[PUMP] = 1;
+        }
+        level += m.coils[PUMP] ? 4 : -2;  // +0,4 % ou -0,2 % por ciclo
+        if (level < 0) level = 0;
+        if (level > 1000) level = 1000;
+        const double motor = m.coils[PUMP] ? 350 : 200;  // 35 °C ligada, 20 °C parada
+        temperature += (motor - temperature) / 100;
+        publish();
+    }
+
+    // Copia o estado do processo para as tabelas que os clientes leem.
+    void publish() {
+        modbus::Memory& m = memory;
+        m.holding[LEVEL] = m.input[0] = static_cast<std::uint16_t>(level + 0.5);
+        m.holding[TEMPERATURE] = m.input[1] = static_cast<std::uint16_t>(temperature + 0.5);
+        m.input[2] = static_cast<std::uint16_t>(ticks / 10);
+        m.discrete_inputs[0] = level >= m.holding[HIGH_LIMIT];
+        m.discrete_inputs[1] = level <= m.holding[LOW_LIMIT];
+    }
+};

@@ -1,0 +1,228 @@
+// Exemplo 6 - Modbus/TCP: o SERVIDOR, um pequeno CLP simulado (um tanque com bomba).
+// Atende cada cliente numa thread (como o Exemplo 1); cada pedido é uma mensagem
+// MBAP + PDU (modbus.h), e a resposta vai pela mesma conexão, que continua aberta.
+// Uso: ./server [IP [PORTA]]   (padrão: localhost 1502)
+#include "../common/args.h"
+#include "../common/net.h"
+#include "../common/per_address.h"  // no máximo N conexões por IP (--limite-por-ip)
+#include "clp.h"                     // o tanque, a bomba e as quatro tabelas
+#include "details.h"                 // a linha mostrada por pedido
+#include "modbus.h"                  // o formato MBAP + PDU e as respostas
+
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+
+static const char* const USAGE =
+    "uso: server [IP [PORTA]] [--quiet] [--prazo SEGUNDOS] [--limite-por-ip N]"
+    "   (padrão: localhost 1502)";
+static const char* const HELP =
+    "Servidor Modbus/TCP do Exemplo 6: um CLP simulado (um tanque com bomba) com\n"
+    "bobinas, entradas discretas, registradores e registradores de entrada 0 a 99.\n"
+    "  --quiet             não mostra uma linha por pedido\n"
+    "  --prazo SEGUNDOS    fecha a conexão de quem fica esse tempo sem enviar nada (60)\n"
+    "  --limite-por-ip N   conexões abertas ao mesmo tempo por IP (16)\n"
+    "A porta 502 (a do padrão) exige root no Linux: veja o README.\n";
+
+static bool quiet = false;     // --quiet
+static double timeout = 60.0;  // --prazo
+static PerAddressLimit per_address;
+// O CLP: as tabelas e o processo. As threads dos clientes e a do processo mexem nele
+// ao mesmo tempo: só uma por vez, com o mutex travado.
+static Plant plant;
+static std::mutex plant_mutex;
+
+static void accept_clients(socket_t server_socket);
+static void simulate_process();
+static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
+
+int main(int argc, char* argv[]) {
+    net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
+    std::string IP = "localhost", PORT = "1502", seconds = "60";
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT,
+                                   {{"--quiet", nullptr, &quiet}, {"--prazo", &seconds},
+                                    per_address.option()});
+    if (code >= 0) return code;
+    if ((code = per_address.check_option(USAGE)) >= 0) return code;
+    std::size_t whole_seconds = 0;
+    if (!args::number(seconds, 1, 99999, whole_seconds)) {
+        std::cerr << "Erro: --prazo deve ser um número de 1 a 99999\n" << USAGE << "\n";
+        return 2;
+    }
+    timeout = static_cast<double>(whole_seconds);
+
+    // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
+    socket_t server_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
+    if (server_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
+    // SO_REUSEADDR: para reiniciar logo na mesma porta (conexões antigas em TIME_WAIT).
+    net::set_reuse_address(server_socket);
+
+    // Define o endereço e a porta que o socket vai se vincular
+    std::string error;
+    net::AddrList address = net::resolve(IP, PORT, true, error, net::family_of(IP));
+    if (!address) {
+        std::cerr << "Erro: " << error << "\n";
+        return 1;
+    }
+    std::cout << "Iniciando servidor em " << IP << ":" << PORT << std::endl;
+    if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
+        std::string why = net::last_error() + net::bind_hint();  // em uso? 502 sem root?
+        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
+                  << why << "\n";
+        return 1;
+    }
+    // A fila de conexões que esperam o accept() (não é o número de clientes).
+    if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
+
+    std::cout << "CLP simulado: nível do tanque no registrador 0 (décimos de %), "
+                 "temperatura no 1,\nbomba na bobina 0, modo automático na bobina 1 "
+                 "(mapa completo no README)" << std::endl;
+    // O processo anda sozinho, numa thread própria, a cada 100 ms.
+    std::thread(simulate_process).detach();
+    accept_clients(server_socket);
+}
+
+// O processo físico simulado: um ciclo a cada 100 ms, com o mutex travado.
+static void simulate_process() {
+    while (true) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::lock_guard<std::mutex> lock(plant_mutex);
+        plant.step();
+    }
+}
+
+// Recebe EXATAMENTE `length` bytes. Devolve quantos chegaram: menos que `length`
+// se o cliente fechou a conexão (`why` fica vazio se nada tinha chegado), se o
+// prazo acabou ou se houve erro (`why` diz qual).
+// Erro comum: Tomar um recv() como uma mensagem inteira. O TCP entrega bytes, não
+// mensagens: um recv() pode trazer meio cabeçalho, ou três pedidos colados. Só um
+// laço que pede o que falta até completar o tamanho lê cada mensagem certa.
+static std::size_t receive_exactly(socket_t s, char* buffer, std::size_t length, std::string& why) {
+    std::size_t got = 0;
+    while (got < length) {
+        auto received = recv(s, buffer + got, static_cast<int>(length - got), 0);
+        if (received > 0) {
+            got += static_cast<std::size_t>(received);
+        } else if (received == 0) {  // o cliente fechou a conexão
+            why = got == 0 ? "" : "a conexão fechou no meio da mensagem";
+            return got;
+        } else if (!net::interrupted()) {  // um sinal (EINTR) só repete o recv()
+            why = net::timed_out() ? "ficou " + std::to_string(static_cast<int>(timeout)) +
+                                         " s sem enviar nada (--prazo)"
+                                   : "erro no recv: " + net::last_error();
+            return got;
+        }
+    }
+    return length;
+}
+
+// Atende um cliente (numa thread só dele) até ele fechar a conexão ou enviar uma
+// mensagem malformada. `slot` é o lugar dele no limite por IP: volta ao sair.
+static void handle_client(socket_t client_socket, std::string client_address,
+                          PerAddressLimit::Slot slot) {
+    net::set_timeout(client_socket, SO_RCVTIMEO, timeout);
+    net::set_timeout(client_socket, SO_SNDTIMEO, 10.0);  // quem não lê as respostas sai
+    // Erro comum: Deixar o algoritmo de Nagle segurar uma resposta. Com uma resposta
+    // ainda sem ACK, o TCP guarda a seguinte (pequena) até o ACK chegar, e o cliente
+    // pode atrasar o ACK em dezenas de ms: um mestre que envia vários pedidos seguidos
+    // esperaria à toa. TCP_NODELAY envia cada resposta assim que ela fica pronta.
+    int no_delay = 1;
+    setsockopt(client_socket, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay),
+               sizeof no_delay);
+    std::string why;
+    while (true) {
+        // 1. O cabeçalho MBAP: exatamente 7 bytes.
+        char header_bytes[modbus::MBAP_BYTES];
+        std::size_t got = receive_exactly(client_socket, header_bytes, sizeof header_bytes, why);
+        if (got == 0 && why.empty()) break;  // fechou entre duas mensagens: o normal
+        if (got < sizeof header_bytes) {
+            if (got > 0) why = "cabeçalho MBAP incompleto: " + std::to_string(got) + " de 7 bytes; " + why;
+            break;
+        }
+        // Erro comum: Confiar no cabeçalho sem conferir. Protocol Identifier diferente
+        // de 0 ou Length fora de 2..254 não é Modbus: sem conferir, o servidor leria um
+        // "pedido" do tamanho que o lixo disser (até 64 KiB), ou esperaria para sempre.
+        modbus::Header header = modbus::read_header(header_bytes);
+        why = modbus::check_header(header);
+        if (!why.empty()) {
+            why = "mensagem inválida: " + why;
+            break;
+        }
+        // 2. O resto: exatamente Length - 1 bytes, a PDU.
+        // Erro comum: Esquecer que Length conta o Unit Identifier. Length é o número de
+        // bytes depois dele: o Unit Identifier (que já veio nos 7 do cabeçalho) + a PDU.
+        // Ler Length bytes aqui "comeria" o primeiro byte da mensagem seguinte.
+        char pdu_bytes[modbus::MAX_PDU_BYTES];
+        const std::size_t pdu_length = header.length - 1u;
+        if (receive_exactly(client_socket, pdu_bytes, pdu_length, why) < pdu_length) {
+            if (why.empty()) why = "a conexão fechou no meio da mensagem";
+            why = "mensagem incompleta (Length " + std::to_string(header.length) + "): " + why;
+            break;
+        }
+        const std::string request(pdu_bytes, pdu_length);
+
+        // 3. A resposta, com as tabelas travadas só durante a leitura ou a escrita.
+        // Erro comum: Ficar em silêncio diante de um pedido que não dá para atender.
+        // O cliente esperaria até desistir; o padrão manda responder com uma exceção
+        // (01 função, 02 endereço, 03 valor): modbus::answer sempre responde.
+        std::string reply;
+        {
+            std::lock_guard<std::mutex> lock(plant_mutex);
+            reply = modbus::answer(request, plant.memory);
+            plant.publish();  // uma escrita nos limites já muda as entradas discretas
+        }
+        // Erro comum: Responder com outro Transaction Identifier. A resposta repete o
+        // Transaction e o Unit Identifier do pedido: é assim que o cliente a reconhece.
+        const std::string message = modbus::frame(header.transaction, header.unit, reply);
+        if (!net::send_all(client_socket, message.data(), message.size())) {
+            why = "erro ao enviar a resposta: " + net::last_error();
+            break;
+        }
+        if (!quiet)
+            say(client_address + " [" + std::to_string(header.transaction) + "] " +
+                modbus::summary(request, reply));
+    }
+    // Fecha a conexão com o cliente e devolve o lugar dele no limite por IP (antes
+    // da mensagem: quem a lê pode conectar de novo em seguida).
+    net::close_socket(client_socket);
+    slot = PerAddressLimit::Slot();
+    say(why.empty() ? "Cliente desconectado: " + client_address
+                    : "Conexão com " + client_address + " fechada: " + why);
+}
+
+static void accept_clients(socket_t server_socket) {
+    while (true) {
+        std::cout << "Aguardando conexão..." << std::endl;
+        sockaddr_storage client_address{};
+        socklen_t length = sizeof client_address;
+        socket_t client_socket =
+            accept(server_socket, reinterpret_cast<sockaddr*>(&client_address), &length);
+        if (client_socket == INVALID_SOCKET) {  // ex.: arquivos abertos demais
+            report_accept_failure();  // uma linha por segundo no máximo, e uma pausa
+            continue;
+        }
+        const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
+        const std::string ip = net::address_of(peer);
+        const std::string client_text = ip + ":" + std::to_string(net::port_of(peer));
+        // Um IP não pode ocupar o servidor inteiro: passou do limite, fecha na hora.
+        PerAddressLimit::Slot slot = per_address.take(ip);
+        if (!slot) {
+            say(per_address.refusal(ip));
+            net::close_socket(client_socket);
+            continue;
+        }
+        std::cout << "Cliente conectado: " << client_text << std::endl;
+
+        // Uma thread por cliente, que termina sozinha (detach).
+        try {
+            std::thread(handle_client, client_socket, client_text, std::move(slot)).detach();
+        } catch (const std::system_error& e) {
+            say("Erro: não foi possível criar uma thread para " + client_text + ": " + e.what() +
+                " (conexão fechada)");
+            net::close_socket(client_socket);
+        }
+    }
+}
