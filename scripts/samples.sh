@@ -3,7 +3,8 @@
 # ex3, ex4 on loopback, ex3-veth on the two-host link), on port 8000 so that the
 # guide's own filter `tcp.port == 8000` works; ex6 (Modbus/TCP) on 1502, the
 # port its README tells Wireshark (-o mbtcp.tcp.port:1502). Root only.
-# SAMPLES="ex6" records only the ones listed (default: all).
+# SAMPLES="ex6" records only the ones listed (default: all); "perda" is the
+# lossy-link pair captures/perda-{colega,casa}.pcapng (make redes CENARIO=perda).
 #
 # Port 8000 on this machine's loopback may be taken (a student's server, a
 # colleague's), so the loopback ones are recorded inside a network namespace
