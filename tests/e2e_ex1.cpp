@@ -52,6 +52,8 @@ TEST_CASE("ex1 server: prints as the original and relays to every client, sender
     REQUIRE(send_bytes(fds[0], OLA));
     for (int fd : fds) CHECK(recv_exactly(fd, OLA.size(), 5000ms) == OLA);
 
+    // The test's reader of the server's output may be a moment behind: wait.
+    CHECK(server.process->wait_output("Cliente conectado: 127.0.0.1:", 5000ms, 3));
     std::string out = server.process->out();
     CHECK(out.rfind("Iniciando servidor em 127.0.0.1:" + std::to_string(server.port) +
                         "\nAguardando conexao...\n",

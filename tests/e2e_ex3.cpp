@@ -57,6 +57,7 @@ TEST_CASE("ex3: the four images are downloaded byte-identical (1024-byte chunks)
         CHECK(client.out().find("Download concluído: ") != std::string::npos);
     }
     CHECK(downloads.names().size() == 4);  // no temporary file left behind
+    CHECK(server.process->wait_output("Envio concluído", 5000ms, 4));  // the reader may lag
     std::string out = server.process->out();
     // In this order (the main thread's "Aguardando conexão..." may come in
     // between: it runs at the same time as the client's thread).
