@@ -77,7 +77,7 @@ redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
 
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
-TESTS      := unit_tests unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex4 e2e_hostile
+TESTS      := unit_tests unit_classroom unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex4 e2e_hostile e2e_classroom
 TESTS      += unit_ex5 e2e_ex5
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 

@@ -183,7 +183,7 @@ chat_row() {  # chat_row <N> <label>: prints the medians
 for n in $CLIENTS; do
     runs=()
     for _ in $(seq "$ROUNDS"); do
-        chat_run "$n" "C++ ex1_chat/server" ex1_chat/server 127.0.0.1 {PORT}
+        chat_run "$n" "C++ ex1_chat/server" ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100000
         chat_run "$n" "epoll relay (ceiling)" build/bench/epoll_relay {PORT}
     done
     chat_row "$n" "C++ ex1_chat/server"
@@ -231,8 +231,8 @@ if [ "$SLOW_S" != 0 ]; then
         stop
         eval "rate_$with_slow=$msgs_per_s"
     }
-    slow_row "C++, no slow client (baseline)" 0 ex1_chat/server 127.0.0.1 {PORT}
-    slow_row "C++, with the slow client" 1 ex1_chat/server 127.0.0.1 {PORT}
+    slow_row "C++, no slow client (baseline)" 0 ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100
+    slow_row "C++, with the slow client" 1 ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100
     echo "  with/without the slow client: $(awk -v a="$rate_1" -v b="$rate_0" 'BEGIN { printf "%.2f", a / b }')x the messages/s"
     if have python3; then
         slow_row "Python original, with it" 1 python3 bench/py_chat_server.py {PORT}

@@ -39,6 +39,15 @@ int parse(int argc, char* argv[], const std::string& usage, const std::string& h
     return -1;
 }
 
+bool number(const std::string& text, std::size_t min, std::size_t max, std::size_t& out) {
+    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    std::size_t value = std::stoul(text);
+    if (value < min || value > max) return false;
+    out = value;
+    return true;
+}
+
 int parse_address(int argc, char* argv[], const std::string& usage, const std::string& help,
                   std::string& ip, std::string& port, const std::vector<Option>& options) {
     std::vector<std::string> words;

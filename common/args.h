@@ -26,6 +26,10 @@ int parse(int argc, char* argv[], const std::string& usage, const std::string& h
           std::vector<std::string>& positional, std::size_t max_positional,
           const std::vector<Option>& options = {});
 
+// A whole number from min to max written in plain digits (no sign, no
+// spaces, at most 9 digits): the value of an option such as "--chunk 1024".
+bool number(const std::string& text, std::size_t min, std::size_t max, std::size_t& out);
+
 // The usual "[IP [PORTA]]": ip and port keep their defaults when absent, and a
 // port that is not 1..65535 is a bad argument (exit code 2).
 int parse_address(int argc, char* argv[], const std::string& usage, const std::string& help,

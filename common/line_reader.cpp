@@ -41,7 +41,15 @@ LineReader::Result LineReader::next(std::string& line) {
     }
 }
 
-bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why) {
+static std::string seconds_text(double seconds) {
+    std::string text = std::to_string(seconds);  // "10.000000" -> "10", "2.500000" -> "2.5"
+    text.erase(text.find_last_not_of('0') + 1);
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    return text;
+}
+
+bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why,
+                  const Deadline* deadline) {
     char data[1024];
     for (;;) {
         switch (reader.next(line)) {
@@ -51,6 +59,13 @@ bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string
                 return false;
             case LineReader::Result::NeedMore: break;
         }
+        if (deadline) {  // wait only for what is left of the whole exchange
+            double left = deadline->remaining();
+            if (left <= 0 || !set_timeout(s, SO_RCVTIMEO, left < 0.001 ? 0.001 : left)) {
+                why = "não completou o handshake em " + seconds_text(deadline->seconds()) + " s";
+                return false;
+            }
+        }
         auto received = recv(s, data, sizeof data, 0);
         if (received > 0) {
             reader.feed(data, static_cast<std::size_t>(received));
@@ -59,6 +74,8 @@ bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string
         } else {
             if (received == 0)
                 why = "fechou a conexão";
+            else if (timed_out() && deadline)
+                why = "não completou o handshake em " + seconds_text(deadline->seconds()) + " s";
             else if (timed_out())
                 why = "não respondeu em " + std::to_string(receive_timeout_seconds(s)) + " s";
             else

@@ -6,6 +6,7 @@
 // recv() returns and hands out whole lines, one at a time.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -36,11 +37,36 @@ private:
     bool skipping_ = false;  // inside a line that was too long
 };
 
+// A time limit for a whole exchange (a handshake), counted from when the
+// Deadline is made. SO_RCVTIMEO alone limits each recv(): a peer that sends
+// one byte every few seconds would never run out of it.
+class Deadline {
+public:
+    explicit Deadline(double seconds)
+        : seconds_(seconds),
+          end_(std::chrono::steady_clock::now() +
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                   std::chrono::duration<double>(seconds))) {}
+    double seconds() const { return seconds_; }  // the whole limit
+    double remaining() const {                   // what is left, >= 0
+        std::chrono::duration<double> left = end_ - std::chrono::steady_clock::now();
+        return left.count() > 0 ? left.count() : 0;
+    }
+
+private:
+    double seconds_;
+    std::chrono::steady_clock::time_point end_;
+};
+
 // Receives the next whole line from `s` into `line`, calling recv() only when
 // `reader` holds no whole line yet. Returns false when the peer closed the
 // connection, on an error or a timeout (SO_RCVTIMEO), or when a line is too
 // long; `why` then says which, in Portuguese: "fechou a conexão",
 // "não respondeu em 10 s", "enviou uma linha maior que N bytes", "erro: ...".
-bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why);
+// With a `deadline`, each recv() waits only for what is left of it (it sets
+// SO_RCVTIMEO), and when it runs out `why` is "não completou o handshake em
+// N s"; the caller sets SO_RCVTIMEO back afterwards.
+bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why,
+                  const Deadline* deadline = nullptr);
 
 }  // namespace net

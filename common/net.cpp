@@ -8,6 +8,10 @@
 
 namespace net {
 
+// The system's own text for an error code (used for codes not in the table
+// of Portuguese texts below).
+static std::string system_text(int code);
+
 #ifdef _WIN32
 
 Startup::Startup() {
@@ -25,13 +29,14 @@ Startup::~Startup() { WSACleanup(); }
 
 int close_socket(socket_t s) { return closesocket(s); }
 
-std::string last_error() {
-    int code = WSAGetLastError();
+std::string last_error() { return error_text(WSAGetLastError()); }
+
+static std::string system_text(int code) {
     wchar_t* text = nullptr;
     FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
                        FORMAT_MESSAGE_IGNORE_INSERTS,
                    nullptr, code, 0, reinterpret_cast<wchar_t*>(&text), 0, nullptr);
-    std::string out = "erro " + std::to_string(code);
+    std::string out = "erro";
     if (text) {
         char utf8[512];
         int n = WideCharToMultiByte(CP_UTF8, 0, text, -1, utf8, sizeof utf8, nullptr, nullptr);
@@ -97,7 +102,9 @@ Startup::~Startup() = default;
 
 int close_socket(socket_t s) { return close(s); }
 
-std::string last_error() { return std::strerror(errno); }
+std::string last_error() { return error_text(errno); }
+
+static std::string system_text(int code) { return std::strerror(code); }
 
 bool interrupted() { return errno == EINTR; }
 
@@ -124,6 +131,57 @@ bool read_line(std::string& line) {
 }
 
 #endif
+
+// The errors a student meets, in Portuguese. CODE(EADDRINUSE) gives the
+// number and the name: EADDRINUSE on POSIX, WSAEADDRINUSE on Windows.
+#ifdef _WIN32
+#define CODE(name) WSA##name, "WSA" #name
+#else
+#define CODE(name) name, #name
+#endif
+struct KnownError {
+    int code;
+    const char* name;
+    const char* text;
+};
+static const KnownError KNOWN_ERRORS[] = {
+    {CODE(EADDRINUSE), "endereço já em uso"},
+    {CODE(EADDRNOTAVAIL), "endereço não disponível nesta máquina"},
+    {CODE(ECONNREFUSED), "conexão recusada"},
+    {CODE(ECONNRESET), "conexão derrubada pelo outro lado (RST)"},
+    {CODE(ECONNABORTED), "conexão abortada"},
+    {CODE(ETIMEDOUT), "tempo esgotado"},
+    {CODE(ENETUNREACH), "rede inalcançável (sem rota)"},
+    {CODE(EHOSTUNREACH), "máquina inalcançável (sem rota)"},
+    {CODE(ENETDOWN), "rede fora do ar"},
+    {CODE(EHOSTDOWN), "máquina fora do ar"},
+    {CODE(EMFILE), "arquivos abertos demais neste programa"},
+    {CODE(EACCES), "permissão negada"},
+    {CODE(EMSGSIZE), "mensagem grande demais para um datagrama"},
+    {CODE(ENOBUFS), "sem espaço nos buffers do sistema"},
+    {CODE(ENOTCONN), "o socket não está conectado"},
+    {CODE(EAFNOSUPPORT), "família de endereços não suportada (IPv6 desligado?)"},
+    {CODE(EINVAL), "argumento inválido"},
+    {CODE(EINTR), "interrompido por um sinal"},
+#ifdef _WIN32
+    {CODE(EWOULDBLOCK), "nada chegou dentro do prazo"},
+    {CODE(ESHUTDOWN), "a conexão já foi fechada para envio"},
+#else
+    {CODE(EAGAIN), "nada chegou dentro do prazo"},  // = EWOULDBLOCK; SO_RCVTIMEO gives it
+    {CODE(EPIPE), "conexão fechada pelo outro lado"},
+    {CODE(ENFILE), "arquivos abertos demais no sistema"},
+    {CODE(EPERM), "operação não permitida"},
+    {CODE(ENOENT), "arquivo ou pasta não existe"},
+#endif
+};
+#undef CODE
+
+std::string error_text(int code) {
+    for (const KnownError& known : KNOWN_ERRORS)
+        if (known.code == code)
+            return std::string(known.text) + " (" + known.name + " " + std::to_string(code) + ")";
+    return system_text(code) + " (" + std::to_string(code) + ")";
+}
 
 bool send_all(socket_t s, const void* data, std::size_t len) {
     const char* p = static_cast<const char*>(data);
@@ -182,7 +240,11 @@ AddrList resolve(const std::string& host, const std::string& port, bool passive,
     addrinfo* list = nullptr;
     int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &list);
     if (rc != 0) {
-        error = "não foi possível resolver o endereço " + host + ": " + gai_strerror(rc);
+        // The resolver's errors have their own codes (EAI_*), not errno.
+        std::string why = rc == EAI_NONAME  ? "nome não encontrado (EAI_NONAME)"
+                          : rc == EAI_AGAIN ? "o DNS não respondeu; tente de novo (EAI_AGAIN)"
+                                            : std::string(gai_strerror(rc));
+        error = "não foi possível resolver o endereço " + host + ": " + why;
         return AddrList(nullptr, freeaddrinfo);
     }
     // "localhost" usually gives both ::1 and 127.0.0.1. Put IPv4 first, like
@@ -218,11 +280,14 @@ std::string bind_hint() {
     int code = WSAGetLastError();
     const bool in_use = code == WSAEADDRINUSE || code == WSAEACCES;
     const bool not_here = code == WSAEADDRNOTAVAIL;
+    const bool needs_root = false;
 #else
     const bool in_use = errno == EADDRINUSE;
     const bool not_here = errno == EADDRNOTAVAIL;
+    const bool needs_root = errno == EACCES;  // Linux: ports below 1024 need root
 #endif
     if (in_use) return " (a porta já está em uso?)";
+    if (needs_root) return " (portas abaixo de 1024 exigem root: use uma porta acima de 1023)";
     // The guide's "put your public IP in the server": that IP is the router's.
     if (not_here) return " (este IP não pertence a esta máquina: use 0.0.0.0 ou o IP da rede local)";
     return "";

@@ -59,10 +59,17 @@ public:
 // close() on POSIX, closesocket() on Windows (where close() is for files).
 int close_socket(socket_t s);
 
-// The last socket error as readable text: strerror(errno) on POSIX,
-// FormatMessage(WSAGetLastError()) on Windows. Call it right after the call
-// that failed, before anything else can overwrite the error.
+// The last socket error as readable text, in Portuguese for the errors a
+// student meets, followed by the code's name and number so it can be looked
+// up: "endereço já em uso (EADDRINUSE 98)"; on Windows, from
+// WSAGetLastError(), "endereço já em uso (WSAEADDRINUSE 10048)". Any other
+// code: the system's own text (strerror / FormatMessage) and the number.
+// Call it right after the call that failed, before anything else can
+// overwrite the error.
 std::string last_error();
+
+// The same text for a given code (errno on POSIX, a WSA code on Windows).
+std::string error_text(int code);
 
 // True when the last socket call failed only because it was interrupted by a
 // signal (EINTR) and should simply be repeated.
@@ -107,8 +114,8 @@ int fail(const std::string& what);
 
 // A hint to print after a failed bind(), from its error code:
 // " (a porta já está em uso?)" when the port is taken, a different hint when
-// the address is not one of this machine's (e.g. the router's public IP),
-// "" otherwise. Call it right after bind().
+// the address is not one of this machine's (e.g. the router's public IP) or
+// when a port below 1024 needs root, "" otherwise. Call it right after bind().
 std::string bind_hint();
 
 // Let a server bind its port again right after it stops, while connections of

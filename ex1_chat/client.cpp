@@ -2,6 +2,7 @@
 // mesma ordem, cada um abaixo do comentário do original. Uso: ./client [IP [PORTA]]
 #include "../common/args.h"
 #include "../common/net.h"
+#include "../common/safe_text.h"
 
 #include <cstdlib>
 #include <iostream>
@@ -17,12 +18,10 @@ int main(int argc, char* argv[]) {
     // Diferença do original: Argumentos e mensagens de erro. Uma falha: mensagem e código 1.
     std::string IP = "localhost", PORTA = "8000";
     if (int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORTA); code >= 0) return code;
-
     // Cria um socket TCP/IP (SOCK_STREAM = TCP).
     // Diferença do original: IPv4 ou IPv6 conforme o IP. AF_INET6 se tiver ':' ("::1").
     socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
     if (client_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
-
     // Define o endereço e a porta do servidor ("localhost" vira 127.0.0.1).
     std::string error;
     net::AddrList address = net::resolve(IP, PORTA, false, error, net::family_of(IP));
@@ -40,19 +39,20 @@ int main(int argc, char* argv[]) {
     // Função que fica aguardando o recebimento de novas mensagens.
     auto listen_server = [client_socket] {
         char data[1024];
+        safe_text::Stream shown;  // um "á" cortado entre dois recv() continua inteiro
         while (true) {
             auto received = recv(client_socket, data, sizeof data, 0);
             if (received < 0 && net::interrupted()) continue;  // um sinal: só repete o recv()
             // Diferença do original: Servidor fechou, o cliente avisa e termina. Sem loop de ">".
             if (received <= 0) {
-                std::cout << (received == 0 ? "\nConexão encerrada pelo servidor"
+                std::cout << shown.finish() << (received == 0 ? "\nConexão encerrada pelo servidor"
                                             : "\nErro ao receber do servidor: " + net::last_error())
                           << std::endl;
                 std::_Exit(received == 0 ? 0 : 1);  // tudo, mesmo com main() lendo o teclado
             }
-            // Diferença do original: Bytes mostrados sem decodificar. Sem UnicodeDecodeError.
-            std::cout.write(data, received);
-            std::cout << "\n>" << std::flush;  // como print(..., end='\n>')
+            // Diferença do original: O que chega é mostrado, nunca executado. \x1b vira texto.
+            // Depois, "\n>", como print(..., end='\n>').
+            std::cout << shown.printable(data, std::size_t(received)) << "\n>" << std::flush;
         }
     };
     // Inicia uma Thread para ficar ouvindo o servidor.

@@ -3,9 +3,9 @@
 #include "../common/args.h"
 #include "../common/net.h"
 #include "../common/outbox.h"
+#include "../common/per_address.h"
 
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -13,22 +13,23 @@
 #include <thread>
 #include <vector>
 
-static const char* const USAGE = "uso: server [IP [PORTA]]   (padrão: localhost 8000)";
-static const char* const HELP = "Servidor do chat do Exemplo 1: repassa cada mensagem "
-                                "recebida para todos os clientes conectados.\n";
-static void handle_client(socket_t client_socket, std::string client_address);
+static const char* const USAGE =
+    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, N = 16)";
+static const char* const HELP = "Servidor do chat do Exemplo 1: repassa cada mensagem recebida "
+    "para todos os clientes conectados.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n";
+static PerAddressLimit per_address;  // quantas conexões cada IP tem abertas (common/)
+static void handle_client(socket_t client_socket, std::string address, PerAddressLimit::Slot);
 static void accept_clients(socket_t server_socket);
 
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
-    // Diferença do original: Argumentos e mensagens de erro. IP e porta podem vir
-    // da linha de comando; cada chamada que falha dá uma mensagem e o código 1.
+    // Diferença do original: Argumentos e mensagens de erro. Cada falha: mensagem e código 1.
     std::string IP = "localhost", PORT = "8000";
-    if (int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT); code >= 0) return code;
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {per_address.option()});
+    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
 
     // Cria um socket TCP/IP (SOCK_STREAM = TCP).
-    // Diferença do original: IPv4 ou IPv6 conforme o IP. AF_INET6 se o IP tiver
-    // ':' (como "::1"); senão AF_INET, como no Python.
+    // Diferença do original: IPv4 ou IPv6 conforme o IP. AF_INET6 se tiver ':' ("::1").
     socket_t server_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
     if (server_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
 
@@ -43,8 +44,7 @@ int main(int argc, char* argv[]) {
     }
 
     std::cout << "Iniciando servidor em " << IP << ":" << PORT << std::endl;
-    // Diferença do original: Reinício imediato (SO_REUSEADDR). Sem ela, reiniciar
-    // o servidor logo depois de pará-lo falha por ~60 s (conexões em TIME_WAIT).
+    // Diferença do original: Reinício imediato (SO_REUSEADDR). Sem ela, ~60 s em TIME_WAIT.
     net::set_reuse_address(server_socket);
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint();  // em uso? IP de outra máquina?
@@ -55,30 +55,28 @@ int main(int argc, char* argv[]) {
 
     // Escuta as conexões. O número não é o de clientes que podem se conectar: é a
     // fila das que esperam o accept() (os clientes já aceitos não contam).
-    // Diferença do original: listen(SOMAXCONN) em vez de listen(5). SOMAXCONN é a
-    // maior fila que o sistema aceita; com ela cheia, quem chega espera segundos.
+    // Diferença do original: listen(SOMAXCONN) em vez de listen(5). A maior fila possível.
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
     accept_clients(server_socket);
 }
 
 // Lista para armazenar os clientes conectados (a fila de envio de cada um).
-// Diferença do original: Lista protegida por mutex. Em Python todas as threads
-// mexem na lista ao mesmo tempo; aqui só uma por vez, com o mutex travado.
+// Diferença do original: Lista protegida por mutex. Uma thread por vez mexe nela.
 static std::vector<Outbox*> clients;
 static std::mutex clients_mutex;
 
 // Função para enviar uma mensagem para todos os clientes conectados.
 // Diferença do original: Um cliente lento não trava os outros. client->send() nunca
 // espera: o que não cabe agora vai para a fila dele; 1 MiB ou 5 s atrasado, ele sai.
-// Diferença do original: Um cliente que caiu não atrapalha os outros. Um envio que
-// falha desconecta só aquele cliente; os seguintes da lista recebem a mensagem.
+// Diferença do original: Um cliente que caiu não atrapalha os outros. Só ele é desconectado.
 static void broadcast(const char* message, std::size_t length) {
     std::lock_guard<std::mutex> lock(clients_mutex);
     for (Outbox* client : clients) client->send(message, length);
 }
 
 // Função para lidar com as conexões de clientes (roda numa thread própria).
-static void handle_client(socket_t client_socket, std::string client_address) {
+static void handle_client(socket_t client_socket, std::string client_address,
+                          PerAddressLimit::Slot) {  // a vaga do IP, devolvida no fim
     {  // o Outbox vive só neste bloco: termina antes de o socket ser fechado
         Outbox client(client_socket, client_address);  // o cliente, com a sua fila
         // Adiciona o cliente à lista de clientes conectados.
@@ -101,9 +99,8 @@ static void handle_client(socket_t client_socket, std::string client_address) {
                 break;  // caso ocorra algum erro: recv() devolveu -1 (o except)
             }
         }
-        // Diferença do original: Quem sai é removido uma única vez e avisado. Só
-        // esta thread tira o cliente da lista e fecha o socket, depois que a fila
-        // dele acaba (fim deste bloco); o servidor mostra "Cliente desconectado".
+        // Diferença do original: Quem sai é removido uma única vez e avisado. Só esta thread
+        // o tira da lista e fecha o socket, depois da fila dele (fim deste bloco).
         lock.lock();
         clients.erase(std::remove(clients.begin(), clients.end(), &client), clients.end());
     }
@@ -120,21 +117,25 @@ static void accept_clients(socket_t server_socket) {
         socklen_t length = sizeof client_address;
         socket_t client_socket =
             accept(server_socket, reinterpret_cast<sockaddr*>(&client_address), &length);
-        // Diferença do original: Falta de recursos não derruba o servidor. Se o
-        // accept() falha (ex.: arquivos abertos demais) ou não há como criar mais
-        // uma thread, o Python morre; aqui só aquela conexão fica sem atender.
+        // Diferença do original: Falta de recursos não derruba o servidor. Sem descritores
+        // ou sem thread, o Python morre; aqui só aquela conexão fica sem atender.
         if (client_socket == INVALID_SOCKET) {
-            if (!net::interrupted()) net::fail("Erro no accept");  // EINTR: só tenta de novo
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // sem girar a CPU
+            report_accept_failure();  // EINTR: de novo; sem fds: 1 linha/s com a contagem
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
+        // Diferença do original: Limite de conexões por IP. Um PC não esgota o servidor.
+        PerAddressLimit::Slot slot = per_address.take(net::address_of(peer));
+        if (!slot) {  // já tem --limite-por-ip N (padrão 16): esta é fechada na hora
+            std::cout << per_address.refusal(net::address_of(peer)) << std::endl;
+            net::close_socket(client_socket);
+            continue;
+        }
         std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
         std::cout << "Cliente conectado: " << client_text << std::endl;
-
         // Inicia uma thread para lidar com a conexão do cliente.
         try {  // Roda cada solicitação paralelamente (detach: termina sozinha)
-            std::thread(handle_client, client_socket, client_text).detach();
+            std::thread(handle_client, client_socket, client_text, std::move(slot)).detach();
         } catch (const std::system_error& e) {
             std::cerr << "Erro: não foi possível criar uma thread para " << client_text << ": "
                       << e.what() << " (conexão fechada)" << std::endl;

@@ -3,6 +3,7 @@
 // decifra o que chega. Mesma ordem do Python; diferenças: apêndice do README.
 #include "../common/args.h"
 #include "../common/net.h"
+#include "../common/safe_text.h"
 #include "client_key.h"  // receive_key() e decrypt_tokens(); inclui common/line_reader.h
 #include "token.h"       // biblioteca p/ criptografia (libsodium)
 
@@ -39,7 +40,6 @@ int main(int argc, char* argv[]) {
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
     if (client_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
-
     // Conecta ao servidor, no endereço (IP, PORTA) que getaddrinfo() monta
     std::string error;
     net::AddrList address = net::resolve(IP, PORTA, false, error, net::family_of(IP));
@@ -52,7 +52,6 @@ int main(int argc, char* argv[]) {
                   << net::last_error() << " (o servidor está rodando?)\n";
         return 1;
     }
-
     // Aguarda a chave de criptografia única e gera o encriptador (secretbox: token.h)
     // Diferença do original: Cada mensagem é uma linha. O TCP não separa as mensagens
     // (um recv() pode trazer duas, ou meia); `reader` junta os pedaços e separa as linhas.
@@ -77,8 +76,9 @@ int main(int argc, char* argv[]) {
             if (!received && why.rfind("erro: ", 0) == 0)
                 finish("\nErro ao receber do servidor: " + why.substr(6), 1);  // sem "erro: "
             // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
-            if (received && f.decrypt(data, message))
-                std::cout << message << "\n>" << std::flush;  // Printa na tela a mensagem
+            // Diferença do original: O que chega é mostrado, nunca executado. \x1b vira texto.
+            if (received && f.decrypt(data, message))  // Printa na tela a mensagem:
+                std::cout << safe_text::printable(message) << "\n>" << std::flush;
             else  // Diferença do original: Mensagem inválida é descartada. O Python morreria.
                 std::cout << "Mensagem inválida descartada\n>" << std::flush;
         }

@@ -9,6 +9,7 @@
 
 #include "../common/line_reader.h"
 #include "../common/net.h"
+#include "../common/safe_text.h"
 #include "token.h"
 
 // A chave: a primeira linha do servidor, base64url de 32 bytes (44
@@ -48,7 +49,9 @@ inline int decrypt_tokens(const std::string& key_text) {
     std::string line, message;
     while (net::read_line(line)) {
         if (line.empty()) continue;
-        std::cout << (f.decrypt(line, message) ? message : "Mensagem inválida descartada") << "\n";
+        // O texto decifrado veio da rede: \x1b e outros bytes de controle viram texto visível.
+        std::cout << (f.decrypt(line, message) ? safe_text::printable(message)
+                                               : "Mensagem inválida descartada") << "\n";
     }
     return 0;
 }

@@ -1,17 +1,15 @@
-// Exemplo 2 - Criptografia de dados: o SERVIDOR (tradução de Servidor_seguro.py).
-//
-// O chat do Exemplo 1, mas cada cliente recebe uma chave e só entra depois de
-// devolver "OK" cifrado com ela; daí em diante cada mensagem é um token cifrado.
-// ATENÇÃO (o guia aponta): a chave viaja SEM proteção. Leia ao lado do Python:
-// mesma ordem; cada diferença está marcada e explicada no apêndice do README.
+// Exemplo 2 - Criptografia de dados: o SERVIDOR (tradução de Servidor_seguro.py). O chat
+// do Exemplo 1, mas cada cliente recebe uma chave e só entra depois de devolver "OK" cifrado
+// com ela; daí em diante cada mensagem é um token. ATENÇÃO (o guia aponta): a chave viaja SEM
+// proteção. Leia ao lado do Python: mesma ordem; cada diferença explicada no README.
 #include "../common/args.h"
 #include "../common/line_reader.h"
 #include "../common/net.h"
 #include "../common/outbox.h"
+#include "../common/per_address.h"
 #include "token.h"  // biblioteca p/ criptografia (libsodium)
 
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -19,24 +17,24 @@
 #include <thread>
 #include <vector>
 
-static const char* const USAGE = "uso: server [IP [PORTA]]   (padrão: localhost 8000)";
-static const char* const HELP = "Servidor do chat cifrado do Exemplo 2: envia a chave a cada "
-                                "cliente, confere o OK cifrado e repassa as mensagens cifradas.\n";
-
+static const char* const USAGE =
+    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, N = 16)";
+static const char* const HELP = "Servidor do chat cifrado do Exemplo 2: envia a chave, confere "
+    "o OK cifrado e repassa as mensagens.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n";
+static PerAddressLimit per_address;  // quantas conexões cada IP tem abertas (common/)
 static void accept_clients(socket_t server_socket);  // o laço final do Python (no fim do arquivo)
 
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: IP e porta podem vir da linha de comando. Sem eles, localhost 8000.
     std::string IP = "localhost", PORT = "8000";
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT);
-    if (code >= 0) return code;
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {per_address.option()});
+    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t server_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
     if (server_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
-    // Diferença do original: SO_REUSEADDR, para reiniciar logo na mesma porta. Sem ele,
-    // o bind() falha por ~60 s, enquanto as conexões antigas estão em TIME_WAIT.
+    // Diferença do original: SO_REUSEADDR, para reiniciar logo na mesma porta. Sem TIME_WAIT.
     net::set_reuse_address(server_socket);
 
     // Define o endereço e a porta que o socket vai se vincular
@@ -56,9 +54,8 @@ int main(int argc, char* argv[]) {
                   << why << "\n";
         return 1;
     }
-    // Escuta as conexões.
-    // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O 5 não é o número de
-    // clientes que podem se conectar, e sim o da fila de conexões que esperam o accept().
+    // Escuta as conexões (o guia: "definindo o número de clientes que podem se conectar").
+    // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O 5 é a fila do accept().
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
     accept_clients(server_socket);
 }
@@ -94,9 +91,11 @@ static void remove_client(Outbox* client) {
 }
 
 // Função para lidar com as conexões de clientes (roda numa thread para cada um)
-static void handle_client(socket_t client_socket, std::string ip, unsigned port) {
+static void handle_client(socket_t client_socket, std::string ip, unsigned port,
+                          PerAddressLimit::Slot) {  // a vaga do IP, devolvida no fim
     const std::string address = ip + ":" + std::to_string(port);
     const std::string client_address = "('" + ip + "', " + std::to_string(port) + ")";  // tupla
+    const net::Deadline deadline(10.0);  // para o handshake inteiro, contado desde o accept
     {  // `client` (a fila de envio dele) só existe neste bloco: veja o fim da função
         Outbox client(client_socket, address);
         net::LineReader reader;  // junta o que o TCP entregar e separa as linhas
@@ -110,10 +109,9 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
             why = "erro ao enviar a chave: " + net::last_error();
 
         // Aguarda a resposta do cliente
-        // Diferença do original: Prazo de 10 s para a resposta. Sem ele, um
-        // cliente que nunca responde prenderia esta thread para sempre.
-        net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
-        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why);
+        // Diferença do original: Prazo de 10 s para o handshake inteiro. Sem ele, quem nunca
+        // responde, ou manda um byte a cada poucos segundos, prenderia esta thread.
+        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why, &deadline);
         net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
         // Verifica o conteúdo retornado
         if (why.empty() && !f.decrypt(recv_data, message))
@@ -134,13 +132,11 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
             say("Cliente " + client_address + " não sincronizado: " + why);
         }
 
-        // Diferença do original: O laço de mensagens fica dentro de handle_client.
-        // Na listagem do guia ele perdeu a indentação e ficou fora da função.
+        // Diferença do original: O laço de mensagens fica dentro de handle_client. No guia, fora.
         while (synchronized) {
             // Recebe a mensagem do cliente: uma linha inteira, um token
             bool received = net::receive_line(client_socket, reader, recv_data, why);
-            // Diferença do original: Cada token é conferido antes do repasse. Um
-            // token que não decifra desconecta quem o enviou; os outros nem o recebem.
+            // Diferença do original: Cada token é conferido antes do repasse. Inválido: sai.
             if (received && !f.decrypt(recv_data, message)) {
                 received = false;
                 why = "enviou uma mensagem inválida";
@@ -169,27 +165,30 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
 static void accept_clients(socket_t server_socket) {
     while (true) {
         std::cout << "Aguardando conexao..." << std::endl;
-
         // Aceita a conexão do cliente
         sockaddr_storage client_address{};  // cabe IPv4 e IPv6
         socklen_t length = sizeof client_address;
         socket_t client_socket =
             accept(server_socket, reinterpret_cast<sockaddr*>(&client_address), &length);
         if (client_socket == INVALID_SOCKET) {
-            if (net::interrupted()) continue;
-            std::cerr << "Erro no accept: " << net::last_error() << std::endl;  // ex.: sem fds
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // não gira a 100% da CPU
+            report_accept_failure();  // EINTR: de novo; sem fds: 1 linha/s com a contagem
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
         const std::string ip = net::address_of(peer);
+        // Diferença do original: Limite de conexões por IP. Um PC não esgota o servidor.
+        PerAddressLimit::Slot slot = per_address.take(ip);
+        if (!slot) {  // já tem --limite-por-ip N (padrão 16): esta é fechada na hora
+            say(per_address.refusal(ip));
+            net::close_socket(client_socket);
+            continue;
+        }
         const unsigned port = net::port_of(peer);
         std::cout << "Cliente conectado: " << ip << ":" << port << std::endl;
 
         // Inicia uma thread para lidar com a conexão do cliente
-        try {
-            // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
-            std::thread(handle_client, client_socket, ip, port).detach();
+        try {  // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
+            std::thread(handle_client, client_socket, ip, port, std::move(slot)).detach();
         } catch (const std::system_error& e) {
             // Diferença do original: Sem recursos para uma thread, só esta conexão é recusada.
             std::cerr << "Erro: não foi possível criar uma thread para " << ip << ":" << port

@@ -7,7 +7,10 @@
 // ele não conferisse o nome numa lista fixa. Aqui a regra é explícita.
 #pragma once
 
+#include <algorithm>
 #include <string>
+
+#include "../common/safe_text.h"
 
 namespace request {
 
@@ -22,6 +25,9 @@ inline std::string check_name(const std::string& name) {
         // alternativo ("x.jpg:y") no Windows.
         if (c == '/' || c == '\\' || c == ':') return "o nome não pode conter / \\ ou :";
     }
+    // Só texto que o terminal mostra como é: UTF-8 válido, sem controles C1
+    // (U+0080-U+009F) - assim "Arquivo X encontrado." nunca leva um comando ao terminal.
+    if (safe_text::printable(name) != name) return "o nome não é texto UTF-8 válido";
     if (name.find("..") != std::string::npos) return "o nome não pode conter ..";
     if (name[0] == '.') return "o nome não pode começar com .";
     return "";
@@ -52,23 +58,15 @@ inline Parsed parse(std::string data) {
     return result;
 }
 
-// Um texto seguro para mostrar no terminal: bytes de controle viram \xNN
-// (um nome hostil não pode apagar a tela ou mudar cores do terminal).
+// Um texto seguro para mostrar numa linha do terminal: bytes de controle e
+// bytes que não são UTF-8 válido viram \xNN (common/safe_text.h); aqui também
+// '\n' e '\t' (um nome não pode inventar uma linha a mais); um texto longo é
+// cortado.
 inline std::string printable(const std::string& text, std::size_t limit = 300) {
-    static const char hex[] = "0123456789abcdef";
     std::string out;
-    for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c == 0x7f) {
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    if (text.size() > limit) out += "...";
-    return out;
+    for (char c : safe_text::printable(text.data(), std::min(text.size(), limit)))
+        out += c == '\n' ? "\\x0a" : c == '\t' ? "\\x09" : std::string(1, c);
+    return text.size() > limit ? out + "..." : out;
 }
 
 }  // namespace request

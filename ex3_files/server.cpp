@@ -2,12 +2,12 @@
 // "GET <nome>", envia o arquivo em send()s de 1024 bytes (uma linha cada), "OK", e fecha.
 #include "../common/args.h"
 #include "../common/net.h"
+#include "../common/per_address.h"
 #include "connection.h"      // send_error e close_after_sending
 #include "request.h"         // o pedido "GET <nome>" e as regras do nome
 #include "served_file.h"     // qual arquivo da pasta um nome indica; BufferedFile
 #include "transfer_clock.h"  // tempo e MB/s do resumo (--quiet)
 
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -18,18 +18,17 @@
 namespace fs = std::filesystem;
 
 static const char* const USAGE =
-    "uso: server [IP [PORTA]] [--chunk N] [--quiet] [--dir PASTA]   (padrão: localhost 8000)";
-static const char* const HELP =
-    "Servidor de arquivos do Exemplo 3: responde a \"GET <nome>\" com o arquivo da pasta "
-    "(padrão: imagens/ ao lado do programa) seguido de OK.\n"
-    "  --chunk N   bytes por send() (padrão 1024)\n"
-    "  --quiet     um resumo por arquivo em vez de uma linha por segmento\n"
-    "  --dir PASTA a pasta servida\n";
+    "uso: server [IP [PORTA]] [--chunk N] [--quiet] [--dir PASTA] [--limite-por-ip N]";
+static const char* const HELP = "Servidor de arquivos do Exemplo 3: responde a \"GET <nome>\" "
+    "com o arquivo e OK. Padrão: localhost 8000.\n  --chunk N   bytes por send() (padrão 1024)\n"
+    "  --quiet     um resumo por arquivo em vez de uma linha por segmento\n  --dir PASTA a pasta "
+    "servida (padrão: imagens/ ao lado do programa)\n  --limite-por-ip N  conexões por IP (16)\n";
 
 static std::size_t chunk_size = 1024;  // bytes por send(), como no guia (--chunk N)
 static bool quiet = false;             // --quiet: um resumo em vez de uma linha por segmento
 static fs::path img_path;              // a pasta servida
-static void receive_file(socket_t client_socket, std::string client_address);
+static PerAddressLimit per_address;    // quantas conexões cada IP tem abertas (common/)
+static void receive_file(socket_t client_socket, std::string address, PerAddressLimit::Slot);
 static void accept_clients(socket_t server_socket);
 // Mostra uma linha inteira de uma vez (as threads dos clientes escrevem ao mesmo tempo).
 static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
@@ -40,10 +39,10 @@ int main(int argc, char* argv[]) {
     std::string IP = "localhost", PORT = "8000", chunk = "1024";
     std::string dir = (fs::u8path(net::program_folder(argv[0])) / "imagens").u8string();
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--chunk", &chunk},
-                                   {"--quiet", nullptr, &quiet}, {"--dir", &dir}});
-    if (code >= 0) return code;
-    if (chunk.empty() || chunk.size() > 8 || chunk.find_first_not_of("0123456789") != chunk.npos ||
-        (chunk_size = std::stoul(chunk)) < 1 || chunk_size > 16 * 1024 * 1024) {
+                                   {"--quiet", nullptr, &quiet}, {"--dir", &dir},
+                                   per_address.option()});
+    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+    if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
         std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
         return 2;
     }
@@ -72,8 +71,8 @@ int main(int argc, char* argv[]) {
                   << why << "\n";
         return 1;
     }
-    // Define o tamanho da fila de conexões ainda não aceitas (o comentário do guia diz
-    // "o número máximo de clientes que podem se conectar", mas não é isso).
+    // Define o tamanho da fila de conexões ainda não aceitas (o guia diz "o número
+    // máximo de clientes que podem se conectar", mas não é isso).
     // Diferença do original: listen(SOMAXCONN) em vez de listen(5). Veja o Exemplo 1.
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
 
@@ -83,7 +82,8 @@ int main(int argc, char* argv[]) {
 }
 
 // Função para tratar a comunicação com cada cliente paralelamente
-static void receive_file(socket_t client_socket, std::string client_address) {
+static void receive_file(socket_t client_socket, std::string client_address,
+                         PerAddressLimit::Slot) {  // a vaga do IP, devolvida no fim
     // Recebe a mensagem do cliente
     // Diferença do original: Prazos. 10 s para pedir, 10 s sem ler o arquivo: desconectado.
     net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
@@ -100,18 +100,15 @@ static void receive_file(socket_t client_socket, std::string client_address) {
     // Verifica se o cliente solicitou um arquivo ("GET <nome>": veja request.h)
     request::Parsed req = request::parse(std::string(data, static_cast<std::size_t>(received)));
     if (req.name.empty()) {
-        // Diferença do original: Pedido inválido tem resposta. No original, "GET" sem nome
-        // derruba a thread (IndexError) e outro comando fica sem resposta.
+        // Diferença do original: Pedido inválido tem resposta. O original derruba a thread.
         say("Pedido inválido de " + client_address + ": " + req.error);
         send_error(client_socket, "Pedido inválido: use GET <nome do arquivo>");
     } else {
         // Obtém o nome do arquivo solicitado
-        // Diferença do original: Bytes de controle nunca vão crus para o terminal. \x1b
-        // aparece escrito assim: um nome hostil não apaga a tela nem muda cores.
+        // Diferença do original: Bytes de controle nunca vão crus para o terminal. \x1b: texto.
         say("Cliente solicitou o arquivo " + request::printable(req.name));
         // Verifica se o arquivo existe
-        // Diferença do original: Nomes hostis são recusados antes de tocar no disco. Veja
-        // request.h (o guia só tinha a lista fixa de 4 nomes).
+        // Diferença do original: Nomes hostis são recusados antes de tocar no disco. request.h.
         // Diferença do original: Qualquer arquivo comum da pasta. E só ele (served_file.h).
         fs::path path = req.error.empty() ? find_served_file(img_path, req.name) : fs::path();
         if (!req.error.empty()) {
@@ -131,8 +128,7 @@ static void receive_file(socket_t client_socket, std::string client_address) {
                 f.read(data.data(), static_cast<std::streamsize>(chunk_size));
                 std::size_t got = static_cast<std::size_t>(f.gcount());
                 if (got == 0) break;
-                // Diferença do original: send_all envia o pedaço inteiro. send() pode enviar
-                // só parte; send_all repete até o fim, ou desiste se a conexão cair.
+                // Diferença do original: send_all envia o pedaço inteiro. send() envia parte.
                 if (!net::send_all(client_socket, data.data(), got)) {
                     failed = "Envio interrompido no segmento " + std::to_string(count + 1) +
                              ": " + net::last_error();
@@ -142,7 +138,6 @@ static void receive_file(socket_t client_socket, std::string client_address) {
                 total += got;
                 if (!quiet) say("Enviado o segmento número " + std::to_string(count));
             }
-
             // Envia uma mensagem final para o cliente (só se o arquivo foi inteiro)
             if (!failed.empty()) {
                 say(failed);
@@ -176,17 +171,22 @@ static void accept_clients(socket_t server_socket) {
             server_socket, reinterpret_cast<sockaddr*>(&client_address), &address_length);
         // Diferença do original: Falta de recursos não derruba o servidor. Só esta conexão cai.
         if (client_socket == INVALID_SOCKET) {
-            if (!net::interrupted()) net::fail("Erro no accept");  // EINTR: só tenta de novo
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // sem girar a CPU
+            report_accept_failure();  // EINTR: de novo; sem fds: 1 linha/s com a contagem
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
+        // Diferença do original: Limite de conexões por IP. Um PC não esgota o servidor.
+        PerAddressLimit::Slot slot = per_address.take(net::address_of(peer));
+        if (!slot) {  // já tem --limite-por-ip N (padrão 16): esta é fechada na hora
+            say(per_address.refusal(net::address_of(peer)));
+            net::close_socket(client_socket);
+            continue;
+        }
         std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
         std::cout << "Cliente conectado: " << client_text << std::endl;
-
         // Recebe o arquivo enviado pelo cliente: uma thread por cliente, que termina sozinha
         try {
-            std::thread(receive_file, client_socket, client_text).detach();
+            std::thread(receive_file, client_socket, client_text, std::move(slot)).detach();
         } catch (const std::system_error& e) {
             say("Erro: não foi possível criar uma thread para " + client_text + ": " + e.what());
             net::close_socket(client_socket);

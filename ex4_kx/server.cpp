@@ -156,7 +156,7 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
             why = "erro ao enviar a chave: " + net::last_error();
 
         // Aguarda a resposta do cliente
-        // Diferença do original: Prazo de 10 s para a resposta. Sem ele, um
+        // Diferença do original: Prazo de 10 s para o handshake inteiro. Sem ele, um
         // cliente que nunca responde prenderia esta thread para sempre.
         net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
         if (why.empty()) net::receive_line(client_socket, reader, recv_data, why);

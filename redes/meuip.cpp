@@ -10,6 +10,7 @@
 // Teste: ./meuip 0.0.0.0 8000 num terminal, ../ex1_chat/client no outro.
 #include "../common/args.h"
 #include "../common/net.h"
+#include "../common/per_address.h"
 
 #include <iostream>
 #include <string>
@@ -62,8 +63,7 @@ int main(int argc, char* argv[]) {
         socket_t client_socket = accept(
             server_socket, reinterpret_cast<sockaddr*>(&client_address), &address_length);
         if (client_socket == INVALID_SOCKET) {
-            if (net::interrupted()) continue;
-            std::cerr << "Erro no accept: " << net::last_error() << std::endl;
+            report_accept_failure();  // no máximo uma linha por segundo, sem girar a CPU
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);

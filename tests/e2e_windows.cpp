@@ -220,6 +220,32 @@ TEST_CASE("windows ex3: byte-identical downloads and the ERROR path") {
     }
 }
 
+// Issue 20 on Windows: Winsock's errors in Portuguese with their WSA names,
+// escapes from the network shown as text, the limit per address.
+TEST_CASE("windows: errors in Portuguese, escapes shown as text, a limit per address") {
+    Server server = start(windows("ex1_chat/server", {}), {"--limite-por-ip", "2"});
+    const std::string port = std::to_string(server.port);
+    Process second(windows("ex1_chat/server", {"127.0.0.1", port}));
+    CHECK(second.wait_exit(30000ms) == 1);
+    CHECK(second.err().find("endereço já em uso (WSAEADDRINUSE 10048)") != std::string::npos);
+    const std::string closed = std::to_string(free_port());
+    Process refused(windows("ex3_files/client", {"127.0.0.1", closed, "x.jpg"}));
+    CHECK(refused.wait_exit(30000ms) == 1);
+    CHECK(refused.err().find("conexão recusada (WSAECONNREFUSED 10061)") != std::string::npos);
+
+    int raw = join_ex1(server.port);
+    Process client(windows("ex1_chat/client", {"127.0.0.1", port}));
+    CHECK(server.process->wait_output("Cliente conectado", 30000ms, 2));
+    REQUIRE(send_bytes(raw, "\x1b[2J ol\xe1 Olá"));
+    CHECK(client.wait_output("\\x1b[2J ol\\xe1 Olá", 20000ms));
+    CHECK(client.out().find('\x1b') == std::string::npos);
+    int third = connect_to(server.port);  // a third from 127.0.0.1: over the limit of 2
+    CHECK(server.process->wait_output("Conexão recusada: 127.0.0.1 já tem 2 conexões", 20000ms));
+    close_fd(third);
+    client.close_stdin();
+    close_fd(raw);
+}
+
 int main(int argc, char** argv) {
     std::string why;
     if (access(WINE.c_str(), X_OK) != 0)

@@ -172,7 +172,7 @@ TEST_CASE("bind: the router's public address fails with the right hint; 0.0.0.0 
 
 TEST_CASE("nat: refused without the rule; with dnat the same segments, destination rewritten") {
     Scenario s("nat");
-    CHECK(s.has("203.0.113.10:8000: Connection refused"));
+    CHECK(s.has("203.0.113.10:8000: conexão recusada (ECONNREFUSED 111)"));
     auto wan = s.read("wan", "tcp", TCP);
     auto lan = s.read("lan", "tcp", TCP);
     REQUIRE(wan.size() >= 2);
@@ -239,7 +239,7 @@ TEST_CASE("cgnat: Meu IP shows the provider's address, not the router's WAN; not
     const std::string port = number_after(s.out, "Seu IP público é 203.0.113.50 (porta ");
     REQUIRE(!port.empty());
     CHECK(s.has("100.64.0.10:8000: Network is unreachable"));
-    CHECK(s.has("203.0.113.50:8000: Connection refused"));
+    CHECK(s.has("203.0.113.50:8000: conexão recusada (ECONNREFUSED 111)"));
 
     auto home = s.read("roteador", "tcp", TCP);
     auto isp = s.read("provedor", "tcp", TCP);

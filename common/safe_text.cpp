@@ -1,0 +1,98 @@
+// common/safe_text.cpp - see safe_text.h.
+#include "safe_text.h"
+
+namespace safe_text {
+
+namespace {
+
+void append_hex(std::string& out, unsigned char byte) {
+    static const char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[byte >> 4];
+    out += hex[byte & 15];
+}
+
+// Length of the valid UTF-8 character that starts at p (1-4), 0 when the
+// bytes there are not a valid character, or -1 when they are the valid start
+// of one that is cut short by the end of the buffer. Follows RFC 3629: no
+// overlong forms, no surrogates (U+D800-U+DFFF), nothing above U+10FFFF.
+int utf8_length(const unsigned char* p, std::size_t available) {
+    unsigned char c = p[0];
+    int length;
+    unsigned char low = 0x80, high = 0xbf;  // the allowed range of the 2nd byte
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) length = 2;
+    else if (c == 0xe0) length = 3, low = 0xa0;
+    else if (c == 0xed) length = 3, high = 0x9f;  // not a surrogate
+    else if (c >= 0xe1 && c <= 0xef) length = 3;
+    else if (c == 0xf0) length = 4, low = 0x90;
+    else if (c == 0xf4) length = 4, high = 0x8f;  // not above U+10FFFF
+    else if (c >= 0xf1 && c <= 0xf3) length = 4;
+    else return 0;  // 0x80-0xc1 or 0xf5-0xff never start a character
+    for (int i = 1; i < length; ++i) {
+        if (static_cast<std::size_t>(i) >= available) return -1;
+        unsigned char next = p[i];
+        if (i == 1 ? (next < low || next > high) : (next < 0x80 || next > 0xbf)) return 0;
+    }
+    return length;
+}
+
+// Appends the safe form of data[0..length) to out. When `keep` is given, an
+// incomplete character at the very end is not shown but stored there.
+void convert(const unsigned char* data, std::size_t length, std::string& out, std::string* keep) {
+    std::size_t i = 0;
+    while (i < length) {
+        unsigned char c = data[i];
+        int n = utf8_length(data + i, length - i);
+        if (n < 0 && keep) {  // the start of a character cut by the end
+            keep->assign(reinterpret_cast<const char*>(data + i), length - i);
+            return;
+        }
+        if (n <= 0) {  // not valid UTF-8: show the byte itself
+            append_hex(out, c);
+            i += 1;
+        } else if (n == 1) {
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                append_hex(out, c);
+            else
+                out += static_cast<char>(c);
+            i += 1;
+        } else if (n == 2 && c == 0xc2 && data[i + 1] <= 0x9f) {
+            // U+0080-U+009F, the C1 controls (U+009B is a one-character ESC [).
+            append_hex(out, c);
+            append_hex(out, data[i + 1]);
+            i += 2;
+        } else {
+            out.append(reinterpret_cast<const char*>(data + i), static_cast<std::size_t>(n));
+            i += static_cast<std::size_t>(n);
+        }
+    }
+}
+
+}  // namespace
+
+std::string printable(const char* data, std::size_t length) {
+    std::string out;
+    out.reserve(length);
+    convert(reinterpret_cast<const unsigned char*>(data), length, out, nullptr);
+    return out;
+}
+
+std::string Stream::printable(const char* data, std::size_t length) {
+    std::string bytes = pending_;
+    bytes.append(data, length);
+    pending_.clear();
+    std::string out;
+    out.reserve(bytes.size());
+    convert(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out, &pending_);
+    return out;
+}
+
+std::string Stream::finish() {
+    std::string out;
+    for (unsigned char c : pending_) append_hex(out, c);
+    pending_.clear();
+    return out;
+}
+
+}  // namespace safe_text
