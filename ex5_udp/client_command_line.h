@@ -36,15 +36,12 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
                             {"--janela", &janela, &janela_given}});
     if (code >= 0) return code;
     window = confiavel ? 1 : 0;
-    if (janela_given) {
-        if (janela.empty() || janela.size() > 3 ||
-            janela.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoul(janela) < 1 || std::stoul(janela) > 256) {
-            std::cerr << "Erro: --janela deve ser um número de 1 a 256\n" << USAGE << "\n";
-            return 2;
-        }
-        window = static_cast<unsigned>(std::stoul(janela));
+    std::size_t n = 0;
+    if (janela_given && !args::number(janela, 1, 256, n)) {
+        std::cerr << "Erro: --janela deve ser um número de 1 a 256\n" << USAGE << "\n";
+        return 2;
     }
+    if (janela_given) window = static_cast<unsigned>(n);
     if (words.size() >= 2 && !net::parse_port(words[1], port)) {
         std::cerr << USAGE << "\n";
         return 2;

@@ -3,6 +3,7 @@
 // OK. Com o cabeçalho do modo confiável, espera as confirmações e reenvia o que se perdeu.
 #include "../common/args.h"
 #include "../common/net.h"
+#include "../common/per_address.h"
 #include "../ex3_files/request.h"         // o pedido "GET <nome>" e as regras do nome
 #include "../ex3_files/served_file.h"     // qual arquivo da pasta um nome indica; BufferedFile
 #include "../ex3_files/transfer_clock.h"  // tempo e MB/s do resumo (--quiet)
@@ -24,19 +25,18 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 static const char* const USAGE =
-    "uso: server [IP [PORTA]] [--chunk N] [--quiet] [--dir PASTA] [--rtt]   (padrão: localhost 8000)";
-static const char* const HELP =
-    "Servidor de arquivos do Exemplo 5 (UDP): responde a \"GET <nome>\" com SIZE, o arquivo "
-    "da pasta em datagramas (padrão: ../ex3_files/imagens) e OK.\n"
-    "  --chunk N   bytes de arquivo por datagrama (padrão 1024)\n"
-    "  --quiet     um resumo por arquivo em vez de uma linha por datagrama\n"
-    "  --dir PASTA a pasta servida\n"
-    "  --rtt       modo confiável: mostra cada amostra de RTT e cada timeout\n";
+    "uso: server [IP [PORTA]] [--chunk N] [--quiet] [--dir PASTA] [--limite-por-ip N] [--rtt]";
+static const char* const HELP = "Servidor de arquivos do Exemplo 5 (UDP): responde a \"GET <nome>\" "
+    "com SIZE, o arquivo e OK. Padrão: localhost 8000.\n  --chunk N   bytes por datagrama (padrão "
+    "1024)\n  --quiet     um resumo por arquivo em vez de uma linha por datagrama\n  --dir PASTA a "
+    "pasta servida (padrão: ../ex3_files/imagens)\n  --limite-por-ip N  transferências por IP (16)\n"
+    "  --rtt       no modo confiável, cada amostra de RTT e cada timeout\n";
 
 static std::size_t chunk_size = 1024;  // bytes por datagrama, como no guia (--chunk N)
 static bool quiet = false;             // --quiet: um resumo em vez de uma linha por datagrama
 static bool show_rtt = false;          // --rtt: as amostras de RTT e os timeouts
 static fs::path img_path;              // a pasta servida
+static PerAddressLimit per_address;    // quantas transferências cada IP tem (common/)
 static Transfers transfers;            // quem está baixando agora, por endereço
 static RefusalLines refusals;          // as linhas de datagramas recusados (limitadas)
 static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client);
@@ -55,10 +55,9 @@ int main(int argc, char* argv[]) {
     // Diferença do Exemplo 3: --rtt mostra o RTT e o timeout. Cada amostra e cada reenvio.
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--chunk", &chunk},
                                    {"--quiet", nullptr, &quiet}, {"--dir", &dir},
-                                   {"--rtt", nullptr, &show_rtt}});
-    if (code >= 0) return code;
-    if (chunk.empty() || chunk.size() > 8 || chunk.find_first_not_of("0123456789") != chunk.npos ||
-        (chunk_size = std::stoul(chunk)) < 1 || chunk_size > 16 * 1024 * 1024) {
+                                   per_address.option(), {"--rtt", nullptr, &show_rtt}});
+    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+    if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
         std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
         return 2;
     }
@@ -121,8 +120,7 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
     // Verifica se o cliente solicitou um arquivo ("GET <nome>": veja request.h)
     request::Parsed req = request::parse(text);
     if (req.name.empty()) {
-        // Diferença do original: Pedido inválido tem resposta. No original, "GET" sem nome
-        // derruba a thread (IndexError) e outro comando fica sem resposta.
+        // Diferença do original: Pedido inválido tem resposta. O original derruba a thread.
         say("Pedido inválido de " + client->text + ": " + req.error);
         send_to_client(datagram::ERROR, 0, datagram::error_text("Pedido inválido: use GET <nome do arquivo>"));
     } else if (reliable && (window < 1 || window > 256)) {
@@ -130,12 +128,10 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
         send_to_client(datagram::ERROR, 0, datagram::error_text("Janela inválida: use 1 a 256"));
     } else {
         // Obtém o nome do arquivo solicitado
-        // Diferença do original: Bytes de controle nunca vão crus para o terminal. \x1b
-        // aparece escrito assim: um nome hostil não apaga a tela nem muda cores.
+        // Diferença do original: Bytes de controle nunca vão crus para o terminal. \x1b: texto.
         say("Cliente solicitou o arquivo " + request::printable(req.name));
         // Verifica se o arquivo existe
-        // Diferença do original: Nomes hostis são recusados antes de tocar no disco. Veja
-        // request.h (o guia só tinha a lista fixa de 4 nomes).
+        // Diferença do original: Nomes hostis são recusados antes de tocar no disco. request.h.
         // Diferença do original: Qualquer arquivo comum da pasta. E só ele (served_file.h).
         fs::path path = req.error.empty() ? find_served_file(img_path, req.name) : fs::path();
         if (!req.error.empty()) {
@@ -313,12 +309,14 @@ static void receive_datagrams(socket_t server_socket) {
         client->address = client_address;
         client->address_length = address_length;
         client->text = client_text;
-        client->ip = net::address_of(peer);
         client->request.assign(data.data(), size);
-        // Diferença do Exemplo 3: Limites por endereço. 16 transferências de um mesmo IP, 64 ao todo.
-        std::string full = transfers.add(client);
+        // Diferença do Exemplo 3: Limite de transferências por IP. O --limite-por-ip do Exemplo 3
+        // (16), contado em transferências; e 256 no servidor inteiro.
+        client->slot = per_address.take(net::address_of(peer));
+        std::string full = !client->slot ? net::address_of(peer) + " já tem " +
+            std::to_string(per_address.max()) + " transferências em andamento" : transfers.add(client);
         if (!full.empty()) {
-            refusals.say("Pedido de " + client_text + " recusado: " + full);
+            refusals.say("Pedido de " + client_text + " recusado: " + full + " (veja --limite-por-ip)");
             std::string busy = datagram::error_text("Servidor ocupado: " + full);
             if (with_header) busy = datagram::encode(datagram::ERROR, 0, 0, busy);
             sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);

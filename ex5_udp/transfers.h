@@ -23,13 +23,14 @@
 #include <string>
 
 #include "../common/net.h"
+#include "../common/per_address.h"
 
 struct Transfer {
     sockaddr_storage address{};  // para onde o servidor envia (sendto)
     socklen_t address_length = 0;
     std::string text;     // "IP:porta", a chave da tabela e o nome nas mensagens
-    std::string ip;       // só o IP, para o limite por endereço
     std::string request;  // o primeiro datagrama: o pedido
+    PerAddressLimit::Slot slot;  // a vaga do IP (--limite-por-ip), devolvida no fim
 
     // Chamada pela thread principal: mais um datagrama deste cliente. Com 64
     // já esperando, o novo é descartado, como a rede descartaria.
@@ -58,9 +59,9 @@ private:
 
 class Transfers {
 public:
-    // No máximo PER_IP transferências ao mesmo tempo de um mesmo IP (cada
-    // porta é um cliente), e TOTAL no servidor inteiro.
-    static const int PER_IP = 16, TOTAL = 64;
+    // No máximo TOTAL transferências ao mesmo tempo no servidor inteiro (o
+    // limite de cada IP é o --limite-por-ip, com as vagas de PerAddressLimit).
+    static const int TOTAL = 256;
 
     // A transferência em andamento de `text` ("IP:porta"), ou nenhuma.
     std::shared_ptr<Transfer> find(const std::string& text) {
@@ -74,9 +75,6 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         if (by_address_.size() >= static_cast<std::size_t>(TOTAL))
             return "o servidor já tem " + std::to_string(TOTAL) + " transferências em andamento";
-        if (per_ip_[t->ip] >= PER_IP)
-            return t->ip + " já tem " + std::to_string(PER_IP) + " transferências em andamento";
-        per_ip_[t->ip] += 1;
         by_address_[t->text] = t;
         return "";
     }
@@ -87,15 +85,12 @@ public:
     void remove(const std::shared_ptr<Transfer>& t) {
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = by_address_.find(t->text);
-        if (it == by_address_.end() || it->second != t) return;
-        by_address_.erase(it);
-        if (--per_ip_[t->ip] == 0) per_ip_.erase(t->ip);
+        if (it != by_address_.end() && it->second == t) by_address_.erase(it);
     }
 
 private:
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Transfer>> by_address_;
-    std::map<std::string, int> per_ip_;
 };
 
 // As linhas sobre datagramas recusados, no máximo 10 por segundo: uma
