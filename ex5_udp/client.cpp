@@ -132,7 +132,7 @@ int main(int argc, char* argv[]) {
         // de ordem é descartado, e todo datagrama recebe um ACK com o próximo número esperado.
         datagram::Datagram d;
         if (!datagram::decode(data.data(), payload.size(), d)) continue;  // não é do protocolo
-        if (d.type == datagram::ERROR)
+        if (d.type == datagram::ERR)
             return f.fail("O servidor respondeu: " + request::printable(d.payload));
         if (finished >= 0 || d.seq != expected) {
             if (finished < 0) f.discarded(d.seq < expected);

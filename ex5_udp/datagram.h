@@ -33,7 +33,8 @@ namespace datagram {
 
 const std::size_t HEADER = 8;
 const unsigned char MARK = 0xE5;
-const char GET = 'G', SIZE = 'S', DATA = 'D', ACK = 'A', OK = 'O', ERROR = 'E';
+// (ERR, não ERROR: no Windows, ERROR é uma macro de windows.h.)
+const char GET = 'G', SIZE = 'S', DATA = 'D', ACK = 'A', OK = 'O', ERR = 'E';
 
 struct Datagram {
     char type = 0;
@@ -63,7 +64,7 @@ inline std::string encode(char type, std::uint16_t window, std::uint32_t seq,
 inline bool decode(const char* data, std::size_t size, Datagram& d) {
     if (size < HEADER || static_cast<unsigned char>(data[0]) != MARK) return false;
     const char type = data[1];
-    if (type != GET && type != SIZE && type != DATA && type != ACK && type != OK && type != ERROR)
+    if (type != GET && type != SIZE && type != DATA && type != ACK && type != OK && type != ERR)
         return false;
     std::uint16_t window_n;
     std::uint32_t seq_n;

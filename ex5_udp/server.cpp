@@ -111,7 +111,7 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
     auto send_to_client = [&](char type, std::uint32_t seq, const std::string& payload) {
         // A última resposta (ERROR, ou o OK do modo simples): antes dela a transferência sai da
         // tabela, e um novo pedido deste endereço, logo depois, não cai na caixa desta.
-        if (type == datagram::ERROR || (!reliable && type == datagram::OK)) transfers.remove(client);
+        if (type == datagram::ERR || (!reliable && type == datagram::OK)) transfers.remove(client);
         std::string d = reliable ? datagram::encode(type, 0, seq, payload) : payload;
         return sendto(server_socket, d.data(), static_cast<int>(d.size()), 0,
                       reinterpret_cast<const sockaddr*>(&client->address), client->address_length) >= 0;
@@ -122,10 +122,10 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
     if (req.name.empty()) {
         // Diferença do original: Pedido inválido tem resposta. O original derruba a thread.
         say("Pedido inválido de " + client->text + ": " + req.error);
-        send_to_client(datagram::ERROR, 0, datagram::error_text("Pedido inválido: use GET <nome do arquivo>"));
+        send_to_client(datagram::ERR, 0, datagram::error_text("Pedido inválido: use GET <nome do arquivo>"));
     } else if (reliable && (window < 1 || window > 256)) {
         say("Pedido inválido de " + client->text + ": janela " + std::to_string(window));
-        send_to_client(datagram::ERROR, 0, datagram::error_text("Janela inválida: use 1 a 256"));
+        send_to_client(datagram::ERR, 0, datagram::error_text("Janela inválida: use 1 a 256"));
     } else {
         // Obtém o nome do arquivo solicitado
         // Diferença do original: Bytes de controle nunca vão crus para o terminal. \x1b: texto.
@@ -136,7 +136,7 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
         fs::path path = req.error.empty() ? find_served_file(img_path, req.name) : fs::path();
         if (!req.error.empty()) {
             say("Pedido recusado: " + req.error);
-            send_to_client(datagram::ERROR, 0, datagram::error_text("Nome de arquivo inválido: " + req.error));
+            send_to_client(datagram::ERR, 0, datagram::error_text("Nome de arquivo inválido: " + req.error));
         } else if (!path.empty()) {
             say("Arquivo " + req.name + " encontrado.");
             // Abre o arquivo para leitura
@@ -249,7 +249,7 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
             // Envia uma mensagem final para o cliente (só se o arquivo foi inteiro)
             if (!failed.empty()) {
                 say(failed);
-                send_to_client(datagram::ERROR, next, datagram::error_text(failed));
+                send_to_client(datagram::ERR, next, datagram::error_text(failed));
             } else {
                 if (quiet)
                     say("Enviados " + std::to_string(count_sent) + " datagramas (" + std::to_string(resent) +
@@ -259,7 +259,7 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
         } else {  // Se o arquivo não existe, responde ERROR
             // Caso o arquivo não exista
             say("Arquivo " + req.name + " NÃO encontrado.");
-            send_to_client(datagram::ERROR, 0, datagram::error_text("O arquivo " + req.name + " não existe"));
+            send_to_client(datagram::ERR, 0, datagram::error_text("O arquivo " + req.name + " não existe"));
         }
     }
 
@@ -318,7 +318,7 @@ static void receive_datagrams(socket_t server_socket) {
         if (!full.empty()) {
             refusals.say("Pedido de " + client_text + " recusado: " + full + " (veja --limite-por-ip)");
             std::string busy = datagram::error_text("Servidor ocupado: " + full);
-            if (with_header) busy = datagram::encode(datagram::ERROR, 0, 0, busy);
+            if (with_header) busy = datagram::encode(datagram::ERR, 0, 0, busy);
             sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);
             continue;
         }

@@ -366,7 +366,7 @@ TEST_CASE("ex5: datagrams from a third address during a transfer change nothing"
             udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, seq, ""));
             udp_send(fd, front[0], datagram::encode(datagram::DATA, 0, seq, "forjado"));
             udp_send(fd, front[0], datagram::encode(datagram::OK, 0, seq, "OK 00000000"));
-            udp_send(fd, front[0], datagram::encode(datagram::ERROR, 0, 0, "ERROR \"forjado\""));
+            udp_send(fd, front[0], datagram::encode(datagram::ERR, 0, 0, "ERROR \"forjado\""));
         }
     }
     CHECK(client->wait_exit(30000ms) == 0);
@@ -419,14 +419,14 @@ TEST_CASE("ex5: random, empty, oversized and malformed datagrams are refused; th
     };
     for (const Case& c : std::vector<Case>{
              {datagram::encode(datagram::GET, 1, 0, "GET ../segredo"),
-              datagram::encode(datagram::ERROR, 0, 0,
+              datagram::encode(datagram::ERR, 0, 0,
                                "ERROR \"Nome de arquivo inválido: o nome não pode conter / \\ ou :\"")},
              {datagram::encode(datagram::GET, 0, 0, "GET tucano.jpg"),
-              datagram::encode(datagram::ERROR, 0, 0, "ERROR \"Janela inválida: use 1 a 256\"")},
+              datagram::encode(datagram::ERR, 0, 0, "ERROR \"Janela inválida: use 1 a 256\"")},
              {datagram::encode(datagram::GET, 65535, 0, "GET tucano.jpg"),
-              datagram::encode(datagram::ERROR, 0, 0, "ERROR \"Janela inválida: use 1 a 256\"")},
+              datagram::encode(datagram::ERR, 0, 0, "ERROR \"Janela inválida: use 1 a 256\"")},
              {datagram::encode(datagram::GET, 1, 0, "PUT x"),
-              datagram::encode(datagram::ERROR, 0, 0, "ERROR \"Pedido inválido: use GET <nome do arquivo>\"")}}) {
+              datagram::encode(datagram::ERR, 0, 0, "ERROR \"Pedido inválido: use GET <nome do arquivo>\"")}}) {
         int one = udp_socket();
         REQUIRE(udp_send(one, server.port, c.request));
         std::string answer;
@@ -472,7 +472,7 @@ TEST_CASE("ex5: one IP holds at most 16 transfers; a client from another IP is s
         REQUIRE(udp_recv(fd, d, 5000ms));
         REQUIRE(datagram::decode(d.data(), d.size(), got));
         served += got.type == datagram::SIZE;
-        refused += got.type == datagram::ERROR &&
+        refused += got.type == datagram::ERR &&
                    got.payload.find("Servidor ocupado: 127.0.0.2 já tem 16") != std::string::npos;
     }
     CHECK(served == 16);
