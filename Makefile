@@ -99,13 +99,13 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 
 # These have their own main(): they may skip (exit 77) with a reason.
 OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
-#OWN_MAIN   += capture_ex5 redes_ex5
+OWN_MAIN   += capture_ex5
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h tests/tcp_capture.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
 # ex5's tests also depend on its headers and on the in-test UDP relay.
 $(addprefix $(TESTBIN)/,unit_ex5 e2e_ex5 capture_ex5 redes_ex5 sample_captures e2e_windows): \
-    tests/udp_relay.h $(wildcard ex5_udp/*.h)
+    tests/udp_relay.h tests/udp_capture.h $(wildcard ex5_udp/*.h)
 
 tests: $(addprefix $(TESTBIN)/,$(TESTS) $(OWN_MAIN))
 
