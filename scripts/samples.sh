@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make samples: record the sample captures shipped in captures/ (ex1, ex2,
-# ex3 on loopback, ex3-veth on the two-host link), on port 8000 so that the
+# ex3 on loopback, ex3-veth on the two-host link; ex5 on loopback and
+# ex5-confiavel-perda on the two-host link with loss), on port 8000 so that the
 # guide's own filter `tcp.port == 8000` works. Root only.
 #
 # Port 8000 on this machine's loopback may be taken (a student's server, a
@@ -31,4 +32,10 @@ done
 # The two-host one: capture.sh makes its own two namespaces.
 EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
 cp "$work/veth/ex3.pcapng" captures/ex3-veth.pcapng
+# ex5 (UDP): the plain mode on the namespace's loopback, and --confiavel on the
+# two-host link with 10% of the server's datagrams dropped on the client's side.
+ip netns exec "$ns" env EX=ex5 LAB_PORT=8000 CAPTURE_DIR="$work/ex5" scripts/capture.sh
+cp "$work/ex5/ex5.pcapng" captures/ex5.pcapng
+EX=ex5 NET=veth MODO=confiavel PERDA=10 LAB_PORT=8000 CAPTURE_DIR="$work/ex5-perda" scripts/capture.sh
+cp "$work/ex5-perda/ex5.pcapng" captures/ex5-confiavel-perda.pcapng
 ls -l captures/*.pcapng
