@@ -99,7 +99,7 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 
 # These have their own main(): they may skip (exit 77) with a reason.
 OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
-OWN_MAIN   += capture_ex5
+OWN_MAIN   += capture_ex5 redes_ex5
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h tests/tcp_capture.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
