@@ -240,3 +240,7 @@ if [ "$SLOW_S" != 0 ]; then
     echo "  (C++: the broadcast never waits; the slow client's queue is capped at 1 MiB and a"
     echo "   send to it may make no progress for 5 s at most; see ex1_chat/README.md)"
 fi
+
+# ---------------------------------------------------------------------------
+echo
+bench/ex5.sh  # ex5 (UDP): throughput against window over a 10 ms link
