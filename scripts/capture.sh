@@ -242,7 +242,7 @@ NFT
         printf '%s\n' "$rows" | tail -15
     fi
     tshark -r "$out_dir/ex5.pcapng" -T fields -e udp.srcport -e ip.flags.mf -e ip.frag_offset 2>/dev/null |
-        awk -v p="$port" '$1 == p { d++ } $2 == 1 || $3 > 0 { f++ }
+        awk -F'\t' -v p="$port" '$1 == p { d++ } $2 == 1 || $3 > 0 { f++ }
             END { printf "Servidor -> cliente: %d datagramas; %d quadros são fragmentos IP. Nenhum SYN, nenhum FIN: não há conexão.\n", d, f }'
     echo "Filtro para o Wireshark: udp.port == $port (com o dissector: ex5; Decode As... UDP $port -> EX5)"
 }
