@@ -54,7 +54,8 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 grep -q Aguardando "$work/server.log" || { echo "could not start ex5_udp/server" >&2; exit 1; }
 build/bench/ex5_relay run "$port" "$RATE" "$DELAY_US" "$QUEUE" >"$work/relay.log" 2>&1 &
-pids+=($!)
+rpid=$!
+pids+=("$rpid")
 for _ in $(seq 100); do grep -q porta "$work/relay.log" && break; sleep 0.05; done
 relay=$(sed -n 's/^porta //p' "$work/relay.log")
 
@@ -79,6 +80,9 @@ for n in $WINDOWS; do
     csv+="$n,$mbs,$bound"$'\n'
 done
 
+kill "$rpid" 2>/dev/null || true
+wait "$rpid" 2>/dev/null || true
+sed -n 's/^relay: /  relay, all windows: /p' "$work/relay.log"  # what the link's queue dropped
 first=${WINDOWS%% *} last=${WINDOWS##* }
 goal() {  # goal <text> <value> <threshold>: met when value >= threshold
     awk -v t="$1" -v v="$2" -v g="$3" 'BEGIN { printf "  %-52s %.2f (goal >= %.2f): %s\n", t, v, g, (v >= g ? "met" : "MISSED") }'
