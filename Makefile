@@ -5,11 +5,12 @@
 #   make test       install what is missing, build with Make and CMake (gcc and
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
-#   make capture [EX=ex1|ex2|ex3|ex4] [NET=veth] [CHUNK=N]
-#                   record an example's session with tcpdump (captures/novas/*.pcapng)
+#   make capture [EX=ex1|ex2|ex3|ex4|ex5] [NET=veth] [CHUNK=N]
+#                   record an example's session with tcpdump (captures/novas/*.pcapng);
+#                   ex5 also [MODO=confiavel|janela:N] [PERDA=P] (see scripts/capture.sh)
 #   make samples    record again the sample captures shipped in captures/ (root)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens and
-#                   ex4's handshake
+#                   ex4's handshake and ex5's datagram parser
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
 #   make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
