@@ -91,6 +91,8 @@ TEST_CASE("capture ex5, two hosts with MTU 1500 and --chunk 4000: IP fragments")
     // the IP header) goes in 3 fragments of 1480 + 1480 + 1048 bytes of data.
     CHECK(fragments == 75);
     CHECK(largest == 1514);  // 14 Ethernet + 1500
+    // What fits the MTU leaves with DF (Don't Fragment) set; the fragments without it.
+    for (const UdpFrame& f : c.frames) CHECK(f.dont_fragment == (!f.fragment));
     std::vector<std::string> data = plain_data(c);
     REQUIRE(data.size() == 26);
     std::string joined;

@@ -22,6 +22,7 @@ struct UdpFrame {
     int frame = 0;
     std::size_t frame_len = 0;
     bool fragment = false;      // an IP fragment (more fragments, or not the first)
+    bool dont_fragment = false; // the IP header's DF bit
     bool datagram = false;      // this frame completes a UDP datagram (fields below)
     int src = 0, dst = 0;       // UDP ports
     std::string payload;        // the whole datagram's payload (reassembled)
@@ -41,7 +42,8 @@ struct UdpCapture {
                         "-E", "separator=;", "-e", "frame.number", "-e", "frame.len", "-e",
                         "ip.flags.mf", "-e", "ip.frag_offset", "-e", "udp.srcport", "-e",
                         "udp.dstport", "-e", "udp.payload", "-e", "tcp.srcport", "-e", "ex5.tipo",
-                        "-e", "ex5.seq", "-e", "ex5.ack", "-e", "ex5.reenvio"});
+                        "-e", "ex5.seq", "-e", "ex5.ack", "-e", "ex5.reenvio", "-e",
+                        "ip.flags.df"});
         auto code = tshark.wait_exit(60000ms);
         INFO("tshark: " << tshark.err());
         REQUIRE(code == 0);
@@ -52,7 +54,7 @@ struct UdpCapture {
             std::stringstream fields(line);
             std::string x;
             while (std::getline(fields, x, ';')) f.push_back(x);
-            f.resize(12);
+            f.resize(13);
             if (!f[7].empty()) {
                 ++tcp_frames;
                 continue;
@@ -69,6 +71,7 @@ struct UdpCapture {
             if (!f[9].empty()) u.seq = std::atol(f[9].c_str());
             if (!f[10].empty()) u.ack = std::atol(f[10].c_str());
             u.resent = f[11] == "1" || f[11] == "True";
+            u.dont_fragment = f[12] == "1" || f[12] == "True";
             frames.push_back(u);
         }
         REQUIRE(!frames.empty());
