@@ -36,9 +36,10 @@ trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 mkdir -p build/bench
-for tool in chat_load epoll_relay; do
+for tool in chat_load epoll_relay classroom_attack; do
     [ "build/bench/$tool" -nt "bench/$tool.cpp" ] ||
-        ${CXX:-g++} -std=c++17 -O2 -Wall -Wextra -Werror -o "build/bench/$tool" "bench/$tool.cpp"
+        ${CXX:-g++} -std=c++17 -O2 -Wall -Wextra -Werror $(pkg-config --cflags libsodium) \
+            -o "build/bench/$tool" "bench/$tool.cpp" $(pkg-config --libs libsodium)
 done
 have() { command -v "$1" >/dev/null 2>&1; }
 now() { date +%s.%N; }
@@ -243,4 +244,41 @@ fi
 
 # ---------------------------------------------------------------------------
 echo
+echo "== classroom (issue 20): ex2 chat, 10 clients from 127.0.0.1, $MESSAGES messages one at a time =="
+echo "   loaded: 127.0.0.2 holds its 16 idle connections (and keeps retrying), 127.0.0.3 drips handshakes"
+printf '  %-40s %9s %9s\n' run "msgs/s" "p99 us"
+# classroom_run <label> <0|1 attacker>: runs take turns, $ROUNDS each; medians.
+declare -A class_runs
+classroom_run() {
+    local label=$1 attack=$2 apid=
+    start "$work/s.log" ex2_crypto/server 127.0.0.1 {PORT}
+    if [ "$attack" = 1 ]; then
+        build/bench/classroom_attack "$port" 600 >/dev/null &
+        apid=$!
+        pids+=("$apid")
+        sleep 1  # the idle connections in place, the drip going
+    fi
+    local out
+    out=$(CHAT_LOAD_EX2=1 build/bench/chat_load "$port" 10 "$MESSAGES" "$spid" 2>&1) || out="failed: $out"
+    class_runs[$label]+="$out"$'\n'
+    [ -n "$apid" ] && { kill "$apid" 2>/dev/null || true; wait "$apid" 2>/dev/null || true; }
+    stop
+}
+class_median() {
+    grep -o "\b$2=[0-9.]*" <<<"${class_runs[$1]}" | cut -d= -f2 | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+for _ in $(seq "$ROUNDS"); do
+    classroom_run unloaded 0
+    classroom_run loaded 1
+done
+for label in unloaded loaded; do
+    if grep -q failed <<<"${class_runs[$label]}"; then
+        printf '  %-40s %s\n' "$label" "$(grep -m1 failed <<<"${class_runs[$label]}")"
+    else
+        printf '  %-40s %9s %9s\n' "$label" "$(class_median "$label" msgs_per_s)" "$(class_median "$label" p99_us)"
+    fi
+done
+awk -v l="$(class_median loaded msgs_per_s)" -v u="$(class_median unloaded msgs_per_s)" \
+    'BEGIN { if (u > 0) printf "  loaded / unloaded: %.2fx the messages/s (goal >= 0.90x)\n", l / u }'
 bench/ex5.sh  # ex5 (UDP): throughput against window over a 10 ms link

@@ -1,6 +1,9 @@
 // Load generator for the ex1 chat (a benchmark tool, not an example).
 //
 //   chat_load PORT CLIENTS MESSAGES SERVER_PID [SECONDS]
+//   CHAT_LOAD_EX2=1 chat_load ...   the same against ex2's server: each client
+//                   reads the key line and answers the OK token first, and each
+//                   message is a token line (all of the same length)
 //
 // With SECONDS, it keeps sending for that long instead of MESSAGES times
 // (the slow-client run), and reports the longest wait as max_us; if a
@@ -31,6 +34,10 @@
 #include <string>
 #include <vector>
 
+#include <poll.h>
+
+#include "../ex2_crypto/token.h"
+
 using Clock = std::chrono::steady_clock;
 // Bytes per message: 32, or CHAT_LOAD_SIZE from the environment (16..1024).
 static const std::size_t SIZE = [] {
@@ -38,6 +45,18 @@ static const std::size_t SIZE = [] {
     long v = env ? std::atol(env) : 32;
     return static_cast<std::size_t>(v < 16 ? 16 : v > 1024 ? 1024 : v);
 }();
+
+static const bool EX2 = std::getenv("CHAT_LOAD_EX2") != nullptr;
+static std::vector<unsigned char> ex2_key;  // the server's one key (ex2 gives all the same)
+
+// The bytes of message `number` on the wire: SIZE bytes for ex1, a token line for ex2.
+static std::string wire_message(int number) {
+    std::string m(SIZE, '.');  // "mensagem 00000042..............."
+    char head[24];
+    int len = std::snprintf(head, sizeof head, "mensagem %08d", number % 100000000);
+    m.replace(0, static_cast<std::size_t>(len), head);
+    return EX2 ? token::encrypt(ex2_key.data(), m) + "\n" : m;
+}
 
 static double cpu_seconds(int pid) {  // utime + stime of a process
     std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -126,13 +145,30 @@ int main(int argc, char** argv) {
         }
         return true;
     };
+    // ex2: every client reads the key line and answers OK, before anything else.
+    for (int i = 0; EX2 && i < n; ++i) {
+        std::string line;
+        char c;
+        while (line.size() < 100 && (line.empty() || line.back() != '\n')) {
+            pollfd p{fds[static_cast<std::size_t>(i)], POLLIN, 0};
+            if (poll(&p, 1, 10000) != 1 || recv(p.fd, &c, 1, 0) != 1) fail("no key from the server");
+            line += c;
+        }
+        line.pop_back();
+        if (!token::from_base64(line, ex2_key)) fail("not an ex2 key");
+        std::string ok = token::encrypt(ex2_key.data(), "OK") + "\n";
+        for (std::size_t done = 0; done < ok.size();) {
+            ssize_t w = send(fds[static_cast<std::size_t>(i)], ok.data() + done, ok.size() - done,
+                             MSG_NOSIGNAL);
+            if (w > 0) done += static_cast<std::size_t>(w);
+            else if (errno != EAGAIN && errno != ENOTCONN) fail("send");
+        }
+    }
+    const std::size_t WIRE = wire_message(0).size();  // every message the same length
     auto send_message = [&](int from, int number) {
-        char m[1024], head[24];
-        std::memset(m, '.', SIZE);  // "mensagem 00000042..............."
-        int len = std::snprintf(head, sizeof head, "mensagem %08d", number % 100000000);
-        std::memcpy(m, head, static_cast<std::size_t>(len));
-        for (std::size_t done = 0; done < SIZE;) {
-            ssize_t w = send(fds[static_cast<std::size_t>(from)], m + done, SIZE - done, MSG_NOSIGNAL);
+        const std::string m = wire_message(number);
+        for (std::size_t done = 0; done < WIRE;) {
+            ssize_t w = send(fds[static_cast<std::size_t>(from)], m.data() + done, WIRE - done, MSG_NOSIGNAL);
             if (w > 0) done += static_cast<std::size_t>(w);
             else if (errno != EAGAIN && errno != ENOTCONN) fail("send");
         }
@@ -144,14 +180,14 @@ int main(int argc, char** argv) {
     int number = 0;
     for (;;) {
         send_message(0, number++);
-        expected += SIZE;
+        expected += WIRE;
         // Long enough for one relay to everybody (~20 us per client), short
         // enough to measure the burst to a few tens of milliseconds.
         auto wait = Clock::now() + std::chrono::microseconds(20000 + 40 * n);
         if (receive_until(expected, nullptr, Clock::now(), wait)) break;
-        // Those that missed it will be short by SIZE from now on: even out.
+        // Those that missed it will be short by WIRE from now on: even out.
         for (std::size_t& g : got)
-            if (g + SIZE == expected) g += SIZE;
+            if (g + WIRE == expected) g += WIRE;
         if (Clock::now() > give_up) fail("clients never all registered");
     }
     double burst = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -166,7 +202,7 @@ int main(int argc, char** argv) {
     for (; run_for > 0 ? Clock::now() < stop : m < messages; ++m) {
         auto sent = Clock::now();
         send_message(0, number++);
-        expected += SIZE;
+        expected += WIRE;
         if (receive_until(expected, &latencies, sent,
                           run_for > 0 ? stop + std::chrono::seconds(2) : give_up))
             continue;

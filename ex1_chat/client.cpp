@@ -31,8 +31,8 @@ int main(int argc, char* argv[]) {
     }
     // Conecta ao servidor (aqui acontece o handshake: SYN, SYN-ACK, ACK).
     if (connect(client_socket, address->ai_addr, socklen_t(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " << IP << ":" << PORTA << ": "
-                  << net::last_error() << " (o servidor está rodando?)\n";
+        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+                         net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }
 
@@ -45,9 +45,9 @@ int main(int argc, char* argv[]) {
             if (received < 0 && net::interrupted()) continue;  // um sinal: só repete o recv()
             // Diferença do original: Servidor fechou, o cliente avisa e termina. Sem loop de ">".
             if (received <= 0) {
-                std::cout << shown.finish() << (received == 0 ? "\nConexão encerrada pelo servidor"
-                                            : "\nErro ao receber do servidor: " + net::last_error())
-                          << std::endl;
+                std::string end = received == 0 ? "\nConexão encerrada pelo servidor"
+                                                : "\nErro ao receber do servidor: " + net::last_error();
+                std::cout << shown.finish() << end << std::endl;
                 std::_Exit(received == 0 ? 0 : 1);  // tudo, mesmo com main() lendo o teclado
             }
             // Diferença do original: O que chega é mostrado, nunca executado. \x1b vira texto.

@@ -76,7 +76,7 @@ static void broadcast(const char* message, std::size_t length) {
 
 // Função para lidar com as conexões de clientes (roda numa thread própria).
 static void handle_client(socket_t client_socket, std::string client_address,
-                          PerAddressLimit::Slot) {  // a vaga do IP, devolvida no fim
+                          PerAddressLimit::Slot slot) {  // a vaga do IP (--limite-por-ip)
     {  // o Outbox vive só neste bloco: termina antes de o socket ser fechado
         Outbox client(client_socket, client_address);  // o cliente, com a sua fila
         // Adiciona o cliente à lista de clientes conectados.
@@ -99,12 +99,12 @@ static void handle_client(socket_t client_socket, std::string client_address,
                 break;  // caso ocorra algum erro: recv() devolveu -1 (o except)
             }
         }
-        // Diferença do original: Quem sai é removido uma única vez e avisado. Só esta thread
-        // o tira da lista e fecha o socket, depois da fila dele (fim deste bloco).
+        // Diferença do original: Quem sai é removido uma única vez e avisado. Veja o fim do bloco.
         lock.lock();
         clients.erase(std::remove(clients.begin(), clients.end(), &client), clients.end());
     }
     net::close_socket(client_socket);
+    slot = PerAddressLimit::Slot();  // a vaga volta antes do aviso: quem o lê pode reconectar
     std::cout << ("Cliente desconectado: " + client_address + "\n") << std::flush;  // uma escrita
 }
 

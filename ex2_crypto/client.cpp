@@ -48,8 +48,8 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen))) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " << IP << ":" << PORTA << ": "
-                  << net::last_error() << " (o servidor está rodando?)\n";
+        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+                         net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }
     // Aguarda a chave de criptografia única e gera o encriptador (secretbox: token.h)
@@ -106,7 +106,7 @@ int main(int argc, char* argv[]) {
         // Envia a mensagem para o servidor: o token, numa linha
         const std::string line = f.encrypt(message) + "\n";
         if (!net::send_all(client_socket, line.data(), line.size())) {
-            std::cerr << "Erro ao enviar: " << net::last_error() << "\n";
+            std::cerr << "Erro ao enviar: " + net::last_error() + "\n";
             shutdown(client_socket, SHUT_WR);
             break;
         }

@@ -26,9 +26,10 @@ inline std::string receive_key(socket_t client_socket, net::LineReader& reader) 
         if (received > 0) {
             reader.feed(data, static_cast<std::size_t>(received));
         } else if (received == 0 || !net::interrupted()) {
-            std::cerr << "Erro: o servidor não enviou a chave ("
-                      << (received == 0 ? "conexão encerrada" : net::last_error())
-                      << "). É o servidor do Exemplo 2?\n";
+            // O texto do erro antes de escrever: no Windows, escrever muda WSAGetLastError().
+            std::cerr << "Erro: o servidor não enviou a chave (" +
+                             (received == 0 ? "conexão encerrada" : net::last_error()) +
+                             "). É o servidor do Exemplo 2?\n";
             return "";
         }
     }

@@ -92,7 +92,7 @@ static void remove_client(Outbox* client) {
 
 // Função para lidar com as conexões de clientes (roda numa thread para cada um)
 static void handle_client(socket_t client_socket, std::string ip, unsigned port,
-                          PerAddressLimit::Slot) {  // a vaga do IP, devolvida no fim
+                          PerAddressLimit::Slot slot) {  // a vaga do IP (--limite-por-ip)
     const std::string address = ip + ":" + std::to_string(port);
     const std::string client_address = "('" + ip + "', " + std::to_string(port) + ")";  // tupla
     const net::Deadline deadline(10.0);  // para o handshake inteiro, contado desde o accept
@@ -159,6 +159,7 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
     // Diferença do original: O socket é fechado uma vez, e a saída avisada. Só depois
     // da thread de envio dele, que senão poderia enviar para um socket já fechado.
     net::close_socket(client_socket);
+    slot = PerAddressLimit::Slot();  // a vaga volta antes do aviso: quem o lê pode reconectar
     say("Cliente desconectado: " + address);
 }
 

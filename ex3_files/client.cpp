@@ -33,8 +33,8 @@ int main(int argc, char* argv[]) {
     }
     // Conecta o socket ao endereço IP e porta do servidor
     if (connect(client_socket, address->ai_addr, address->ai_addrlen) != 0) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " << HOST << ":" << PORT << ": "
-                  << net::last_error() << " (o servidor está rodando?)\n";
+        std::cerr << "Erro: não foi possível conectar ao servidor " + HOST + ":" + PORT + ": " +
+                         net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }
 

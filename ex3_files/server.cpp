@@ -93,7 +93,7 @@ static void receive_file(socket_t client_socket, std::string client_address,
     while (received < 0 && net::interrupted()) received = recv(client_socket, data, sizeof data, 0);
     if (received <= 0) {  // o prazo acabou, ou o cliente fechou sem pedir nada
         say("Cliente " + client_address + " não enviou pedido" +
-            (received < 0 ? " (" + net::last_error() + ")" : ""));
+            (received < 0 ? ": " + net::last_error() : ""));
         return close_after_sending(client_socket);
     }
 

@@ -1,11 +1,12 @@
 // Exemplo 4 - Troca de chaves: o CLIENTE (o do Exemplo 2, feito do jeito certo).
-// Recebe a chave PÚBLICA do servidor, confere se é mesmo a dele, faz a troca de chaves e,
-// daí em diante, cifra o que é digitado e decifra o que chega, em dois fluxos cifrados.
-// Leia ao lado de ../ex2_crypto/client.cpp: só muda o que está marcado com
-// "Diferença do Exemplo 2" (lista no README).
+// Recebe as chaves PÚBLICAS do servidor, confere se a de longo prazo é mesmo a dele, faz a
+// troca de chaves, confere o "OK" cifrado do servidor e, daí em diante, cifra o que é
+// digitado e decifra o que chega, em dois fluxos cifrados. Leia ao lado de
+// ../ex2_crypto/client.cpp: só muda o que está marcado com "Diferença do Exemplo 2" (README).
 #include "../common/args.h"
 #include "../common/net.h"
-#include "client_key.h"  // receive_key() e trust_server_key(); inclui common/line_reader.h
+#include "../common/safe_text.h"
+#include "client_key.h"  // receive_key(), trust_server_key(), save_server_key(); line_reader.h
 #include "kx.h"          // biblioteca p/ criptografia (libsodium): chaves, fluxos, linhas
 
 #include <cstdlib>
@@ -21,36 +22,39 @@ static const char* const HELP =
     "  outra é recusada. Sem ela, a chave vista na primeira conexão é salva em\n"
     "  servidores_conhecidos.txt, ao lado do programa, e conferida nas seguintes.\n";
 
-// Diferença do Exemplo 2: O aperto de mão é uma troca de chaves (crypto_kx). Gera um par
-// de chaves só para esta conexão e, com a chave pública do servidor, calcula as chaves de
-// sessão: rx para o que vem do servidor, tx para o que vai para ele. Envia a chave pública
-// e o cabeçalho do fluxo de envio (tx) num envio só; abre o de recebimento (rx) com o
-// cabeçalho do servidor. Devolve o motivo da falha, ou "". Apaga as chaves secretas.
+// Diferença do Exemplo 2: O aperto de mão é uma troca de chaves (crypto_kx). Recebe a chave
+// desta conexão do servidor (Es), gera um par só seu (Ec) e calcula as chaves de sessão com
+// as duas do servidor (kx.h): rx para o que vem dele, tx para o que vai para ele. Envia a
+// sua chave e o cabeçalho do fluxo de envio num envio só, abre o fluxo de recebimento com o
+// cabeçalho do servidor e confere o "OK" dele, que só quem tem a chave secreta consegue
+// cifrar. Devolve o motivo da falha (a frase de erro inteira), ou "".
 static std::string exchange_keys(socket_t client_socket, net::LineReader& reader,
                                  const std::string& server_key, kx::Stream& sending,
-                                 kx::Stream& receiving) {
-    unsigned char server_public_key[kx::KEY_BYTES], public_key[kx::KEY_BYTES];
-    unsigned char secret_key[kx::SECRET_BYTES], rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
-    std::string why, line;
-    kx::start_sodium();
+                                 kx::Stream& receiving, const net::Deadline& deadline) {
+    unsigned char server_public_key[kx::KEY_BYTES], connection_key[kx::KEY_BYTES];
+    unsigned char rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
+    std::string why, line, ok;
     kx::read_key(server_key, server_public_key);  // já conferida por receive_key()
-    crypto_kx_keypair(public_key, secret_key);
-    const bool keys_ok = crypto_kx_client_session_keys(rx, tx, public_key, secret_key,
-                                                       server_public_key) == 0;
-    sodium_memzero(secret_key, sizeof secret_key);  // não serve para mais nada
-    if (!keys_ok) return "chave inválida recebida do servidor";
-    line = kx::to_base64(public_key, sizeof public_key) + "\n";
-    line += kx::start_sending(sending, tx) + "\n";
-    net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
+    kx::Ephemeral mine;  // o par desta conexão: a secreta é apagada logo após o uso
+    if (!net::receive_line(client_socket, reader, line, why, &deadline))
+        return "Erro: o aperto de mão com o servidor falhou (" + why + ")";
+    if (!kx::read_key(line, connection_key) ||
+        !kx::client_session_keys(rx, tx, mine, server_public_key, connection_key))
+        return "Erro: chave inválida recebida do servidor";
+    line = mine.line() + kx::start_sending(sending, tx) + "\n";
     if (!net::send_all(client_socket, line.data(), line.size()))
         why = "erro ao enviar: " + net::last_error();
-    else if (net::receive_line(client_socket, reader, line, why) &&
+    else if (net::receive_line(client_socket, reader, line, why, &deadline) &&
              !kx::start_receiving(receiving, line, rx))
         why = "cabeçalho inválido";
+    else if (why.empty() && net::receive_line(client_socket, reader, line, why, &deadline) &&
+             (!kx::open(receiving, line, ok) || ok != kx::CONFIRMATION))
+        why = NOT_THE_SERVER;  // client_key.h: "este servidor não tem a chave que diz ter"
     net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
     sodium_memzero(rx, sizeof rx);
     sodium_memzero(tx, sizeof tx);
-    return why;
+    if (why.empty() || why == NOT_THE_SERVER) return why;
+    return "Erro: o aperto de mão com o servidor falhou (" + why + ")";
 }
 
 // Mostra `text` e termina o programa, de qualquer thread (a principal espera o teclado)
@@ -77,7 +81,6 @@ int main(int argc, char* argv[]) {
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
     if (client_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
-
     // Conecta ao servidor, no endereço (IP, PORTA) que getaddrinfo() monta
     std::string error;
     net::AddrList address = net::resolve(IP, PORTA, false, error, net::family_of(IP));
@@ -86,29 +89,38 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen))) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " << IP << ":" << PORTA << ": "
-                  << net::last_error() << " (o servidor está rodando?)\n";
+        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+                         net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }
-
     // Aguarda a chave PÚBLICA do servidor (nada secreto: é a que ele mostra ao iniciar)
     // Diferença do original: Cada mensagem é uma linha. O TCP não separa as mensagens
     // (um recv() pode trazer duas, ou meia); `reader` junta os pedaços e separa as linhas.
     net::LineReader reader;
-    std::string server_key = receive_key(client_socket, reader);  // client_key.h
+    const net::Deadline deadline(10.0);  // para o aperto de mão inteiro
+    std::string server_key = receive_key(client_socket, reader, deadline);  // client_key.h
     if (server_key.empty()) return 1;
     // Diferença do Exemplo 2: A chave é conferida antes de enviar qualquer coisa. Vale a dada
-    // com --chave-servidor ou a salva na primeira conexão (TOFU). Sem isso, um intruso no meio
-    // do caminho faria a troca de chaves no lugar do servidor e leria tudo (intruso.cpp).
-    if (!trust_server_key(server_key, pinned, IP, PORTA, argv[0])) return 1;
+    // com --chave-servidor ou a salva numa conexão anterior (TOFU). Sem isso, um intruso no
+    // meio do caminho faria a troca de chaves no lugar do servidor e leria tudo (intruso.cpp).
+    bool first_use = false;
+    if (!trust_server_key(server_key, pinned, IP, PORTA, argv[0], first_use)) return 1;
 
     // Responde com a troca de chaves: a chave pública desta conexão e os cabeçalhos
     kx::Stream sending{}, receiving{};  // os dois fluxos: cada um é de uma só thread
-    std::string why = exchange_keys(client_socket, reader, server_key, sending, receiving);
+    std::string why = exchange_keys(client_socket, reader, server_key, sending, receiving,
+                                    deadline);
     if (!why.empty()) {
-        std::cerr << "Erro: o aperto de mão com o servidor falhou (" << why << ")\n";
+        std::cerr << why << "\n";
         return 1;
     }
+    // Diferença do Exemplo 2: Uma chave nova só é salva depois do "OK" do servidor. Como o
+    // accept-new do SSH: quem não tem a chave secreta não entra em servidores_conhecidos.txt.
+    if (first_use && !save_server_key(server_key, IP, PORTA, argv[0])) return 1;
+
+    // Responde um "OK" criptografado para sinalizar
+    const std::string ok = kx::seal(sending, kx::CONFIRMATION) + "\n";  // o recebimento da chave
+    if (!net::send_all(client_socket, ok.data(), ok.size())) return net::fail("Erro ao enviar");
 
     // Função que fica aguardando o recebimento de novas mensagens (um lambda, como um def)
     auto listen_server = [&]() {
@@ -122,8 +134,9 @@ int main(int argc, char* argv[]) {
             if (!received && why.rfind("erro: ", 0) == 0)
                 finish("\nErro ao receber do servidor: " + why.substr(6), 1);  // sem "erro: "
             // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
-            if (received && kx::open(receiving, data, message))
-                std::cout << message << "\n>" << std::flush;  // Printa na tela a mensagem
+            // Diferença do original: O que chega é mostrado, nunca executado. \x1b vira texto.
+            if (received && kx::open(receiving, data, message))  // Printa na tela a mensagem:
+                std::cout << safe_text::printable(message) << "\n>" << std::flush;
             else  // Diferença do Exemplo 2: Mensagem inválida encerra a conexão. A conversa
                 finish("\nErro: mensagem inválida (alterada, repetida, fora de ordem ou longa "
                        "demais); conexão encerrada", 1);  // deixou de ser confiável
@@ -152,7 +165,7 @@ int main(int argc, char* argv[]) {
         // Envia a mensagem para o servidor: o token, numa linha
         const std::string line = kx::seal(sending, message) + "\n";
         if (!net::send_all(client_socket, line.data(), line.size())) {
-            std::cerr << "Erro ao enviar: " << net::last_error() << "\n";
+            std::cerr << "Erro ao enviar: " + net::last_error() + "\n";
             shutdown(client_socket, SHUT_WR);
             break;
         }

@@ -1,15 +1,21 @@
 // Exemplo 4 - a chave do servidor, do lado do cliente: recebê-la (a primeira
-// linha) e conferir se é mesmo a do servidor. Fica fora de client.cpp, como o
-// client_key.h do Exemplo 2, para que lá cada passo caiba numa linha.
+// linha), conferir se é mesmo a do servidor e, na primeira conexão, guardá-la.
+// Fica fora de client.cpp, como o client_key.h do Exemplo 2, para que lá cada
+// passo caiba numa linha.
 //
 // A conferência: com --chave-servidor CHAVE, a chave recebida tem que ser
-// exatamente essa. Sem a opção, a primeira chave vista para um endereço é
-// guardada em servidores_conhecidos.txt, ao lado do programa, uma linha
-// "ENDEREÇO:PORTA CHAVE" por servidor ("confiança no primeiro uso", TOFU, como
-// o ~/.ssh/known_hosts do SSH); nas conexões seguintes tem que ser a mesma.
+// exatamente essa. Sem a opção, vale a guardada em servidores_conhecidos.txt,
+// ao lado do programa, uma linha "ENDEREÇO:PORTA CHAVE" por servidor
+// ("confiança no primeiro uso", TOFU, como o ~/.ssh/known_hosts do SSH). Um
+// endereço que não está lá é uma primeira conexão, e a chave só é guardada
+// depois que o servidor provou tê-la (o "OK" cifrado dele abriu): é o
+// StrictHostKeyChecking=accept-new do SSH. Um arquivo que existe mas não pode
+// ser lido, ou que tem uma linha estragada, é um erro, nunca uma primeira
+// conexão: senão bastaria estragá-lo para o cliente aceitar qualquer chave.
 #pragma once
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -18,16 +24,30 @@
 #include "../common/net.h"
 #include "kx.h"
 
+#ifdef _WIN32
+#include <process.h>
+inline int process_id() { return _getpid(); }
+#else
+inline int process_id() { return static_cast<int>(getpid()); }
+#endif
+
 constexpr const char* KNOWN_SERVERS_FILE = "servidores_conhecidos.txt";
 
-// A chave pública do servidor: a primeira linha, base64url de 32 bytes (44
-// caracteres). Devolve "", depois de explicar o erro, se ela não chegar em
-// 10 s ou não for uma chave. Linhas que chegarem depois dela ficam em `reader`.
-inline std::string receive_key(socket_t client_socket, net::LineReader& reader) {
-    net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
+// O que o cliente diz quando o "OK" cifrado do servidor não abre.
+static const std::string NOT_THE_SERVER =
+    "ATENÇÃO: este servidor não tem a chave que diz ter: o \"OK\" cifrado dele não abre.\n"
+    "Pode ser um impostor que copiou a chave pública do servidor, ou uma resposta gravada\n"
+    "de outra conexão. Conexão encerrada; nada do que você digitou foi enviado.";
+
+// A chave pública de longo prazo do servidor: a primeira linha, base64url de
+// 32 bytes (44 caracteres). Devolve "", depois de explicar o erro, se ela não
+// chegar dentro do prazo ou não for uma chave. Linhas que chegarem depois dela
+// ficam em `reader`.
+inline std::string receive_key(socket_t client_socket, net::LineReader& reader,
+                               const net::Deadline& deadline) {
     std::string key, why;
     unsigned char bytes[kx::KEY_BYTES];
-    if (!net::receive_line(client_socket, reader, key, why)) {
+    if (!net::receive_line(client_socket, reader, key, why, &deadline)) {
         std::cerr << "Erro: o servidor não enviou a chave (" << why
                   << "). É o servidor do Exemplo 4?\n";
         return "";
@@ -37,43 +57,81 @@ inline std::string receive_key(socket_t client_socket, net::LineReader& reader) 
     return "";
 }
 
-// A chave guardada para `server` ("ENDEREÇO:PORTA") em `path`; "" se não há.
-inline std::string known_key(const std::string& path, const std::string& server) {
-    std::ifstream in(path);
-    std::string line, name, key;
-    while (std::getline(in, line)) {
-        std::istringstream words(line);
-        if (words >> name >> key && name == server) return key;
-    }
-    return "";
+// "localhost:8000", "127.0.0.1:8000", "[::1]:8000" (IPv6 entre colchetes, como no SSH)
+inline std::string server_name(const std::string& ip, const std::string& port) {
+    const bool ipv6 = ip.find(':') != std::string::npos;
+    return (ipv6 ? "[" + ip + "]" : ip) + ":" + port;
 }
 
-// true se `received` é a chave do servidor em IP:PORTA (o endereço como foi
-// digitado): a de --chave-servidor (`pinned`), a guardada, ou a primeira
-// vista, que então é guardada. Senão, o aviso, e false.
-inline bool trust_server_key(const std::string& received, const std::string& pinned,
-                             const std::string& ip, const std::string& port, const char* argv0) {
-    // "localhost:8000", "127.0.0.1:8000", "[::1]:8000" (IPv6 entre colchetes, como no SSH)
-    const bool ipv6 = ip.find(':') != std::string::npos;
-    const std::string server = (ipv6 ? "[" + ip + "]" : ip) + ":" + port;
-    const std::string path = net::program_folder(argv0) + "/" + KNOWN_SERVERS_FILE;
-    std::string expected = pinned, source = "dada com --chave-servidor";
-    if (expected.empty()) {
-        expected = known_key(path, server);
-        source = "salva em " + path;
+inline std::string known_servers_path(const char* argv0) {
+    return net::program_folder(argv0) + "/" + KNOWN_SERVERS_FILE;
+}
+
+// Lê `path` inteiro em `content`. Um arquivo que não existe é vazio (true);
+// um que existe mas não pode ser lido é um erro (false, `error`).
+inline bool read_known_servers(const std::string& path, std::string& content,
+                               std::string& error) {
+    content.clear();
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    if (!in && errno == ENOENT) return true;
+    bool ok = in != nullptr;
+    char buffer[4096];
+    while (ok) {
+        std::size_t got = std::fread(buffer, 1, sizeof buffer, in);
+        content.append(buffer, got);
+        if (got < sizeof buffer) ok = !std::ferror(in);
+        if (got < sizeof buffer || content.size() > (1u << 20)) break;
     }
-    if (expected.empty()) {  // primeira conexão: confia e guarda (numa escrita só)
-        std::ofstream out(path, std::ios::app | std::ios::binary);
-        if (!(out << (server + " " + received + "\n") << std::flush)) {
-            std::cerr << "Erro: não foi possível gravar " << path << "\n";
+    if (!ok) error = "não foi possível ler " + path + ": " + kx::file_error(errno);
+    if (ok && content.size() > (1u << 20)) {
+        error = path + " é grande demais (mais de 1 MiB)";
+        ok = false;
+    }
+    if (in) std::fclose(in);
+    return ok;
+}
+
+// A chave guardada para `server` em `content` (o arquivo); "" se não há. false
+// (e `error`) se alguma linha não é "ENDEREÇO:PORTA CHAVE" com uma chave válida.
+inline bool find_known_key(const std::string& content, const std::string& path,
+                           const std::string& server, std::string& key, std::string& error) {
+    std::istringstream lines(content);
+    std::string line, name, value, extra;
+    unsigned char bytes[kx::KEY_BYTES];
+    for (int number = 1; std::getline(lines, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        std::istringstream words(line);
+        if (!(words >> name) || name[0] == '#') continue;  // vazia ou comentário
+        if (!(words >> value) || (words >> extra) || !kx::read_key(value, bytes)) {
+            error = path + " está estragado: a linha " + std::to_string(number) +
+                    " não é \"ENDEREÇO:PORTA CHAVE\". Corrija-a ou apague o arquivo (as chaves"
+                    " dos servidores serão conferidas de novo, como na primeira vez)";
             return false;
         }
-        std::cout << "Primeira conexão com " << server << ": chave do servidor " << received
-                  << "\nConfira se é a que o servidor mostrou. Ela foi salva em " << path
-                  << " e será conferida nas próximas conexões.\n";
-        return true;
+        if (name == server && key.empty()) key = value;
     }
-    if (received == expected) return true;
+    return true;
+}
+
+// true se `received` pode ser a chave do servidor em IP:PORTA (o endereço como
+// foi digitado): a de --chave-servidor (`pinned`), a guardada, ou, se não há
+// nenhuma guardada, a primeira vista (`first_use` = true; ela só é guardada por
+// save_server_key(), depois do "OK" do servidor). Senão, o aviso, e false.
+inline bool trust_server_key(const std::string& received, const std::string& pinned,
+                             const std::string& ip, const std::string& port, const char* argv0,
+                             bool& first_use) {
+    const std::string server = server_name(ip, port), path = known_servers_path(argv0);
+    std::string expected = pinned, source = "dada com --chave-servidor", content, error;
+    if (expected.empty()) {
+        if (!read_known_servers(path, content, error) ||
+            !find_known_key(content, path, server, expected, error)) {
+            std::cerr << "Erro: " << error << ".\nConexão encerrada; nada foi enviado.\n";
+            return false;
+        }
+        source = "salva em " + path;
+    }
+    first_use = expected.empty();
+    if (first_use || received == expected) return true;
     std::cerr << "ATENÇÃO: a chave do servidor " << server << " não é a esperada!\n"
               << "  esperada: " << expected << " (" << source << ")\n"
               << "  recebida: " << received << "\n"
@@ -84,4 +142,41 @@ inline bool trust_server_key(const std::string& received, const std::string& pin
         std::cerr << "Se a troca foi legítima, apague a linha de " << server << " em " << path
                   << ".\n";
     return false;
+}
+
+// Primeira conexão, e o servidor provou ter a chave: guarda-a em
+// servidores_conhecidos.txt (o arquivo novo é escrito num temporário e só
+// então troca de nome: nunca fica pela metade) e mostra como conferi-la.
+inline bool save_server_key(const std::string& received, const std::string& ip,
+                            const std::string& port, const char* argv0) {
+    const std::string server = server_name(ip, port), path = known_servers_path(argv0);
+    std::string content, error, ignored;
+    bool ok = read_known_servers(path, content, error);  // de novo: outro cliente pode ter
+    if (ok && !content.empty() && content.back() != '\n') content += "\n";  // escrito nele
+    content += server + " " + received + "\n";
+    const std::string temp = path + ".tmp" + std::to_string(process_id());
+    if (ok) {
+        std::FILE* out = std::fopen(temp.c_str(), "wb");
+        ok = out && std::fwrite(content.data(), 1, content.size(), out) == content.size();
+        ok = out && std::fclose(out) == 0 && ok;
+#ifdef _WIN32
+        ok = ok && MoveFileExA(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
+#else
+        ok = ok && std::rename(temp.c_str(), path.c_str()) == 0;
+#endif
+        if (!ok) error = "não foi possível gravar " + path + ": " + kx::file_error(errno);
+        if (!ok) std::remove(temp.c_str());
+    }
+    if (!ok) {
+        std::cerr << "Erro: " << error << "\n";
+        return false;
+    }
+    std::cout << "Primeira conexão com " << server << ". A chave pública do servidor é\n"
+              << "  " << received << "\n"
+              << "Confira se é a mesma da linha \"Chave pública do servidor: ...\" que o\n"
+              << "servidor mostrou ao iniciar (no terminal dele, ou pergunte a quem o iniciou).\n"
+              << "Se for, tudo certo: ela foi salva em " << path << "\n"
+              << "e será conferida nas próximas conexões. Se não for, saia (Ctrl+D), apague a\n"
+              << "linha de " << server << " desse arquivo e avise: alguém está no meio do caminho.\n";
+    return true;
 }

@@ -11,14 +11,18 @@
 // (--chave-servidor, ou a salva na primeira conexão): a chave do intruso não
 // é a do servidor, e o cliente desiste antes de enviar qualquer coisa.
 //
-// Uso: ./intruso [IP [PORTA [IP_SERVIDOR [PORTA_SERVIDOR]]]]
+// O par de chaves do intruso fica em intruso.chave, ao lado do programa.
+//
+// Uso: ./intruso [IP [PORTA [IP_SERVIDOR [PORTA_SERVIDOR]]]] [--limite-por-ip N]
 //      (padrão: escuta em localhost 8001 e repassa para localhost 8000)
 #include "../common/args.h"
 #include "../common/line_reader.h"
 #include "../common/net.h"
+#include "../common/per_address.h"
+#include "../common/safe_text.h"
 #include "kx.h"
+#include "server_key.h"  // o arquivo de chave (aqui, intruso.chave)
 
-#include <chrono>
 #include <iostream>
 #include <string>
 #include <system_error>
@@ -26,16 +30,20 @@
 #include <vector>
 
 static const char* const USAGE =
-    "uso: intruso [IP [PORTA [IP_SERVIDOR [PORTA_SERVIDOR]]]]   (padrão: localhost 8001 "
-    "localhost 8000)";
+    "uso: intruso [IP [PORTA [IP_SERVIDOR [PORTA_SERVIDOR]]]] [--limite-por-ip N]   (padrão: "
+    "localhost 8001 localhost 8000)";
 static const char* const HELP =
     "O intruso do Exemplo 4 (man-in-the-middle): escuta em IP:PORTA, repassa cada\n"
     "conexão para o servidor e mostra as mensagens decifradas. Só funciona com um\n"
-    "cliente que não confere a chave do servidor.\n";
+    "cliente que não confere a chave do servidor. O par de chaves do intruso fica em\n"
+    "intruso.chave, ao lado do programa (criado na primeira execução).\n";
 
-// O par de chaves do intruso, gerado ao iniciar (só na memória).
-static unsigned char my_public_key[kx::KEY_BYTES], my_secret_key[kx::SECRET_BYTES];
+// O par de chaves do intruso, guardado em intruso.chave ao lado do programa (como o
+// servidor.chave do servidor): a mesma chave a cada execução, para a demonstração (b)
+// poder ser repetida sem apagar nada.
+static server_key::KeyPair my_keys;
 static std::string server_ip, server_port;
+static PerAddressLimit per_address;
 
 static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
 
@@ -46,37 +54,44 @@ struct Side {
     kx::Stream receiving{}, sending{};
 };
 
-// Faz o aperto de mão como SERVIDOR (com a vítima) ou como CLIENTE (com o
-// servidor de verdade). Devolve false se o outro lado não o completou.
+// Faz o aperto de mão inteiro (kx.h) como SERVIDOR (com a vítima, com as chaves
+// do intruso) ou como CLIENTE (com o servidor de verdade). Devolve false se o
+// outro lado não o completou em 10 s.
 static bool handshake(Side& side, bool as_server) {
-    unsigned char peer_key[kx::KEY_BYTES], rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
-    unsigned char public_key[kx::KEY_BYTES], secret_key[kx::SECRET_BYTES];
-    std::string line, why, mine;
-    bool ok;
-    if (as_server) {  // envia a chave do intruso, como se fosse o servidor
-        mine = kx::to_base64(my_public_key, sizeof my_public_key) + "\n";
-        ok = net::send_all(side.socket, mine.data(), mine.size()) &&
-             net::receive_line(side.socket, side.reader, line, why) &&
-             kx::read_key(line, peer_key) &&
-             crypto_kx_server_session_keys(rx, tx, my_public_key, my_secret_key, peer_key) == 0;
-        mine.clear();
-    } else {  // recebe a chave do servidor e responde com uma chave nova
-        crypto_kx_keypair(public_key, secret_key);
-        ok = net::receive_line(side.socket, side.reader, line, why) &&
-             kx::read_key(line, peer_key) &&
-             crypto_kx_client_session_keys(rx, tx, public_key, secret_key, peer_key) == 0;
-        sodium_memzero(secret_key, sizeof secret_key);
-        mine = kx::to_base64(public_key, sizeof public_key) + "\n";
+    unsigned char peer_key[kx::KEY_BYTES], peer_connection_key[kx::KEY_BYTES];
+    unsigned char rx[kx::SESSION_BYTES] = {}, tx[kx::SESSION_BYTES] = {};
+    const net::Deadline deadline(10.0);
+    kx::Ephemeral mine;  // o par desta conexão
+    std::string line, why, out, ok;
+    auto receive = [&]() {
+        return net::receive_line(side.socket, side.reader, line, why, &deadline);
+    };
+    auto send = [&]() { return net::send_all(side.socket, out.data(), out.size()); };
+    bool good;
+    if (as_server) {  // envia S e Es do intruso, como se fosse o servidor; recebe Ec
+        out = my_keys.public_text + "\n" + mine.line();
+        good = send() && receive() && kx::read_key(line, peer_key) &&
+               kx::server_session_keys(rx, tx, my_keys.public_key, my_keys.secret_key, mine,
+                                       peer_key) &&
+               receive() && kx::start_receiving(side.receiving, line, rx);
+        if (good) out = kx::start_sending(side.sending, tx) + "\n";  // o cabeçalho, e
+        if (good) out += kx::seal(side.sending, kx::CONFIRMATION) + "\n";  // só então o OK
+        good = good && send() && receive() && kx::open(side.receiving, line, ok) &&
+               ok == kx::CONFIRMATION;
+    } else {  // recebe S e Es do servidor e responde com um Ec novo, como um cliente
+        good = receive() && kx::read_key(line, peer_key) && receive() &&
+               kx::read_key(line, peer_connection_key) &&
+               kx::client_session_keys(rx, tx, mine, peer_key, peer_connection_key);
+        if (good) out = mine.line() + kx::start_sending(side.sending, tx) + "\n";
+        good = good && send() && receive() && kx::start_receiving(side.receiving, line, rx) &&
+               receive() && kx::open(side.receiving, line, ok) && ok == kx::CONFIRMATION;
+        if (good) out = kx::seal(side.sending, kx::CONFIRMATION) + "\n";
+        good = good && send();
     }
-    if (ok) {
-        mine += kx::start_sending(side.sending, tx) + "\n";
-        ok = net::send_all(side.socket, mine.data(), mine.size()) &&
-             net::receive_line(side.socket, side.reader, line, why) &&
-             kx::start_receiving(side.receiving, line, rx);
-    }
+    net::set_timeout(side.socket, SO_RCVTIMEO, 0);
     sodium_memzero(rx, sizeof rx);
     sodium_memzero(tx, sizeof tx);
-    return ok;
+    return good;
 }
 
 // Repassa as mensagens de `from` para `to`, mostrando cada uma, até um dos
@@ -85,7 +100,7 @@ static void relay(Side& from, Side& to, const std::string& direction) {
     std::string line, why, message;
     while (net::receive_line(from.socket, from.reader, line, why) &&
            kx::open(from.receiving, line, message)) {
-        say("Intruso leu (" + direction + "): " + message);
+        say("Intruso leu (" + direction + "): " + safe_text::printable(message));
         std::string again = kx::seal(to.sending, message) + "\n";
         if (!net::send_all(to.socket, again.data(), again.size())) break;
     }
@@ -95,7 +110,7 @@ static void relay(Side& from, Side& to, const std::string& direction) {
 
 // Uma vítima: conecta ao servidor de verdade, faz os dois apertos de mão e
 // repassa nos dois sentidos (uma thread para cada).
-static void handle_victim(socket_t victim_socket, std::string victim) {
+static void handle_victim(socket_t victim_socket, std::string victim, PerAddressLimit::Slot) {
     Side client, server;
     client.socket = victim_socket;
     std::string error;
@@ -133,8 +148,8 @@ static void handle_victim(socket_t victim_socket, std::string victim) {
 int main(int argc, char* argv[]) {
     net::Startup startup;
     std::vector<std::string> words;
-    int code = args::parse(argc, argv, USAGE, HELP, words, 4);
-    if (code >= 0) return code;
+    int code = args::parse(argc, argv, USAGE, HELP, words, 4, {per_address.option()});
+    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
     words.resize(4);
     std::string ip = words[0].empty() ? "localhost" : words[0];
     std::string port = "8001";
@@ -145,11 +160,6 @@ int main(int argc, char* argv[]) {
         std::cerr << USAGE << "\n";
         return 2;
     }
-    if (sodium_init() < 0) {
-        std::cerr << "Erro: não foi possível iniciar a libsodium\n";
-        return 1;
-    }
-    crypto_kx_keypair(my_public_key, my_secret_key);
 
     std::string error;
     net::AddrList address = net::resolve(ip, port, true, error);
@@ -163,23 +173,30 @@ int main(int argc, char* argv[]) {
     if (bind(listener, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0)
         return net::fail("Erro: não foi possível usar o endereço " + ip + ":" + port);
     if (listen(listener, SOMAXCONN) != 0) return net::fail("Erro no listen");
+    if (!server_key::load(argv[0], my_keys, "intruso.chave")) return 1;
     std::cout << "Intruso em " << ip << ":" << port << ", repassando para " << server_ip << ":"
-              << server_port << "\nChave pública do intruso: "
-              << kx::to_base64(my_public_key, sizeof my_public_key) << std::endl;
+              << server_port << "\nChave pública do intruso: " << my_keys.public_text
+              << std::endl;
 
     while (true) {
         std::cout << "Aguardando conexao..." << std::endl;
         sockaddr_storage peer{};
         socklen_t length = sizeof peer;
         socket_t victim = accept(listener, reinterpret_cast<sockaddr*>(&peer), &length);
-        if (victim == INVALID_SOCKET) {  // sem girar em falso se o accept falhar
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (victim == INVALID_SOCKET) {
+            report_accept_failure();  // sem girar em falso se o accept falhar
             continue;
         }
         const sockaddr* p = reinterpret_cast<const sockaddr*>(&peer);
+        PerAddressLimit::Slot slot = per_address.take(net::address_of(p));
+        if (!slot) {
+            say(per_address.refusal(net::address_of(p)));
+            net::close_socket(victim);
+            continue;
+        }
         std::string name = net::address_of(p) + ":" + std::to_string(net::port_of(p));
         try {
-            std::thread(handle_victim, victim, name).detach();
+            std::thread(handle_victim, victim, name, std::move(slot)).detach();
         } catch (const std::system_error&) {
             net::close_socket(victim);
         }

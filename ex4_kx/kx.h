@@ -1,14 +1,33 @@
 // Exemplo 4 - o formato das linhas na rede, usado pelo servidor, pelo
-// cliente, pelo intruso e pelos testes: chaves públicas, cabeçalhos e
-// mensagens cifradas. É o token.h do Exemplo 2, com outra criptografia.
+// cliente, pelo intruso e pelos testes: chaves públicas, chaves de sessão,
+// cabeçalhos e mensagens cifradas. É o token.h do Exemplo 2, com outra
+// criptografia.
 //
 // O aperto de mão (cada linha termina em '\n'; base64url COM padding, como no
-// Exemplo 2 e no urlsafe_b64encode do Python):
-//   servidor -> cliente: base64(chave pública de longo prazo do servidor)  44 + '\n'
-//   cliente -> servidor: base64(chave pública nova, só desta conexão)      44 + '\n'
-//   (os dois calculam as chaves de sessão com crypto_kx: rx para receber, tx
-//   para enviar; o tx de um é o rx do outro, e quem só escuta não as calcula)
-//   cada lado -> o outro: base64(cabeçalho do seu fluxo secretstream)      32 + '\n'
+// Exemplo 2 e no urlsafe_b64encode do Python). S, Es e Ec são chaves
+// públicas de 32 bytes; s, es e ec, as secretas correspondentes:
+//   servidor -> cliente: base64(S)   chave de LONGO PRAZO do servidor   44 + '\n'
+//   servidor -> cliente: base64(Es)  chave nova, só desta conexão       44 + '\n'
+//   cliente -> servidor: base64(Ec)  chave nova do cliente, só desta    44 + '\n'
+//   Os dois calculam as chaves de sessão (crypto_kx duas vezes, e BLAKE2b):
+//     cliente:  (r1,t1) = crypto_kx_client_session_keys(Ec, ec, S)
+//               (r2,t2) = crypto_kx_client_session_keys(Ec, ec, Es)
+//     servidor: (r1,t1) = crypto_kx_server_session_keys(S, s, Ec)
+//               (r2,t2) = crypto_kx_server_session_keys(Es, es, Ec)
+//     os dois:  rx = crypto_generichash(32, r1‖r2), tx = crypto_generichash(32, t1‖t2)
+//   (rx para receber, tx para enviar; o tx de um é o rx do outro). Com S o
+//   cliente sabe COM QUEM fala (só quem tem s chega a r1); com Es e Ec, as
+//   chaves são novas a cada conexão, e es e ec são apagados logo depois:
+//   nem quem depois roubar s (o arquivo servidor.chave) decifra uma captura.
+//   cliente -> servidor: base64(cabeçalho do fluxo do cliente)        32 + '\n'
+//   servidor -> cliente: base64(cabeçalho do fluxo do servidor)       32 + '\n'
+//   servidor -> cliente: base64(push("OK"))  a confirmação da chave    28 + '\n'
+//   cliente -> servidor: base64(push("OK"))  como o "OK" do Exemplo 2  28 + '\n'
+// Na rede: o servidor envia S e Es num send() só (90 bytes), depois o seu
+// cabeçalho e o OK (62); o cliente, Ec e o seu cabeçalho (78), depois o OK (29).
+// O cliente só mostra o prompt depois de abrir o "OK" do servidor: quem não
+// tem s e es (um impostor com a chave pública copiada, ou uma resposta
+// gravada de outra conexão) não consegue cifrá-lo.
 // Depois, cada mensagem é uma linha base64(push(texto)): texto + 17 bytes
 // (1 byte de tipo cifrado + 16 de MAC), sem nonce na rede: o nonce é um
 // contador dentro do estado do fluxo. Por isso uma linha repetida, fora de
@@ -17,9 +36,12 @@
 
 #include <sodium.h>
 
+#include "../common/net.h"
+
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -36,6 +58,10 @@ constexpr int BASE64 = sodium_base64_VARIANT_URLSAFE;               // com '='
 // Tamanhos das linhas, sem o '\n'.
 constexpr std::size_t KEY_LINE = 44;     // base64 de 32 bytes
 constexpr std::size_t HEADER_LINE = 32;  // base64 de 24 bytes
+constexpr std::size_t OK_LINE = 28;      // base64 de push("OK"): 2 + 17 = 19 bytes
+
+// A confirmação da chave: o primeiro texto de cada fluxo.
+constexpr const char* CONFIRMATION = "OK";
 
 // Uma linha tem no máximo 1024 bytes contando o '\n', como no Exemplo 2:
 // 1023 caracteres de base64 carregam 1023 / 4 * 3 = 765 bytes = 17 + 748.
@@ -53,11 +79,26 @@ inline void start_sodium() {
     }
 }
 
+// O texto de um erro de arquivo (errno): em português para os mais comuns,
+// com o nome e o número, como os de rede (common/net.h).
+inline std::string file_error(int code) {
+#ifdef _WIN32
+    return std::string(std::strerror(code)) + " (" + std::to_string(code) + ")";
+#else
+    return net::error_text(code);
+#endif
+}
+
 inline std::string to_base64(const unsigned char* data, std::size_t length) {
     std::string text(sodium_base64_ENCODED_LEN(length, BASE64), '\0');
     sodium_bin2base64(&text[0], text.size(), data, length, BASE64);
     text.pop_back();  // o '\0' final que a libsodium escreve
     return text;
+}
+
+inline bool is_base64(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '=';
 }
 
 // Decodifica base64url com padding. Rejeita qualquer caractere fora do
@@ -66,9 +107,7 @@ inline std::string to_base64(const unsigned char* data, std::size_t length) {
 // e então a mesma chave teria mais de uma grafia. O fuzzer achou isso.)
 inline bool from_base64(const std::string& text, std::vector<unsigned char>& data) {
     for (char c : text)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '='))
-            return false;
+        if (!is_base64(c)) return false;
     data.assign(text.size() / 4 * 3 + 3, 0);
     std::size_t length = 0;
     const char* end = nullptr;
@@ -80,20 +119,91 @@ inline bool from_base64(const std::string& text, std::vector<unsigned char>& dat
     return true;
 }
 
-// Lê uma linha de exatamente `size` bytes em base64 (uma chave: 32; um
-// cabeçalho: 24). Qualquer outra coisa é rejeitada.
+// Lê `length` caracteres de base64 que têm que ser exatamente `size` bytes
+// (uma chave: 32; um cabeçalho: 24), direto em `out`, sem cópias no meio
+// (para a chave secreta do arquivo do servidor). Qualquer outra coisa é
+// rejeitada; então `out` pode ter ficado pela metade, e quem chama o apaga.
+inline bool decode_exact(const char* text, std::size_t length, unsigned char* out,
+                         std::size_t size) {
+    if (length != sodium_base64_ENCODED_LEN(size, BASE64) - 1) return false;
+    for (std::size_t i = 0; i < length; ++i)
+        if (!is_base64(text[i])) return false;
+    std::size_t decoded = 0;
+    const char* end = nullptr;
+    return sodium_base642bin(out, size, text, length, nullptr, &decoded, &end, BASE64) == 0 &&
+           end == text + length && decoded == size;
+}
+
+// Lê uma linha de exatamente `size` bytes em base64.
 inline bool read_exact(const std::string& line, unsigned char* out, std::size_t size) {
-    std::vector<unsigned char> data;
-    if (line.size() != sodium_base64_ENCODED_LEN(size, BASE64) - 1 ||
-        !from_base64(line, data) || data.size() != size)
-        return false;
-    std::copy(data.begin(), data.end(), out);
-    sodium_memzero(data.data(), data.size());
-    return true;
+    return decode_exact(line.data(), line.size(), out, size);
 }
 
 inline bool read_key(const std::string& line, unsigned char key[KEY_BYTES]) {
     return read_exact(line, key, KEY_BYTES);
+}
+
+// Um par de chaves só desta conexão (o Es do servidor, o Ec do cliente). A
+// secreta é apagada assim que as chaves de sessão são calculadas, e de novo
+// quando o par sai de escopo. Nunca vai para um arquivo.
+struct Ephemeral {
+    unsigned char public_key[KEY_BYTES], secret_key[SECRET_BYTES];
+    Ephemeral() { crypto_kx_keypair(public_key, secret_key); }
+    ~Ephemeral() { sodium_memzero(secret_key, sizeof secret_key); }
+    Ephemeral(const Ephemeral&) = delete;
+    Ephemeral& operator=(const Ephemeral&) = delete;
+    std::string line() const { return to_base64(public_key, KEY_BYTES) + "\n"; }
+};
+
+// rx = BLAKE2b-256(r1‖r2), tx = BLAKE2b-256(t1‖t2) (crypto_generichash, sem
+// chave), e apaga r1, t1, r2 e t2.
+inline void combine(unsigned char rx[SESSION_BYTES], unsigned char tx[SESSION_BYTES],
+                    unsigned char r1[SESSION_BYTES], unsigned char t1[SESSION_BYTES],
+                    unsigned char r2[SESSION_BYTES], unsigned char t2[SESSION_BYTES]) {
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, nullptr, 0, SESSION_BYTES);
+    crypto_generichash_update(&state, r1, SESSION_BYTES);
+    crypto_generichash_update(&state, r2, SESSION_BYTES);
+    crypto_generichash_final(&state, rx, SESSION_BYTES);
+    crypto_generichash_init(&state, nullptr, 0, SESSION_BYTES);
+    crypto_generichash_update(&state, t1, SESSION_BYTES);
+    crypto_generichash_update(&state, t2, SESSION_BYTES);
+    crypto_generichash_final(&state, tx, SESSION_BYTES);
+    sodium_memzero(&state, sizeof state);
+    for (unsigned char* k : {r1, t1, r2, t2}) sodium_memzero(k, SESSION_BYTES);
+}
+
+// As chaves de sessão do lado do SERVIDOR: com o seu par de longo prazo (S, s),
+// com o desta conexão (`mine`: Es, es) e com a chave do cliente (Ec). Apaga es.
+// false se Ec é um ponto fraco (por exemplo, só zeros).
+inline bool server_session_keys(unsigned char rx[SESSION_BYTES], unsigned char tx[SESSION_BYTES],
+                                const unsigned char S[KEY_BYTES],
+                                const unsigned char s[SECRET_BYTES], Ephemeral& mine,
+                                const unsigned char Ec[KEY_BYTES]) {
+    unsigned char r1[SESSION_BYTES] = {}, t1[SESSION_BYTES] = {}, r2[SESSION_BYTES] = {},
+                  t2[SESSION_BYTES] = {};
+    const bool ok = crypto_kx_server_session_keys(r1, t1, S, s, Ec) == 0 &&
+                    crypto_kx_server_session_keys(r2, t2, mine.public_key, mine.secret_key,
+                                                  Ec) == 0;
+    sodium_memzero(mine.secret_key, SECRET_BYTES);  // es não serve para mais nada
+    combine(rx, tx, r1, t1, r2, t2);  // (se !ok, as chaves não são usadas)
+    return ok;
+}
+
+// As chaves de sessão do lado do CLIENTE: com o seu par desta conexão
+// (`mine`: Ec, ec) e com as duas chaves do servidor (S e Es). Apaga ec.
+// false se S ou Es é um ponto fraco.
+inline bool client_session_keys(unsigned char rx[SESSION_BYTES], unsigned char tx[SESSION_BYTES],
+                                Ephemeral& mine, const unsigned char S[KEY_BYTES],
+                                const unsigned char Es[KEY_BYTES]) {
+    unsigned char r1[SESSION_BYTES] = {}, t1[SESSION_BYTES] = {}, r2[SESSION_BYTES] = {},
+                  t2[SESSION_BYTES] = {};
+    const bool ok =
+        crypto_kx_client_session_keys(r1, t1, mine.public_key, mine.secret_key, S) == 0 &&
+        crypto_kx_client_session_keys(r2, t2, mine.public_key, mine.secret_key, Es) == 0;
+    sodium_memzero(mine.secret_key, SECRET_BYTES);  // ec não serve para mais nada
+    combine(rx, tx, r1, t1, r2, t2);  // (se !ok, as chaves não são usadas)
+    return ok;
 }
 
 // Abre o fluxo de ENVIO com a chave tx: devolve a linha do cabeçalho (24

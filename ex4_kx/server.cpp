@@ -1,20 +1,18 @@
-// Exemplo 4 - Troca de chaves: o SERVIDOR (o do Exemplo 2, feito do jeito certo).
-//
-// O chat do Exemplo 2, mas a chave não viaja: o servidor envia só a sua chave PÚBLICA,
-// e com a do cliente cada lado calcula as mesmas chaves de sessão (crypto_kx). Cada
-// mensagem vai num fluxo cifrado (crypto_secretstream): repetida, fora de ordem ou
-// faltando, é detectada. O servidor decifra e cifra de novo para cada um: ele lê tudo.
-// Leia ao lado de ../ex2_crypto/server.cpp: só muda o que está marcado com
-// "Diferença do Exemplo 2" (lista no README).
+// Exemplo 4 - Troca de chaves: o SERVIDOR (o do Exemplo 2, feito do jeito certo). A chave
+// não viaja: o servidor envia a sua chave PÚBLICA e uma nova a cada conexão, e com a do
+// cliente os dois calculam as mesmas chaves de sessão (crypto_kx). Cada mensagem vai num
+// fluxo cifrado (crypto_secretstream): repetida, fora de ordem ou faltando, é detectada. O
+// servidor decifra e cifra de novo para cada um: ele lê tudo. Leia ao lado de
+// ../ex2_crypto/server.cpp: só muda o que está marcado com "Diferença do Exemplo 2" (README).
 #include "../common/args.h"
 #include "../common/line_reader.h"
 #include "../common/net.h"
 #include "../common/outbox.h"
+#include "../common/per_address.h"
 #include "kx.h"          // biblioteca p/ criptografia (libsodium): chaves, fluxos, linhas
 #include "server_key.h"  // o par de chaves do servidor, guardado em arquivo
 
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -22,12 +20,12 @@
 #include <thread>
 #include <vector>
 
-static const char* const USAGE = "uso: server [IP [PORTA]]   (padrão: localhost 8000)";
-static const char* const HELP =
-    "Servidor do chat do Exemplo 4: troca de chaves (crypto_kx) com cada cliente e\n"
-    "mensagens em fluxos cifrados (crypto_secretstream). O par de chaves do servidor\n"
-    "fica em servidor.chave, ao lado do programa (criado na primeira execução).\n";
-
+static const char* const USAGE =
+    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, N = 16)";
+static const char* const HELP = "Servidor do chat do Exemplo 4: troca de chaves com cada "
+    "cliente e mensagens em fluxos cifrados.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n"
+    "O par de chaves fica em servidor.chave, ao lado do programa (criado na 1ª execução).\n";
+static PerAddressLimit per_address;  // quantas conexões cada IP tem abertas (common/)
 static void accept_clients(socket_t server_socket);  // o laço final do Python (no fim do arquivo)
 
 // Diferença do Exemplo 2: No lugar da chave única, o par de chaves do servidor. A pública
@@ -38,14 +36,13 @@ int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: IP e porta podem vir da linha de comando. Sem eles, localhost 8000.
     std::string IP = "localhost", PORT = "8000";
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT);
-    if (code >= 0) return code;
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {per_address.option()});
+    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t server_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
     if (server_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
-    // Diferença do original: SO_REUSEADDR, para reiniciar logo na mesma porta. Sem ele,
-    // o bind() falha por ~60 s, enquanto as conexões antigas estão em TIME_WAIT.
+    // Diferença do original: SO_REUSEADDR, para reiniciar logo na mesma porta. Sem TIME_WAIT.
     net::set_reuse_address(server_socket);
 
     // Define o endereço e a porta que o socket vai se vincular
@@ -65,12 +62,11 @@ int main(int argc, char* argv[]) {
                   << why << "\n";
         return 1;
     }
-    // Escuta as conexões.
-    // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O 5 não é o número de
-    // clientes que podem se conectar, e sim o da fila de conexões que esperam o accept().
+    // Escuta as conexões (o guia: "definindo o número de clientes que podem se conectar").
+    // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O 5 é a fila do accept().
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
-    // Diferença do Exemplo 2: O par de chaves vem de um arquivo. É o servidor.chave, ao
-    // lado do programa (criado na primeira execução); só a chave pública é mostrada.
+    // Diferença do Exemplo 2: O par de chaves vem de um arquivo. É o servidor.chave, ao lado
+    // do programa (criado na 1ª execução; recusado se outros usuários podem lê-lo).
     if (!server_key::load(argv[0], server_keys)) return 1;
     std::cout << "Chave pública do servidor: " << server_keys.public_text << std::endl;
     accept_clients(server_socket);
@@ -115,34 +111,38 @@ static void remove_client(Client* client) {
     clients.erase(std::remove(clients.begin(), clients.end(), client), clients.end());
 }
 
-// Diferença do Exemplo 2: O aperto de mão é uma troca de chaves (crypto_kx). Com a chave
-// pública do cliente (`client_key`) e o par do servidor, calcula as chaves de sessão: rx
-// para o que vem dele, tx para o que vai para ele. Abre o fluxo de envio (tx), envia o
-// cabeçalho dele, e abre o de recebimento com o cabeçalho do cliente (rx). Devolve o
-// motivo da falha, ou "" se deu certo. As chaves de sessão são apagadas no fim.
+// Diferença do Exemplo 2: O aperto de mão é uma troca de chaves (crypto_kx). Com a chave do
+// cliente (`client_key`, Ec), o par do servidor (S) e o desta conexão (`mine`, Es), calcula
+// as chaves de sessão (kx.h): rx para o que vem dele, tx para o que vai para ele. Abre o
+// fluxo de recebimento com o cabeçalho do cliente, e envia o seu cabeçalho e o "OK" que
+// confirma a chave. Devolve o motivo da falha, ou "". As chaves de sessão são apagadas.
 static std::string exchange_keys(socket_t client_socket, net::LineReader& reader,
-                                 const std::string& client_key, Client& client) {
+                                 const std::string& client_key, kx::Ephemeral& mine,
+                                 Client& client, const net::Deadline& deadline) {
     unsigned char client_public_key[kx::KEY_BYTES], rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
     std::string why, header;
     if (!kx::read_key(client_key, client_public_key) ||
-        crypto_kx_server_session_keys(rx, tx, server_keys.public_key, server_keys.secret_key,
-                                      client_public_key) != 0)
+        !kx::server_session_keys(rx, tx, server_keys.public_key, server_keys.secret_key, mine,
+                                 client_public_key))
         return "a chave pública recebida é inválida";
-    header = kx::start_sending(client.sending, tx) + "\n";
-    if (!net::send_all(client_socket, header.data(), header.size()))
-        why = "erro ao enviar o cabeçalho: " + net::last_error();
-    else if (net::receive_line(client_socket, reader, header, why) &&
-             !kx::start_receiving(client.receiving, header, rx))
+    if (net::receive_line(client_socket, reader, header, why, &deadline) &&
+        !kx::start_receiving(client.receiving, header, rx))
         why = "o cabeçalho recebido é inválido";
+    header = kx::start_sending(client.sending, tx) + "\n";  // o cabeçalho do servidor e,
+    header += kx::seal(client.sending, kx::CONFIRMATION) + "\n";  // no fluxo, o "OK"
+    if (why.empty() && !net::send_all(client_socket, header.data(), header.size()))
+        why = "erro ao enviar o cabeçalho: " + net::last_error();
     sodium_memzero(rx, sizeof rx);
     sodium_memzero(tx, sizeof tx);
     return why;
 }
 
 // Função para lidar com as conexões de clientes (roda numa thread para cada um)
-static void handle_client(socket_t client_socket, std::string ip, unsigned port) {
+static void handle_client(socket_t client_socket, std::string ip, unsigned port,
+                          PerAddressLimit::Slot slot) {  // a vaga do IP (--limite-por-ip)
     const std::string address = ip + ":" + std::to_string(port);
     const std::string client_address = "('" + ip + "', " + std::to_string(port) + ")";  // tupla
+    const net::Deadline deadline(10.0);  // para o handshake inteiro, contado desde o accept
     {  // `client` (a fila de envio dele) só existe neste bloco: veja o fim da função
         Client client(client_socket, address);
         net::LineReader reader;  // junta o que o TCP entregar e separa as linhas
@@ -151,22 +151,30 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
         // Envia a chave PÚBLICA do servidor para o cliente (pública: pode ir em claro)
         // Diferença do original: Cada mensagem é uma linha. Chave e tokens terminam em '\n'
         // (a chave ocupa 45 bytes): o TCP não separa as mensagens, um recv() traz 2 ou ½.
-        const std::string key_line = server_keys.public_text + "\n";
+        // Diferença do Exemplo 2: Junto vai uma chave pública nova, só desta conexão (Es). Sem
+        // ela, uma sessão gravada e repetida seria aceita, e quem roubasse a chave lia tudo.
+        kx::Ephemeral mine;  // o par desta conexão: a secreta é apagada logo após o uso
+        const std::string key_line = server_keys.public_text + "\n" + mine.line();
         if (!net::send_all(client_socket, key_line.data(), key_line.size()))
             why = "erro ao enviar a chave: " + net::last_error();
 
         // Aguarda a resposta do cliente
-        // Diferença do original: Prazo de 10 s para o handshake inteiro. Sem ele, um
-        // cliente que nunca responde prenderia esta thread para sempre.
-        net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
-        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why);
-        // Diferença do Exemplo 2: A resposta é a chave pública do cliente. Não é mais um
-        // "OK" cifrado; o aperto de mão segue com a troca de chaves e dos cabeçalhos.
-        if (why.empty()) why = exchange_keys(client_socket, reader, recv_data, client);
+        // Diferença do original: Prazo de 10 s para o handshake inteiro. Sem ele, quem nunca
+        // responde, ou manda um byte a cada poucos segundos, prenderia esta thread.
+        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why, &deadline);
+        // Diferença do Exemplo 2: A resposta é a chave pública do cliente. O aperto de mão
+        // segue com a troca de chaves e dos cabeçalhos, e só então vem o "OK" cifrado.
+        if (why.empty()) why = exchange_keys(client_socket, reader, recv_data, mine, client, deadline);
+        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why, &deadline);
         net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
+        // Verifica o conteúdo retornado
+        if (why.empty() && !kx::open(client.receiving, recv_data, message))
+            why = "o OK não abre no fluxo do cliente (chaves de outra conexão?)";
+        else if (why.empty() && message != kx::CONFIRMATION)
+            why = "a resposta decifrada não é OK";
         const bool synchronized = why.empty();
         if (synchronized) {
-            // Se o cliente completou a troca de chaves,
+            // Se o cliente retornar a mensagem "OK" com a criptografia certa,
             say("Cliente " + client_address + " sincronizado");  // então possuem as mesmas chaves
             // e ele pode ser adicionado à lista de clientes ativos
             std::lock_guard<std::mutex> lock(clients_mutex);
@@ -178,13 +186,11 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
             say("Cliente " + client_address + " não sincronizado: " + why);
         }
 
-        // Diferença do original: O laço de mensagens fica dentro de handle_client.
-        // Na listagem do guia ele perdeu a indentação e ficou fora da função.
+        // Diferença do original: O laço de mensagens fica dentro de handle_client. No guia, fora.
         while (synchronized) {
             // Recebe a mensagem do cliente: uma linha inteira, um token
             bool received = net::receive_line(client_socket, reader, recv_data, why);
-            // Diferença do original: Cada token é conferido antes do repasse. Um
-            // token que não decifra desconecta quem o enviou; os outros nem o recebem.
+            // Diferença do original: Cada token é conferido antes do repasse. Inválido: sai.
             // Diferença do Exemplo 2: A mensagem é decifrada no fluxo de quem a enviou. Uma
             // linha alterada, repetida, fora de ordem ou depois de uma que faltou não abre.
             if (received && !kx::open(client.receiving, recv_data, message)) {
@@ -210,33 +216,37 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port)
     // Diferença do original: O socket é fechado uma vez, e a saída avisada. Só depois
     // da thread de envio dele, que senão poderia enviar para um socket já fechado.
     net::close_socket(client_socket);
+    slot = PerAddressLimit::Slot();  // a vaga volta antes do aviso: quem o lê pode reconectar
     say("Cliente desconectado: " + address);
 }
 
 static void accept_clients(socket_t server_socket) {
     while (true) {
         std::cout << "Aguardando conexao..." << std::endl;
-
         // Aceita a conexão do cliente
         sockaddr_storage client_address{};  // cabe IPv4 e IPv6
         socklen_t length = sizeof client_address;
         socket_t client_socket =
             accept(server_socket, reinterpret_cast<sockaddr*>(&client_address), &length);
         if (client_socket == INVALID_SOCKET) {
-            if (net::interrupted()) continue;
-            std::cerr << "Erro no accept: " << net::last_error() << std::endl;  // ex.: sem fds
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // não gira a 100% da CPU
+            report_accept_failure();  // EINTR: de novo; sem fds: 1 linha/s com a contagem
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
         const std::string ip = net::address_of(peer);
+        // Diferença do original: Limite de conexões por IP. Um PC não esgota o servidor.
+        PerAddressLimit::Slot slot = per_address.take(ip);
+        if (!slot) {  // já tem --limite-por-ip N (padrão 16): esta é fechada na hora
+            say(per_address.refusal(ip));
+            net::close_socket(client_socket);
+            continue;
+        }
         const unsigned port = net::port_of(peer);
         std::cout << "Cliente conectado: " << ip << ":" << port << std::endl;
 
         // Inicia uma thread para lidar com a conexão do cliente
-        try {
-            // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
-            std::thread(handle_client, client_socket, ip, port).detach();
+        try {  // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
+            std::thread(handle_client, client_socket, ip, port, std::move(slot)).detach();
         } catch (const std::system_error& e) {
             // Diferença do original: Sem recursos para uma thread, só esta conexão é recusada.
             std::cerr << "Erro: não foi possível criar uma thread para " << ip << ":" << port

@@ -176,6 +176,14 @@ capture() {
         { n++; s += $1; if ($1 > m) m = $1 }
         END { printf "Servidor -> clientes: %d segmentos com dados, %d bytes, o maior com %d bytes.\n", n, s, m }'
     echo "Filtro para o Wireshark: tcp.port == $port"
+    # ex4: what each segment of the new handshake is (issue 19).
+    if [ "$ex" = ex4 ]; then
+        echo "Exemplo 4, o aperto de mão de cada cliente (Dados):"
+        echo "  90 servidor: S (a chave que ele mostra) + Es (nova, só desta conexão)"
+        echo "  78 cliente:  Ec (nova, só desta conexão) + o cabeçalho do fluxo dele"
+        echo "  62 servidor: o cabeçalho do fluxo dele + o \"OK\" cifrado (a confirmação da chave)"
+        echo "  29 cliente:  o \"OK\" cifrado; depois, cada mensagem: texto + 17 bytes, em base64"
+    fi
 }
 
 # ---- ex5: the same file over UDP -------------------------------------------

@@ -61,17 +61,29 @@ echo "clientes: ex4_kx/client 127.0.0.1 $port --chave-servidor $key"
 CLIENT_ARGS=(--chave-servidor "$key")
 chat_session ex4_kx "Olá turma de redes" "E agora, o Wireshark lê?"
 CLIENT_ARGS=()
-# The same eavesdropper as in ex2: it connects and reads the first line.
-exec 3<>"/dev/tcp/127.0.0.1/$port"
-IFS= read -r -t 5 spied <&3 || spied="(nada)"
-exec 3<&-
+# The same eavesdropper as in ex2: it connects and reads what the server
+# sends first, twice: two lines each time (S, then Es).
+spy() {
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    IFS= read -r -t 5 spied_s <&3 || spied_s="(nada)"
+    IFS= read -r -t 5 spied_es <&3 || spied_es="(nada)"
+    exec 3<&-
+}
+spy; first_s=$spied_s first_es=$spied_es
+spy
+sleep 0.2
 show "terminal do servidor" "$work/server.log"
 show "terminal do cliente 1 (digitou: Olá turma de redes)" "$work/c1.txt"
 show "terminal do cliente 2 (digitou: E agora, o Wireshark lê?)" "$work/c2.txt"
-echo "O 'espião' do Exemplo 2 recebeu $spied:"
-echo "a chave PÚBLICA que o servidor mostrou. As chaves de sessão nunca passam pela rede,"
-echo "e com essa chave nada decifra (ex2_crypto/client --decrypt não abre nenhuma linha)."
-# A man in the middle: the intruder relays to the server with its own keys.
+echo "O 'espião' do Exemplo 2 conectou-se duas vezes. Recebeu, cada vez, duas linhas:"
+echo "  1ª conexão: $first_s  $first_es"
+echo "  2ª conexão: $spied_s  $spied_es"
+echo "A primeira é a chave PÚBLICA que o servidor mostrou (a mesma nas duas); a segunda, uma"
+echo "chave pública nova, só daquela conexão (Es). As chaves de sessão nunca passam pela rede,"
+echo "e com essas chaves nada decifra (ex2_crypto/client --decrypt não abre nenhuma linha)."
+echo "O servidor escreveu 'não sincronizado' para o espião: ele não fez a troca de chaves."
+# A man in the middle: the intruder relays to the server with its own keys
+# (kept in intruso.chave beside it: the same key every time it runs).
 cp "$BIN/ex4_kx/client" "$work/client"  # its servidores_conhecidos.txt goes in $work
 middle=$((port + 1))
 (exec "$BIN/ex4_kx/intruso" 127.0.0.1 "$middle" 127.0.0.1 "$port") >"$work/intruso.log" 2>&1 &

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make samples: record the sample captures shipped in captures/ (ex1, ex2,
-# ex3 on loopback, ex3-veth on the two-host link; ex5 on loopback and
+# ex3, ex4 on loopback, ex3-veth on the two-host link; ex5 on loopback and
 # ex5-confiavel-perda on the two-host link with loss), on port 8000 so that the
 # guide's own filter `tcp.port == 8000` works. Root only.
 #
@@ -29,6 +29,11 @@ for ex in ex1 ex2 ex3; do
     ip netns exec "$ns" env EX="$ex" LAB_PORT=8000 CAPTURE_DIR="$work" scripts/capture.sh
     cp "$work/$ex.pcapng" "captures/$ex.pcapng"
 done
+# ex4 (the key exchange), on loopback like ex2: its server uses the
+# servidor.chave beside it (made on its first run), so the sample's public
+# key is that file's.
+ip netns exec "$ns" env EX=ex4 LAB_PORT=8000 CAPTURE_DIR="$work" scripts/capture.sh
+cp "$work/ex4.pcapng" captures/ex4.pcapng
 # The two-host one: capture.sh makes its own two namespaces.
 EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
 cp "$work/veth/ex3.pcapng" captures/ex3-veth.pcapng

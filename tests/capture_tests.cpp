@@ -122,19 +122,27 @@ TEST_CASE("capture ex2: the key is in clear; the capture alone decrypts the chat
         CHECK(s->payload.find("Olá") == std::string::npos);  // never in clear
 }
 
-TEST_CASE("capture ex4: 45-byte keys, 33-byte headers, text + 17 bytes; nothing decrypts") {
+TEST_CASE("capture ex4: S and Es (90), Ec and header (78), header and OK (62), OK (29); text + 17; "
+          "nothing decrypts") {
     REQUIRE(sodium_init() >= 0);
     Capture c("ex4");
     check_handshake(c);
-    // Segments: the server's key alone (45), the client's key and header in
-    // one send (45 + 33 = 78), the server's header (33), then the messages:
-    // "Olá turma de redes" (19 bytes) -> 19 + 17 = 36 -> 48 characters + '\n'.
-    auto from_server = c.data(false), to_server = c.data(true);
+    // The first connection's segments: the server's two keys in one send
+    // (45 + 45), the client's key and header in one send (45 + 33), the
+    // server's header and OK (33 + 29), the client's OK (29), then the
+    // messages: "Olá turma de redes" (19 bytes) -> 19 + 17 = 36 -> 48 + '\n'.
+    std::vector<const Segment*> from_server, to_server;
+    for (const Segment* s : c.data(false))
+        if (s->stream == c.segments[0].stream) from_server.push_back(s);
+    for (const Segment* s : c.data(true))
+        if (s->stream == c.segments[0].stream) to_server.push_back(s);
     REQUIRE(from_server.size() >= 4);
-    REQUIRE(to_server.size() >= 2);
-    CHECK(from_server[0]->len == 45);
+    REQUIRE(to_server.size() >= 3);
+    CHECK(from_server[0]->len == 90);
     CHECK(to_server[0]->len == 78);
-    std::size_t keys = 0, headers = 0, ola = 0, oi = 0;
+    CHECK(from_server[1]->len == 62);
+    CHECK(to_server[1]->len == 29);
+    std::size_t keys = 0, headers = 0, oks = 0, ola = 0, oi = 0;
     std::vector<std::string> lines;
     for (bool up : {true, false})
         for (const std::string& stream : c.streams(up)) {
@@ -149,20 +157,22 @@ TEST_CASE("capture ex4: 45-byte keys, 33-byte headers, text + 17 bytes; nothing 
     for (const std::string& line : lines) {
         keys += line.size() == 44;
         headers += line.size() == 32;
+        oks += line.size() == 28;  // push("OK"): 2 + 17 = 19 -> 28
         ola += line.size() == 48;  // "Olá turma de redes": sent once, relayed twice
         oi += line.size() == 40;   // "Oi! Recebi." (11 bytes): 28 -> 40
         std::vector<unsigned char> data;
         REQUIRE(kx::from_base64(line, data));
         if (data.size() == 32 || data.size() == 24) values.push_back(data);
     }
-    CHECK(keys == 4);     // the server's key to each client, each client's own
+    CHECK(keys == 6);     // per connection: S, Es and Ec
     CHECK(headers == 4);  // one stream each way per connection
+    CHECK(oks == 4);      // the two confirmations per connection
     CHECK(ola == 3);
     CHECK(oi == 3);
     // The ex2 attack, and every other key or header from the capture: the
-    // message lines open with none of them.
+    // OK and message lines open with none of them.
     for (const std::string& line : lines) {
-        if (line.size() != 48 && line.size() != 40) continue;
+        if (line.size() != 48 && line.size() != 40 && line.size() != 28) continue;
         std::string text;
         for (const auto& key : values) {
             if (key.size() != 32) continue;

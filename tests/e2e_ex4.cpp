@@ -2,14 +2,19 @@
 // client and intruso, copied into a temporary folder per test (each keeps its
 // key file or known-servers file beside it), checked from raw sockets that
 // speak the wire protocol, through a relay that records or tampers with the
-// lines, and against a Python peer written with PyNaCl.
+// lines, and against a Python peer written with PyNaCl. Each promise of the
+// README's "O que é protegido" names the test case here that proves it.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -33,8 +38,8 @@ struct Sodium {
     Sodium() { REQUIRE(sodium_init() >= 0); }
 };
 
-// The three programs copied into a fresh folder: the server's key file and
-// the client's known-servers file are created there, and vanish with it.
+// The three programs copied into a fresh folder: the key files and the
+// client's known-servers file are created there, and vanish with it.
 struct Lab {
     TempDir dir;
     Lab() {
@@ -42,6 +47,7 @@ struct Lab {
             fs::copy_file(bin(std::string("ex4_kx/") + program), dir.path / program);
     }
     std::string path(const std::string& program) const { return (dir.path / program).string(); }
+    fs::path known() const { return dir.path / "servidores_conhecidos.txt"; }
 };
 
 // Start a program that prints "Aguardando" when ready, on a free port.
@@ -59,7 +65,9 @@ Server start(const std::vector<std::string>& argv_before_port,
     throw std::runtime_error("did not start");
 }
 
-Server start_server(const Lab& lab) { return start({lab.path("server"), "127.0.0.1"}); }
+Server start_server(const Lab& lab, const std::vector<std::string>& options = {}) {
+    return start({lab.path("server"), "127.0.0.1"}, options);
+}
 
 // The public key a server (or the intruder) printed at start-up.
 std::string printed_key(Process& p) {
@@ -70,34 +78,100 @@ std::string printed_key(Process& p) {
     return out.substr(at, out.find('\n', at) - at);
 }
 
-// A raw client that speaks the protocol: its socket and its two streams.
+// The key pair in a servidor.chave file, as a thief who copied it has it.
+void stolen_keys(const fs::path& file, unsigned char pk[32], unsigned char sk[32]) {
+    const std::string content = read_file(file);
+    auto pub = content.find("\npublica "), sec = content.find("\nsecreta ");
+    REQUIRE(pub != std::string::npos);
+    REQUIRE(sec != std::string::npos);
+    REQUIRE(kx::read_key(content.substr(pub + 9, 44), pk));
+    REQUIRE(kx::read_exact(content.substr(sec + 9, 44), sk, 32));
+}
+
+// A TCP connection to 127.0.0.1:port from another loopback address (the
+// whole 127/8 is this machine: a second "PC" without any setup).
+int connect_from(int port, const std::string& source) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &a.sin_addr);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        close_fd(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// A raw client that speaks the protocol. It keeps its secret `ec` (a real
+// client wipes it): the forward-secrecy test uses it as a control.
 struct Peer {
     int fd = -1;
     unsigned port = 0;
-    std::string server_key;  // the first line, as received
-    std::string header;      // the server's header line, as received
+    std::string server_key, connection_key;  // the S and Es lines, as received
+    std::string header;                      // the server's header line
+    unsigned char ec_public[32], ec_secret[32];
     kx::Stream sending{}, receiving{};
 };
 
-// Connect and run the whole handshake, checking each line's size.
-Peer connect_peer(int port) {
+// Connect and run the handshake up to the server's key confirmation (opened
+// and checked), checking each line's size: S and Es (45 + 45, one send),
+// Ec and the header (45 + 33, one send), the header and the OK (33 + 29).
+Peer handshake_on(int fd, const std::string& keys) {
     Peer p;
-    p.fd = connect_to(port);
+    p.fd = fd;
     REQUIRE(p.fd >= 0);
     p.port = local_port(p.fd);
-    p.server_key = recv_line(p.fd, 5000ms);
-    REQUIRE(p.server_key.size() == 44);
-    unsigned char server_pk[32], pk[32], sk[32], rx[32], tx[32];
-    REQUIRE(kx::read_key(p.server_key, server_pk));
-    crypto_kx_keypair(pk, sk);
-    REQUIRE(crypto_kx_client_session_keys(rx, tx, pk, sk, server_pk) == 0);
-    std::string hello = kx::to_base64(pk, 32) + "\n" + kx::start_sending(p.sending, tx) + "\n";
+    REQUIRE(keys.size() == 90);
+    REQUIRE(keys[44] == '\n');
+    REQUIRE(keys[89] == '\n');
+    p.server_key = keys.substr(0, 44);
+    p.connection_key = keys.substr(45, 44);
+    unsigned char S[32], Es[32], rx[32], tx[32];
+    REQUIRE(kx::read_key(p.server_key, S));
+    REQUIRE(kx::read_key(p.connection_key, Es));
+    kx::Ephemeral mine;
+    std::memcpy(p.ec_public, mine.public_key, 32);
+    std::memcpy(p.ec_secret, mine.secret_key, 32);
+    REQUIRE(kx::client_session_keys(rx, tx, mine, S, Es));
+    std::string hello = kx::to_base64(p.ec_public, 32) + "\n";
+    hello += kx::start_sending(p.sending, tx) + "\n";
     REQUIRE(hello.size() == 45 + 33);
     REQUIRE(send_bytes(p.fd, hello));
-    p.header = recv_line(p.fd, 5000ms);
-    REQUIRE(p.header.size() == 32);
+    const std::string reply = recv_exactly(p.fd, 33 + 29, 5000ms);
+    REQUIRE(reply.size() == 62);
+    REQUIRE(reply[32] == '\n');
+    REQUIRE(reply[61] == '\n');
+    p.header = reply.substr(0, 32);
     REQUIRE(kx::start_receiving(p.receiving, p.header, rx));
+    std::string ok;
+    REQUIRE(kx::open(p.receiving, reply.substr(33, 28), ok));
+    REQUIRE(ok == "OK");
     return p;
+}
+
+Peer begin_handshake(int port, const std::string& source = "") {
+    int fd = source.empty() ? connect_to(port) : connect_from(port, source);
+    REQUIRE(fd >= 0);
+    return handshake_on(fd, recv_exactly(fd, 90, 5000ms));
+}
+
+// The rest of the handshake: the client's OK (29 bytes) ends it.
+Peer finish_handshake(Peer p) {
+    const std::string ok = kx::seal(p.sending, "OK") + "\n";
+    REQUIRE(ok.size() == 29);
+    REQUIRE(send_bytes(p.fd, ok));
+    return p;
+}
+
+// The whole handshake.
+Peer connect_peer(int port, const std::string& source = "") {
+    return finish_handshake(begin_handshake(port, source));
 }
 
 std::string line_of(Peer& p, const std::string& text) { return kx::seal(p.sending, text) + "\n"; }
@@ -128,9 +202,11 @@ void close_all(const std::vector<Peer>& peers) {
     for (const Peer& p : peers) close_fd(p.fd);
 }
 
-void still_talking(std::vector<Peer>& peers) {
-    REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], OLA)));
-    for (Peer& p : peers) CHECK(read_message(p) == OLA);
+// peers[0] says `text`; everyone gets exactly that as the next message (so
+// nothing else reached them before it).
+void still_talking(std::vector<Peer>& peers, const std::string& text = OLA) {
+    REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], text)));
+    for (Peer& p : peers) CHECK(read_message(p) == text);
 }
 
 // Wait until the server has dropped `p` (its socket reads end of file).
@@ -138,6 +214,12 @@ bool dropped(const Peer& p) {
     bool closed = false;
     recv_until_close(p.fd, 5000ms, &closed);
     return closed;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string all;
+    for (const std::string& l : lines) all += l + "\n";
+    return all;
 }
 
 // A relay between a client and a server, line by line, that records every
@@ -157,8 +239,12 @@ struct Relay {
         thread = std::thread([this] { run(); });
     }
     ~Relay() {
-        thread.join();
+        finish();
         close_fd(listener);
+    }
+    // Wait until the connection through the relay has ended.
+    void finish() {
+        if (thread.joinable()) thread.join();
     }
     std::vector<std::string> lines(bool to_server) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -206,44 +292,108 @@ private:
     }
 };
 
-// Every way a captured line could be opened with the keys an eavesdropper
-// has: as ex2 does (a secretbox key), or as a stream with any 32 bytes and
-// any header seen on the wire. True if anything opened.
-bool anything_opens(const std::vector<std::string>& captured) {
-    std::vector<std::vector<unsigned char>> keys, headers;
+// Try to open `line` as the first message of a stream with `key` and any of
+// `headers`. True if it opened.
+bool opens(const std::string& line, const unsigned char* key,
+           const std::vector<std::vector<unsigned char>>& headers) {
+    std::string text;
+    for (const auto& header : headers) {
+        kx::Stream s;
+        if (crypto_secretstream_xchacha20poly1305_init_pull(&s, header.data(), key) == 0 &&
+            kx::open(s, line, text))
+            return true;
+    }
+    return false;
+}
+
+// Every 32-byte value and every 24-byte header in the captured lines.
+void values_in(const std::vector<std::string>& captured,
+               std::vector<std::vector<unsigned char>>& keys,
+               std::vector<std::vector<unsigned char>>& headers) {
     for (const std::string& line : captured) {
         std::vector<unsigned char> data;
         if (!kx::from_base64(line, data)) continue;
         if (data.size() == 32) keys.push_back(data);
         if (data.size() == 24) headers.push_back(data);
     }
-    CHECK(keys.size() >= 2);     // the server's and the client's public keys
+}
+
+// Every way a captured line could be opened with the keys an eavesdropper
+// has: as ex2 does (a secretbox key), or as a stream with any 32 bytes and
+// any header seen on the wire. True if anything opened.
+bool anything_opens(const std::vector<std::string>& captured) {
+    std::vector<std::vector<unsigned char>> keys, headers;
+    values_in(captured, keys, headers);
+    CHECK(keys.size() >= 3);     // S, Es and Ec
     CHECK(headers.size() >= 2);  // both streams' headers
     for (const std::string& line : captured) {
         std::string text;
-        for (const auto& key : keys) {
-            if (token::decrypt(key.data(), line, text)) return true;
-            for (const auto& header : headers) {
-                kx::Stream s;
-                if (crypto_secretstream_xchacha20poly1305_init_pull(&s, header.data(),
-                                                                    key.data()) == 0 &&
-                    kx::open(s, line, text))
-                    return true;
-            }
-        }
+        for (const auto& key : keys)
+            if (token::decrypt(key.data(), line, text) || opens(line, key.data(), headers))
+                return true;
     }
     return false;
 }
 
+// BLAKE2b-256(a || b), as kx::combine() does.
+std::vector<unsigned char> hash_of(const unsigned char* a, const unsigned char* b) {
+    std::vector<unsigned char> out(32), both(a, a + 32);
+    both.insert(both.end(), b, b + 32);
+    crypto_generichash(out.data(), 32, both.data(), both.size(), nullptr, 0);
+    return out;
+}
+
+// A fake ex4 server inside the test, for what a real server never sends.
+struct FakeServer {
+    int listener = -1, port = 0, fd = -1;
+    unsigned char pk[32], sk[32];
+    kx::Stream sending{}, receiving{};
+    FakeServer() {
+        listener = listen_local(port);
+        crypto_kx_keypair(pk, sk);
+    }
+    ~FakeServer() {
+        close_fd(fd);
+        close_fd(listener);
+    }
+    std::string key() const { return kx::to_base64(pk, 32); }
+    void accept_client() {
+        fd = accept_within(listener, 5000ms);
+        REQUIRE(fd >= 0);
+    }
+    // The server's side of the whole handshake, as ex4's server does it;
+    // `header` and `ok` replace its header line and its OK line.
+    void handshake(const std::string& header = "", const std::string& ok = "") {
+        accept_client();
+        kx::Ephemeral mine;
+        REQUIRE(send_bytes(fd, key() + "\n" + mine.line()));
+        unsigned char client_pk[32], rx[32], tx[32];
+        REQUIRE(kx::read_key(recv_line(fd, 5000ms), client_pk));
+        REQUIRE(kx::server_session_keys(rx, tx, pk, sk, mine, client_pk));
+        REQUIRE(kx::start_receiving(receiving, recv_line(fd, 5000ms), rx));
+        std::string reply = kx::start_sending(sending, tx) + "\n";
+        const std::string confirmation = kx::seal(sending, "OK") + "\n";
+        if (!header.empty()) reply = header + "\n";
+        reply += ok.empty() ? confirmation : ok + "\n";
+        REQUIRE(send_bytes(fd, reply));
+        if (!header.empty() || !ok.empty()) return;
+        std::string text;
+        REQUIRE(kx::open(receiving, recv_line(fd, 5000ms), text));  // the client's OK
+        REQUIRE(text == "OK");
+    }
+};
+
 }  // namespace
 
-TEST_CASE("ex4: the handshake on the wire: 45-byte keys, 33-byte headers, text + 17 bytes") {
+TEST_CASE("ex4: the handshake on the wire: 45, 45, 33, 29 bytes from the server; text + 17") {
     Sodium sodium;
     Lab lab;
     Server server = start_server(lab);
     std::string key = printed_key(*server.process);
-    Peer p = connect_peer(server.port);
+    Peer p = begin_handshake(server.port);  // checks every size
     CHECK(p.server_key == key);  // the key printed at start-up is the one sent
+    // The server says "sincronizado" only on the client's OK, the last line.
+    REQUIRE(send_bytes(p.fd, kx::seal(p.sending, "OK") + "\n"));
     CHECK(server.process->wait_output(
         "Cliente ('127.0.0.1', " + std::to_string(p.port) + ") sincronizado", 5000ms));
     CHECK(server.process->out().find("Iniciando servidor em 127.0.0.1:" +
@@ -254,9 +404,10 @@ TEST_CASE("ex4: the handshake on the wire: 45-byte keys, 33-byte headers, text +
     CHECK(line.size() == 64);
     REQUIRE(kx::open(p.receiving, line, text));
     CHECK(text == OLA);
-    // Every connection: the same server key, a new header (new session keys).
+    // Every connection: the same server key, a new connection key, a new header.
     Peer q = connect_peer(server.port);
     CHECK(q.server_key == p.server_key);
+    CHECK(q.connection_key != p.connection_key);
     CHECK(q.header != p.header);
     close_fd(p.fd);
     close_fd(q.fd);
@@ -300,6 +451,63 @@ TEST_CASE("ex4 server: the key file is made once, mode 0600, and the secret is n
     CHECK(read_file(file) == content);
 }
 
+TEST_CASE("ex4 server: a key file that group or others can read is refused, with the chmod") {
+    Sodium sodium;
+    Lab lab;
+    const fs::path file = lab.dir.path / "servidor.chave";
+    std::string key;
+    {
+        Server server = start_server(lab);
+        key = printed_key(*server.process);
+    }
+    const std::string content = read_file(file);
+    for (mode_t mode : {0644, 0640, 0604, 0660, 0700 | 0020}) {
+        char text[8];
+        std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+        CAPTURE(text);
+        REQUIRE(chmod(file.c_str(), mode) == 0);
+        Process refused({lab.path("server"), "127.0.0.1", std::to_string(free_port())});
+        CHECK(refused.wait_exit(5000ms) == 1);
+        const std::string err = refused.err();
+        CHECK(err.find("Erro: as permissões de " + file.string() + " são " + text) == 0);
+        CHECK(err.find("outros usuários desta máquina podem ler a chave secreta") !=
+              std::string::npos);
+        CHECK(err.find("\n  chmod 600 " + file.string() + "\n") != std::string::npos);
+        CHECK(refused.out().find("Chave pública") == std::string::npos);
+        CHECK(read_file(file) == content);  // untouched
+    }
+    // The fix it gives works: the same key again.
+    REQUIRE(chmod(file.c_str(), 0600) == 0);
+    Server fixed = start_server(lab);
+    CHECK(printed_key(*fixed.process) == key);
+}
+
+TEST_CASE("ex4 server: killed while it creates its key, it leaves no temporary file") {
+    Sodium sodium;
+    // The key pair is made right after listen(); kill the server at moments
+    // around it. Whatever the moment, the folder holds the program and at
+    // most a complete servidor.chave (one the next start accepts).
+    for (int round = 0; round < 20; ++round) {
+        CAPTURE(round);
+        TempDir dir;
+        fs::copy_file(bin("ex4_kx/server"), dir.path / "server");
+        const std::string port = std::to_string(free_port());
+        {
+            Process server({(dir.path / "server").string(), "127.0.0.1", port});
+            std::this_thread::sleep_for(std::chrono::microseconds(500 * round));
+            server.kill(SIGKILL);
+            server.wait_exit(5000ms);
+        }
+        for (const std::string& name : dir.names())
+            CHECK_MESSAGE((name == "server" || name == "servidor.chave"), name);
+        if (fs::exists(dir.path / "servidor.chave")) {
+            Process again({(dir.path / "server").string(), "127.0.0.1", port});
+            CHECK(again.wait_output("Chave pública do servidor: ", 5000ms));
+            CHECK(again.out().find("Par de chaves novo") == std::string::npos);
+        }
+    }
+}
+
 TEST_CASE("ex4: two real clients talk; the server re-encrypts for each one") {
     Sodium sodium;
     Lab lab;
@@ -316,13 +524,38 @@ TEST_CASE("ex4: two real clients talk; the server re-encrypts for each one") {
     CHECK(read_message(peers[0]) == OLA);
     CHECK(b.wait_output(OLA + "\n>", 5000ms));
     CHECK(a.wait_output(OLA + "\n>", 5000ms));
-    CHECK(!fs::exists(lab.dir.path / "servidores_conhecidos.txt"));  // pinned: nothing saved
+    CHECK(!fs::exists(lab.known()));  // pinned: nothing saved
     close_all(peers);
     a.close_stdin();
     b.close_stdin();
     CHECK(a.wait_exit(5000ms) == 0);
     CHECK(b.wait_exit(5000ms) == 0);
     CHECK(a.out().find("Conexão encerrada pelo servidor") != std::string::npos);
+}
+
+TEST_CASE("ex4 client: what arrives is shown, never executed (escapes, invalid UTF-8)") {
+    Sodium sodium;
+    Lab lab;
+    Server server = start_server(lab);
+    std::string key = printed_key(*server.process);
+    auto peers = join_chat(server.port, 1);
+    Process client({lab.path("client"), "127.0.0.1", std::to_string(server.port),
+                    "--chave-servidor", key});
+    client.write_stdin("oi\n");  // its own line comes back to the peer: it is in the chat
+    REQUIRE(read_message(peers[0]) == "oi");
+    // Anyone in the chat can send these bytes: clear screen, home, a window
+    // title, a bare CR and a Latin-1 byte, then a fake line.
+    const std::string evil = "\x1b[2J\x1b[H\x1b]0;titulo\x07\rOl\xe1 Professor: a prova foi cancelada";
+    REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], evil)));
+    CHECK(read_message(peers[0]) == evil);  // the wire carries the bytes unchanged
+    CHECK(client.wait_output("\\x1b[2J\\x1b[H\\x1b]0;titulo\\x07\\x0dOl\\xe1 Professor: a prova foi "
+                             "cancelada\n>",
+                             5000ms));
+    CHECK(client.out().find('\x1b') == std::string::npos);
+    CHECK(client.out().find('\r') == std::string::npos);
+    REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], "Olá ç 😀")));  // valid UTF-8 as is
+    CHECK(client.wait_output("Olá ç 😀\n>", 5000ms));
+    close_all(peers);
 }
 
 TEST_CASE("ex4 (a): the ex2 attack fails: nothing in a full capture decrypts") {
@@ -343,27 +576,257 @@ TEST_CASE("ex4 (a): the ex2 attack fails: nothing in a full capture decrypts") {
         up = wire.lines(true);
         down = wire.lines(false);
     }
-    REQUIRE(up.size() == 3);    // the client's key, its header, the message
-    REQUIRE(down.size() == 3);  // the server's key, its header, the message back
+    REQUIRE(up.size() == 4);    // the client's key, its header, its OK, the message
+    REQUIRE(down.size() == 5);  // S, Es, the server's header, its OK, the message back
     captured = up;
     captured.insert(captured.end(), down.begin(), down.end());
-    std::string all;
-    for (const std::string& l : captured) all += l + "\n";
-    CHECK(all.find("senha") == std::string::npos);
+    CHECK(joined(captured).find("senha") == std::string::npos);
     CHECK(!anything_opens(captured));
     // ex2's attack with ex2's own tool: the server's first line as the key,
     // and every line the client sent. Nothing opens.
     Process decrypt({bin("ex2_crypto/client"), "--decrypt", down[0]});
-    decrypt.write_stdin(up[0] + "\n" + up[1] + "\n" + up[2] + "\n");
+    decrypt.write_stdin(joined(up));
     decrypt.close_stdin();
     CHECK(decrypt.wait_exit(5000ms) == 0);
-    CHECK(count_of(decrypt.out(), "Mensagem inválida descartada\n") == 3);
-    // An eavesdropper that connects, as in ex2, gets only the public key:
-    // with it, the captured message lines do not open.
+    CHECK(count_of(decrypt.out(), "Mensagem inválida descartada\n") == 4);
+    // An eavesdropper that connects, as in ex2, gets only public keys: with
+    // them, the captured message lines do not open.
     Peer spy = connect_peer(server.port);
     captured.push_back(spy.server_key);
+    captured.push_back(spy.connection_key);
     CHECK(!anything_opens(captured));
     close_fd(spy.fd);
+}
+
+TEST_CASE("ex4 (a): a capture plus the stolen servidor.chave decrypts nothing (forward secrecy)") {
+    Sodium sodium;
+    Lab lab;
+    Server server = start_server(lab);
+    // Two sessions recorded whole: one of the test's own client (which keeps
+    // its ec, for the control below) and one of the real client.
+    std::vector<std::vector<std::string>> sessions;  // Ec, hc, OK, msg, S, Es, hs, OK, msg
+    unsigned char kept_ec[32];
+    for (int session = 0; session < 2; ++session) {
+        Relay wire(server.port);
+        if (session == 0) {
+            Peer p = connect_peer(wire.port);
+            std::memcpy(kept_ec, p.ec_secret, 32);
+            REQUIRE(send_bytes(p.fd, line_of(p, "a prova é na sexta")));
+            REQUIRE(read_message(p) == "a prova é na sexta");
+            close_fd(p.fd);
+        } else {
+            Process victim({lab.path("client"), "127.0.0.1", std::to_string(wire.port)});
+            victim.write_stdin("senha do banco: 1234\n");
+            CHECK(victim.wait_output("senha do banco: 1234\n>", 5000ms));
+            victim.close_stdin();
+            CHECK(victim.wait_exit(5000ms) == 0);
+        }
+        wire.finish();
+        std::vector<std::string> lines = wire.lines(true), from = wire.lines(false);
+        REQUIRE(lines.size() == 4);
+        REQUIRE(from.size() == 5);
+        lines.insert(lines.end(), from.begin(), from.end());
+        sessions.push_back(lines);
+    }
+    // Later, the thief copies the key file (a backup, a copied folder).
+    server.process->kill(SIGTERM);
+    server.process->wait_exit(5000ms);
+    unsigned char S[32], s[32];
+    stolen_keys(lab.dir.path / "servidor.chave", S, s);
+    for (std::size_t n = 0; n < sessions.size(); ++n) {
+        CAPTURE(n);
+        const std::vector<std::string>& c = sessions[n];  // Ec, hc, OK, msg, S, Es, hs, OK, msg
+        std::vector<std::vector<unsigned char>> values, headers;
+        values_in(c, values, headers);
+        REQUIRE(values.size() == 3);
+        REQUIRE(headers.size() == 2);
+        unsigned char Ec[32], Es[32], r1[32], t1[32];
+        REQUIRE(kx::read_key(c[0], Ec));
+        REQUIRE(kx::read_key(c[5], Es));
+        CHECK(std::memcmp(S, values[1].data(), 32) == 0);  // the stolen key is the S on the wire
+        // What the old protocol used as session keys, and what the thief can
+        // compute with s: (r1, t1). With them, and every hash of them with any
+        // value on the wire, no line opens: r2 and t2 need es or ec, wiped.
+        REQUIRE(crypto_kx_server_session_keys(r1, t1, S, s, Ec) == 0);
+        std::vector<std::vector<unsigned char>> guesses = {{r1, r1 + 32}, {t1, t1 + 32}};
+        std::vector<std::vector<unsigned char>> known = values;  // Ec, S, Es
+        known.push_back(guesses[0]);
+        known.push_back(guesses[1]);
+        for (const auto& a : known)
+            for (const auto& b : known) guesses.push_back(hash_of(a.data(), b.data()));
+        for (const std::string& line : {c[2], c[3], c[7], c[8]}) {
+            std::string text;
+            for (const auto& guess : guesses) CHECK(!opens(line, guess.data(), headers));
+            for (const auto& v : values) CHECK(!token::decrypt(v.data(), line, text));
+        }
+        if (n == 0) {
+            // Control: with the ec the test's own client kept, the same recipe
+            // opens its lines. Only what both programs wipe is missing.
+            unsigned char r2[32], t2[32];
+            REQUIRE(crypto_kx_client_session_keys(r2, t2, Ec, kept_ec, Es) == 0);
+            const auto to_server = hash_of(r1, t2);  // the server's rx = H(r1 || r2)
+            CHECK(opens(c[2], to_server.data(), {headers[0]}));
+        }
+    }
+}
+
+TEST_CASE("ex4: a recorded client session replayed on a new connection is refused; nothing of it "
+          "reaches anyone") {
+    Sodium sodium;
+    Lab lab;
+    Server server = start_server(lab);
+    const std::string key = printed_key(*server.process);
+    auto peers = join_chat(server.port, 2);
+    std::string recorded;  // what a capture shows the client sent: `tcp.dstport == PORT`
+    {
+        Relay wire(server.port);
+        Process victim({lab.path("client"), "127.0.0.1", std::to_string(wire.port),
+                        "--chave-servidor", key});
+        victim.write_stdin("transfira 100 reais\n");
+        for (Peer& p : peers) CHECK(read_message(p) == "transfira 100 reais");
+        victim.write_stdin("senha 1234\n");
+        for (Peer& p : peers) CHECK(read_message(p) == "senha 1234");
+        victim.close_stdin();
+        CHECK(victim.wait_exit(5000ms) == 0);
+        wire.finish();
+        recorded = joined(wire.lines(true));
+    }
+    REQUIRE(count_of(recorded, "\n") == 5);  // Ec, header, OK, two messages
+    // `cat c2s.bin | nc 127.0.0.1 PORT`: the same bytes on a new connection.
+    auto replay = [&](Server& target) {
+        int fd = connect_to(target.port);
+        REQUIRE(fd >= 0);
+        const std::string port = std::to_string(local_port(fd));
+        REQUIRE(send_bytes(fd, recorded));
+        bool closed = false;
+        const std::string got = recv_until_close(fd, 5000ms, &closed);
+        CHECK(closed);
+        CHECK(got.size() == 90 + 62);  // S, Es, then the server's header and OK: nothing else
+        CHECK(target.process->wait_output("Cliente ('127.0.0.1', " + port +
+                                              ") não sincronizado: o OK não abre no fluxo do "
+                                              "cliente (chaves de outra conexão?)",
+                                          5000ms));
+        close_fd(fd);
+    };
+    replay(server);
+    still_talking(peers, "depois da repetição");  // the next message is this: nothing came before
+    CHECK(count_of(server.process->out(), ") sincronizado") == 3);
+    close_all(peers);
+    // After a restart, with the same servidor.chave (the same S): refused too.
+    server.process->kill(SIGTERM);
+    server.process->wait_exit(5000ms);
+    Server again = start_server(lab);
+    CHECK(printed_key(*again.process) == key);
+    auto others = join_chat(again.port, 1);
+    replay(again);
+    still_talking(others, "depois do reinício");
+    close_all(others);
+}
+
+TEST_CASE("ex4 client: a recorded server reply replayed to a new pinned client is refused; nothing "
+          "of the user's is sent") {
+    Sodium sodium;
+    Lab lab;
+    Server server = start_server(lab);
+    const std::string key = printed_key(*server.process);
+    std::string recorded;  // what the server sent to a client: S, Es, header, OK, ...
+    {
+        Relay wire(server.port);
+        Process victim({lab.path("client"), "127.0.0.1", std::to_string(wire.port),
+                        "--chave-servidor", key});
+        victim.write_stdin("oi\n");
+        CHECK(victim.wait_output("oi\n>", 5000ms));
+        victim.close_stdin();
+        CHECK(victim.wait_exit(5000ms) == 0);
+        wire.finish();
+        recorded = joined(wire.lines(false));
+    }
+    REQUIRE(count_of(recorded, "\n") == 5);
+    // A fake server sends those bytes, byte for byte, to a new client that
+    // pinned the right key (and to one that saved it on first use).
+    for (bool pinned : {true, false}) {
+        CAPTURE(pinned);
+        int port = 0;
+        int listener = listen_local(port);
+        std::vector<std::string> argv = {lab.path("client"), "127.0.0.1", std::to_string(port)};
+        if (pinned) argv.insert(argv.end(), {"--chave-servidor", key});
+        if (!pinned) {
+            std::ofstream(lab.known()) << "127.0.0.1:" << port << " " << key << "\n";
+        }
+        Process client(argv);
+        client.write_stdin("segredo\n");  // typed at once
+        int fd = accept_within(listener, 5000ms);
+        REQUIRE(fd >= 0);
+        REQUIRE(send_bytes(fd, recorded));
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("ATENÇÃO: este servidor não tem a chave que diz ter") == 0);
+        CHECK(client.err().find("nada do que você digitou foi enviado") != std::string::npos);
+        CHECK(client.out().find('>') == std::string::npos);  // no prompt was shown
+        // What the client sent: its key and its header, 45 + 33 bytes, no more.
+        const std::string sent = recv_until_close(fd, 5000ms);
+        CHECK(sent.size() == 78);
+        close_fd(fd);
+        close_fd(listener);
+    }
+}
+
+TEST_CASE("ex4 client: an impostor with the server's public key cannot confirm it; nothing is "
+          "sent or saved") {
+    Sodium sodium;
+    Lab lab;
+    Server server = start_server(lab);
+    const std::string key = printed_key(*server.process);
+    unsigned char S[32];
+    REQUIRE(kx::read_key(key, S));
+    // The impostor copied S and has its own Es; it can compute r2 and t2, not
+    // r1 and t1. `confirm` builds the header and OK it sends.
+    auto run = [&](bool pinned, const std::function<std::string(FakeServer&, const unsigned char*)>&
+                                    confirm) {
+        FakeServer impostor;
+        std::vector<std::string> argv = {lab.path("client"), "127.0.0.1",
+                                         std::to_string(impostor.port)};
+        if (pinned) argv.insert(argv.end(), {"--chave-servidor", key});
+        Process client(argv);
+        client.write_stdin("segredo\n");
+        impostor.accept_client();
+        kx::Ephemeral es;
+        REQUIRE(send_bytes(impostor.fd, key + "\n" + es.line()));
+        unsigned char Ec[32];
+        REQUIRE(kx::read_key(recv_line(impostor.fd, 5000ms), Ec));
+        REQUIRE(recv_line(impostor.fd, 5000ms).size() == 32);  // the client's header
+        REQUIRE(send_bytes(impostor.fd, confirm(impostor, Ec)));
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("ATENÇÃO: este servidor não tem a chave que diz ter") == 0);
+        CHECK(recv_until_close(impostor.fd, 5000ms).empty());  // nothing more was sent
+        CHECK(!fs::exists(lab.known()));                          // and nothing saved
+    };
+    for (bool pinned : {true, false}) {
+        CAPTURE(pinned);
+        // Any 24-byte header and any line (the old protocol's attack).
+        run(pinned, [](FakeServer&, const unsigned char*) {
+            unsigned char header[24] = {1, 2, 3};
+            return kx::to_base64(header, 24) + "\n" + std::string(28, 'A') + "\n";
+        });
+        // Its best guess: a real stream, with the keys it can compute.
+        run(pinned, [](FakeServer& f, const unsigned char* Ec) {
+            unsigned char r2[32], t2[32], zeros[32] = {};
+            kx::Ephemeral guess;
+            REQUIRE(crypto_kx_server_session_keys(r2, t2, guess.public_key, guess.secret_key,
+                                                  Ec) == 0);
+            const auto tx = hash_of(zeros, t2);
+            std::string reply = kx::start_sending(f.sending, tx.data()) + "\n";
+            return reply + kx::seal(f.sending, "OK") + "\n";
+        });
+    }
+    // An all-zero "key" (a weak point): no session keys, nothing stored.
+    FakeServer zero;
+    Process client({lab.path("client"), "127.0.0.1", std::to_string(zero.port)});
+    zero.accept_client();
+    const unsigned char zeros[32] = {};
+    REQUIRE(send_bytes(zero.fd, kx::to_base64(zeros, 32) + "\n" + kx::to_base64(zeros, 32) + "\n"));
+    CHECK(client.wait_exit(5000ms) == 1);
+    CHECK(client.err() == "Erro: chave inválida recebida do servidor\n");
+    CHECK(!fs::exists(lab.known()));
 }
 
 TEST_CASE("ex4 (b): a man in the middle reads an unpinned client and is refused by a pinned one") {
@@ -375,20 +838,38 @@ TEST_CASE("ex4 (b): a man in the middle reads an unpinned client and is refused 
     Server intruder = start({lab.path("intruso"), "127.0.0.1"},
                             {"127.0.0.1", std::to_string(server.port)});
     const std::string via = std::to_string(intruder.port);
-    SUBCASE("a client that trusts the first key it sees: the intruder reads everything") {
-        Process victim({lab.path("client"), "127.0.0.1", via});
-        CHECK(victim.wait_output("Primeira conexão com 127.0.0.1:" + via, 5000ms));
-        victim.write_stdin("senha do banco: 1234\n");
-        CHECK(intruder.process->wait_output(
-            "Intruso leu (cliente -> servidor): senha do banco: 1234",
-                                            5000ms));
-        CHECK(read_message(peers[0]) == "senha do banco: 1234");  // the chat works as usual
-        REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], "resposta")));
-        CHECK(victim.wait_output("resposta\n>", 5000ms));
-        CHECK(intruder.process->wait_output("Intruso leu (servidor -> cliente): resposta", 5000ms));
-        // What it saved is the intruder's key, not the server's.
-        CHECK(read_file(lab.dir.path / "servidores_conhecidos.txt") ==
-              "127.0.0.1:" + via + " " + printed_key(*intruder.process) + "\n");
+    SUBCASE("a client that trusts the first key it sees: the intruder reads everything, twice") {
+        // Twice in a row, as demo (b) says: the intruder keeps its key in
+        // intruso.chave, so the second run is the same as the first.
+        const std::string intruder_key = printed_key(*intruder.process);
+        for (int run = 0; run < 2; ++run) {
+            CAPTURE(run);
+            Process victim({lab.path("client"), "127.0.0.1", via});
+            if (run == 0)
+                CHECK(victim.wait_output("Primeira conexão com 127.0.0.1:" + via, 5000ms));
+            victim.write_stdin("senha do banco: 1234\n");
+            CHECK(intruder.process->wait_output(
+                "Intruso leu (cliente -> servidor): senha do banco: 1234", 5000ms));
+            CHECK(read_message(peers[0]) == "senha do banco: 1234");  // the chat works as usual
+            REQUIRE(send_bytes(peers[0].fd, line_of(peers[0], "resposta")));
+            CHECK(read_message(peers[0]) == "resposta");
+            CHECK(victim.wait_output("resposta\n>", 5000ms));
+            CHECK(intruder.process->wait_output("Intruso leu (servidor -> cliente): resposta",
+                                                5000ms));
+            // What it saved is the intruder's key, not the server's.
+            CHECK(read_file(lab.known()) == "127.0.0.1:" + via + " " + intruder_key + "\n");
+            victim.close_stdin();
+            CHECK(victim.wait_exit(5000ms) == 0);
+            CHECK(victim.err().empty());
+            if (run == 1) break;
+            intruder.process->kill(SIGTERM);  // the intruder starts again, same key
+            intruder.process->wait_exit(5000ms);
+            intruder.process = std::make_unique<Process>(std::vector<std::string>{
+                lab.path("intruso"), "127.0.0.1", via, "127.0.0.1", std::to_string(server.port)});
+            REQUIRE(intruder.process->wait_output("Aguardando", 5000ms));
+            CHECK(printed_key(*intruder.process) == intruder_key);
+            CHECK(intruder.process->out().find("Par de chaves novo") == std::string::npos);
+        }
     }
     SUBCASE("a client that pinned the server's key: refused before sending anything") {
         Process victim({lab.path("client"), "127.0.0.1", via, "--chave-servidor", key});
@@ -405,8 +886,7 @@ TEST_CASE("ex4 (b): a man in the middle reads an unpinned client and is refused 
         CHECK(first.wait_output("Primeira conexão", 5000ms));
         first.close_stdin();
         CHECK(first.wait_exit(5000ms) == 0);
-        CHECK(read_file(lab.dir.path / "servidores_conhecidos.txt") ==
-              "127.0.0.1:" + std::to_string(server.port) + " " + key + "\n");
+        CHECK(read_file(lab.known()) == "127.0.0.1:" + std::to_string(server.port) + " " + key + "\n");
         // The same address later answers with another key (the server was
         // replaced by the intruder, who relays to the real one elsewhere).
         Server real = start_server(lab);
@@ -470,8 +950,9 @@ TEST_CASE("ex4 (c) client: a replayed, reordered or cut line from the server end
     Server server = start_server(lab);
     std::string key = printed_key(*server.process);
     auto peers = join_chat(server.port, 1);
-    // Server lines: 0 the key, 1 the header, 2 the victim's own probe coming
-    // back (then it is in the chat for sure), 3 and 4 the two messages.
+    // Server lines: 0 S, 1 Es, 2 the header, 3 the OK, 4 the victim's own
+    // probe coming back (then it is in the chat for sure), 5 and 6 the two
+    // messages.
     struct Case {
         const char* name;
         Relay::Tamper tamper;
@@ -480,17 +961,17 @@ TEST_CASE("ex4 (c) client: a replayed, reordered or cut line from the server end
     int round = 0;
     for (const Case& c : std::vector<Case>{
              {"replay", [](std::size_t i, const std::string& l) {
-                  return i == 3 ? std::vector<std::string>{l, l} : std::vector<std::string>{l};
+                  return i == 5 ? std::vector<std::string>{l, l} : std::vector<std::string>{l};
               }},
              {"reorder", [&held](std::size_t i, const std::string& l) {
-                  if (i == 3) {
+                  if (i == 5) {
                       held = l;
                       return std::vector<std::string>{};
                   }
-                  return i == 4 ? std::vector<std::string>{l, held} : std::vector<std::string>{l};
+                  return i == 6 ? std::vector<std::string>{l, held} : std::vector<std::string>{l};
               }},
              {"cut", [](std::size_t i, const std::string& l) {
-                  return i == 3 ? std::vector<std::string>{} : std::vector<std::string>{l};
+                  return i == 5 ? std::vector<std::string>{} : std::vector<std::string>{l};
               }}}) {
         const std::string name = c.name;
         CAPTURE(name);
@@ -516,6 +997,26 @@ TEST_CASE("ex4 (c) client: a replayed, reordered or cut line from the server end
         CHECK(server.process->wait_output("Cliente desconectado", 5000ms, round));
     }
     close_all(peers);
+}
+
+TEST_CASE("ex4 client: NOT detected: the last messages cut off together with the connection") {
+    // What the README says ex4 does not protect: TCP's FIN is not
+    // authenticated, so whoever is on the path can drop the last lines and
+    // close; the client cannot tell that from the server closing.
+    Sodium sodium;
+    Lab lab;
+    FakeServer fake;
+    Process client({lab.path("client"), "127.0.0.1", std::to_string(fake.port),
+                    "--chave-servidor", fake.key()});
+    fake.handshake();
+    REQUIRE(send_bytes(fake.fd, kx::seal(fake.sending, "primeira") + "\n"));
+    kx::seal(fake.sending, "segunda");  // sealed, never delivered
+    CHECK(client.wait_output("primeira\n>", 5000ms));
+    shutdown(fake.fd, SHUT_WR);
+    CHECK(client.wait_exit(5000ms) == 0);
+    CHECK(client.out().find("Conexão encerrada pelo servidor") != std::string::npos);
+    CHECK(client.out().find("segunda") == std::string::npos);
+    CHECK(client.err().empty());
 }
 
 TEST_CASE("ex2, for contrast: its server relays a replayed token") {
@@ -546,12 +1047,12 @@ TEST_CASE("ex4: hostile handshakes and lines are dropped with a message; the oth
     Lab lab;
     Server server = start_server(lab);
     auto peers = join_chat(server.port, 2);
-    // Connect, read the key line, send `bytes`; the server must close.
+    // Connect, read the two key lines, send `bytes`; the server must close.
     auto refused = [&](const std::string& bytes, const std::string& why) {
         int fd = connect_to(server.port);
         REQUIRE(fd >= 0);
         unsigned port = local_port(fd);
-        REQUIRE(recv_line(fd, 5000ms).size() == 44);
+        REQUIRE(recv_exactly(fd, 90, 5000ms).size() == 90);
         REQUIRE(send_bytes(fd, bytes));
         bool closed = false;
         recv_until_close(fd, 5000ms, &closed);
@@ -564,6 +1065,7 @@ TEST_CASE("ex4: hostile handshakes and lines are dropped with a message; the oth
     unsigned char pk[32], sk[32];
     crypto_kx_keypair(pk, sk);
     const std::string good_key = kx::to_base64(pk, 32) + "\n";
+    const std::string good_header = kx::to_base64(pk, 24) + "\n";
     const std::vector<unsigned char> zeros(33, 0);
     SUBCASE("garbage instead of a key") { refused("isto não é uma chave\n", "a chave pública"); }
     SUBCASE("binary bytes") { refused(std::string("\xff\xfe\x00\x80\n", 5), "a chave pública"); }
@@ -581,6 +1083,19 @@ TEST_CASE("ex4: hostile handshakes and lines are dropped with a message; the oth
     SUBCASE("a good key, then a 23-byte header") {
         refused(good_key + kx::to_base64(zeros.data(), 23) + "\n",
                 "o cabeçalho recebido é inválido");
+    }
+    SUBCASE("a good key and header, then garbage instead of the OK") {
+        refused(good_key + good_header + "OK\n",
+                "o OK não abre no fluxo do cliente (chaves de outra conexão?)");
+    }
+    SUBCASE("the right keys, but the confirmation is not OK") {
+        Peer p = begin_handshake(server.port);
+        REQUIRE(send_bytes(p.fd, line_of(p, "NÃO")));
+        CHECK(dropped(p));
+        CHECK(server.process->wait_output("Cliente ('127.0.0.1', " + std::to_string(p.port) +
+                                              ") não sincronizado: a resposta decifrada não é OK",
+                                          5000ms));
+        close_fd(p.fd);
     }
     SUBCASE("half handshakes: silent, key only, cut with a reset") {
         int silent = connect_to(server.port);
@@ -612,6 +1127,119 @@ TEST_CASE("ex4: hostile handshakes and lines are dropped with a message; the oth
     close_all(peers);
 }
 
+TEST_CASE("ex4 server: one address cannot lock the class out (idle flood, dripping handshake)") {
+    Sodium sodium;
+    Lab lab;
+    // The server gets 64 descriptors (its own limit, lowered; nothing is
+    // raised, nothing system-wide changes): without a limit per address, the
+    // idle connections below would take them all.
+    Server server = start({"/bin/sh", "-c", "ulimit -n 64 && exec \"$0\" \"$@\"",
+                           lab.path("server"), "127.0.0.1"});
+    const std::string key = printed_key(*server.process);
+    auto peers = join_chat(server.port, 1);  // a student from 127.0.0.1, chatting
+    // A handshake that drips one byte of a valid key line every 2 s, from
+    // 127.0.0.3: each recv() gets a byte long before any per-recv timeout,
+    // and 45 bytes would take 90 s. The deadline is for the whole handshake.
+    std::atomic<bool> drip_closed{false};
+    int dripper = connect_from(server.port, "127.0.0.3");
+    REQUIRE(dripper >= 0);
+    const unsigned drip_port = local_port(dripper);
+    REQUIRE(recv_exactly(dripper, 90, 5000ms).size() == 90);
+    std::thread drip([&] {
+        unsigned char pk[32], sk[32];
+        crypto_kx_keypair(pk, sk);
+        const std::string line = kx::to_base64(pk, 32) + "\n";
+        for (std::size_t i = 0; i < line.size() && !drip_closed; ++i) {
+            if (!send_bytes(dripper, line.substr(i, 1))) break;
+            for (int t = 0; t < 20 && !drip_closed; ++t) std::this_thread::sleep_for(100ms);
+        }
+    });
+    // 300 idle connections from 127.0.0.2, opened as fast as possible.
+    const int FLOOD = 300;
+    std::vector<int> idle;
+    for (int i = 0; i < FLOOD; ++i) {
+        int fd = connect_from(server.port, "127.0.0.2");
+        if (fd >= 0) idle.push_back(fd);
+    }
+    REQUIRE(idle.size() == static_cast<std::size_t>(FLOOD));
+    // Each one was either taken into a handshake (it got S and Es) or closed
+    // at once (end of file, nothing received).
+    int handshaking = 0, closed_at_once = 0;
+    for (int fd : idle) {
+        bool closed = false;
+        const std::string got = recv_exactly(fd, 90, 5000ms);
+        if (got.size() == 90)
+            ++handshaking;
+        else if (got.empty() && (recv_until_close(fd, 100ms, &closed), closed))
+            ++closed_at_once;
+    }
+    CHECK(handshaking + closed_at_once == FLOOD);
+    CHECK(handshaking >= 16);  // the limit is 16 at a time; a slow run may free places
+    const std::string refusal =
+        "Conexão recusada: 127.0.0.2 já tem 16 conexões abertas (limite por IP; veja "
+        "--limite-por-ip)\n";
+    CHECK(server.process->wait_output(refusal, 5000ms, closed_at_once));
+    CHECK(count_of(server.process->out(), refusal) == closed_at_once);
+    // Meanwhile, the class keeps chatting: the one already in, and a real
+    // client from 127.0.0.1 that joins now.
+    still_talking(peers, "durante a inundação");
+    Process client({lab.path("client"), "127.0.0.1", std::to_string(server.port),
+                    "--chave-servidor", key});
+    client.write_stdin("ainda estou aqui\n");
+    CHECK(read_message(peers[0]) == "ainda estou aqui");
+    CHECK(client.wait_output("ainda estou aqui\n>", 5000ms));
+    // The dripper is closed when the 10 s of its whole handshake run out
+    // (the 30 s here only stop a hang), with a line that says why; so are
+    // the idle ones.
+    bool closed = false;
+    recv_until_close(dripper, 30000ms, &closed);
+    CHECK(closed);
+    drip_closed = true;
+    drip.join();
+    CHECK(server.process->wait_output("Cliente ('127.0.0.3', " + std::to_string(drip_port) +
+                                          ") não sincronizado: não completou o handshake em 10 s",
+                                      5000ms));
+    CHECK(server.process->wait_output("('127.0.0.2', ", 30000ms, handshaking));
+    CHECK(server.process->wait_output("não completou o handshake em 10 s", 30000ms,
+                                      handshaking + 1));
+    CHECK(server.process->err().find("Erro no accept") == std::string::npos);  // never out of fds
+    for (int fd : idle) close_fd(fd);
+    close_fd(dripper);
+    still_talking(peers, "depois da inundação");
+    client.close_stdin();
+    CHECK(client.wait_exit(5000ms) == 0);
+    close_all(peers);
+}
+
+TEST_CASE("ex4 server: --limite-por-ip N closes the N+1-th connection from one IP at once") {
+    Sodium sodium;
+    Lab lab;
+    Server server = start_server(lab, {"--limite-por-ip", "2"});
+    auto peers = join_chat(server.port, 2);
+    int third = connect_to(server.port);
+    REQUIRE(third >= 0);
+    bool closed = false;
+    CHECK(recv_until_close(third, 5000ms, &closed).empty());
+    CHECK(closed);
+    CHECK(server.process->wait_output(
+        "Conexão recusada: 127.0.0.1 já tem 2 conexões abertas (limite por IP; veja "
+        "--limite-por-ip)",
+        5000ms));
+    close_fd(third);
+    Peer other = connect_peer(server.port, "127.0.0.2");  // another address: welcome
+    close_fd(other.fd);
+    close_fd(peers[1].fd);  // one leaves: its place comes back before the server says so
+    REQUIRE(server.process->wait_output(
+        "Cliente desconectado: 127.0.0.1:" + std::to_string(peers[1].port), 5000ms));
+    Peer newcomer = connect_peer(server.port);
+    REQUIRE(send_bytes(newcomer.fd, line_of(newcomer, "cheguei")));  // in the chat for sure
+    REQUIRE(read_message(newcomer) == "cheguei");
+    REQUIRE(read_message(peers[0]) == "cheguei");
+    std::vector<Peer> two = {peers[0], newcomer};
+    still_talking(two);
+    close_all(two);
+}
+
 TEST_CASE("ex4: threads and sockets come back to their starting count") {
     Sodium sodium;
     Lab lab;
@@ -623,8 +1251,8 @@ TEST_CASE("ex4: threads and sockets come back to their starting count") {
     int fds0 = open_fds(pid), threads0 = thread_count(pid);
     for (int round = 0; round < 2; ++round) {
         auto peers = join_chat(server.port, 5);
-        int half = connect_to(server.port);  // never answers the key
-        REQUIRE(recv_line(half, 5000ms).size() == 44);
+        int half = connect_to(server.port);  // never answers the keys
+        REQUIRE(recv_exactly(half, 90, 5000ms).size() == 90);
         CHECK(thread_count(pid) == threads0 + 6);
         close_all(peers);
         close_fd(half);
@@ -633,48 +1261,21 @@ TEST_CASE("ex4: threads and sockets come back to their starting count") {
     CHECK(open_fds(pid) == fds0);
 }
 
-// A fake ex4 server inside the test, for what a real server never sends.
-struct FakeServer {
-    int listener = -1, port = 0, fd = -1;
-    unsigned char pk[32], sk[32];
-    kx::Stream sending{}, receiving{};
-    FakeServer() {
-        listener = listen_local(port);
-        crypto_kx_keypair(pk, sk);
-    }
-    ~FakeServer() {
-        close_fd(fd);
-        close_fd(listener);
-    }
-    std::string key() const { return kx::to_base64(pk, 32); }
-    void accept_client() {
-        fd = accept_within(listener, 5000ms);
-        REQUIRE(fd >= 0);
-    }
-    // The server's side of the handshake; `header` replaces the real one.
-    void handshake(const std::string& header = "") {
-        accept_client();
-        REQUIRE(send_bytes(fd, key() + "\n"));
-        unsigned char client_pk[32], rx[32], tx[32];
-        REQUIRE(kx::read_key(recv_line(fd, 5000ms), client_pk));
-        REQUIRE(crypto_kx_server_session_keys(rx, tx, pk, sk, client_pk) == 0);
-        REQUIRE(kx::start_receiving(receiving, recv_line(fd, 5000ms), rx));
-        std::string mine = kx::start_sending(sending, tx);
-        REQUIRE(send_bytes(fd, (header.empty() ? mine : header) + "\n"));
-    }
-};
-
-TEST_CASE("ex4 client: trust on first use saves the key; --chave-servidor checks it exactly") {
+TEST_CASE("ex4 client: trust on first use saves the key after the confirmation; --chave-servidor "
+          "checks it exactly") {
     Sodium sodium;
     Lab lab;
-    const fs::path known = lab.dir.path / "servidores_conhecidos.txt";
+    const fs::path known = lab.known();
     FakeServer fake;
     const std::string port = std::to_string(fake.port);
     {
         Process client({lab.path("client"), "127.0.0.1", port});
         fake.handshake();
-        CHECK(client.wait_output("Primeira conexão com 127.0.0.1:" + port + ": chave do servidor " +
-                                     fake.key(), 5000ms));
+        CHECK(client.wait_output("Primeira conexão com 127.0.0.1:" + port +
+                                     ". A chave pública do servidor é\n  " + fake.key() + "\n",
+                                 5000ms));
+        CHECK(client.out().find("Confira se é a mesma da linha \"Chave pública do servidor: ...\"") !=
+              std::string::npos);
         CHECK(read_file(known) == "127.0.0.1:" + port + " " + fake.key() + "\n");
         client.close_stdin();
         close_fd(fake.fd);
@@ -693,6 +1294,7 @@ TEST_CASE("ex4 client: trust on first use saves the key; --chave-servidor checks
     // Another key for a known address: warning, exit 1, and nothing sent.
     FakeServer impostor;
     std::ofstream(known, std::ios::app)
+        << "# um comentário e uma linha vazia são aceitos\n\n"
         << "127.0.0.1:" << impostor.port << " " << fake.key() << "\n";
     Process client({lab.path("client"), "127.0.0.1", std::to_string(impostor.port)});
     impostor.accept_client();
@@ -712,6 +1314,46 @@ TEST_CASE("ex4 client: trust on first use saves the key; --chave-servidor checks
     REQUIRE(send_bytes(other.fd, other.key() + "\n"));
     CHECK(pinned.wait_exit(5000ms) == 1);
     CHECK(pinned.err().find("(dada com --chave-servidor)") != std::string::npos);
+}
+
+TEST_CASE("ex4 client: an unreadable or broken servidores_conhecidos.txt is an error, never a "
+          "first connection") {
+    Sodium sodium;
+    Lab lab;
+    const fs::path known = lab.known();
+    // Connect to a fake server that sends its key; the client must stop
+    // there, name the file, and send nothing.
+    auto refused = [&](const std::string& expected) {
+        FakeServer fake;
+        Process client({lab.path("client"), "127.0.0.1", std::to_string(fake.port)});
+        fake.accept_client();
+        kx::Ephemeral es;
+        REQUIRE(send_bytes(fake.fd, fake.key() + "\n" + es.line()));
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("Erro: " + expected) == 0);
+        CHECK(client.err().find(".\nConexão encerrada; nada foi enviado.\n") != std::string::npos);
+        CHECK(client.out().find("Primeira") == std::string::npos);
+        bool closed = false;
+        CHECK(recv_until_close(fake.fd, 5000ms, &closed).empty());
+        CHECK(closed);
+    };
+    SUBCASE("a folder where the file should be (cannot be read)") {
+        fs::create_directory(known);
+        refused("não foi possível ler " + known.string() + ": ");
+    }
+    SUBCASE("a line that is not ADDRESS:PORT KEY") {
+        std::ofstream(known) << "# servidores\nlocalhost:8000 "
+                             << "zbDz69Uoz_hhm8p_9vnH5a3L-wVWsXvOtSdGTljfDW0=\nlixo no arquivo\n";
+        refused(known.string() + " está estragado: a linha 3 não é \"ENDEREÇO:PORTA CHAVE\". "
+                                 "Corrija-a ou apague o arquivo (as chaves dos servidores serão "
+                                 "conferidas de novo, como na primeira vez)");
+    }
+    SUBCASE("a key that is not 32 bytes of base64") {
+        std::ofstream(known) << "localhost:8000 zbDz69Uoz_hhm8p_9vnH5a3L\n";
+        refused(known.string() + " está estragado: a linha 1 não é \"ENDEREÇO:PORTA CHAVE\". "
+                                 "Corrija-a ou apague o arquivo (as chaves dos servidores serão "
+                                 "conferidas de novo, como na primeira vez)");
+    }
 }
 
 TEST_CASE("ex4 client: what a real server never sends") {
@@ -734,6 +1376,16 @@ TEST_CASE("ex4 client: what a real server never sends") {
         CHECK(client.wait_exit(5000ms) == 1);
         CHECK(client.err().find("Erro: o servidor não enviou a chave (fechou a conexão)") == 0);
     }
+    SUBCASE("the long-term key only, then nothing") {
+        FakeServer fake;
+        Process client({lab.path("client"), "127.0.0.1", std::to_string(fake.port),
+                        "--chave-servidor", fake.key()});
+        fake.accept_client();
+        REQUIRE(send_bytes(fake.fd, fake.key() + "\n"));
+        shutdown(fake.fd, SHUT_WR);
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err() == "Erro: o aperto de mão com o servidor falhou (fechou a conexão)\n");
+    }
     SUBCASE("a bad header") {
         FakeServer fake;
         Process client({lab.path("client"), "127.0.0.1", std::to_string(fake.port),
@@ -742,6 +1394,17 @@ TEST_CASE("ex4 client: what a real server never sends") {
         CHECK(client.wait_exit(5000ms) == 1);
         CHECK(client.err().find(
                   "Erro: o aperto de mão com o servidor falhou (cabeçalho inválido)") == 0);
+    }
+    SUBCASE("a header and an OK sealed with other keys") {
+        FakeServer fake;
+        Process client({lab.path("client"), "127.0.0.1", std::to_string(fake.port),
+                        "--chave-servidor", fake.key()});
+        kx::Stream other;
+        unsigned char key[32] = {7};
+        std::string header = kx::start_sending(other, key);
+        fake.handshake(header, kx::seal(other, "OK"));
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("ATENÇÃO: este servidor não tem a chave que diz ter") == 0);
     }
     SUBCASE("a line too long, then a message longer than 748 bytes is refused, 748 is sent") {
         FakeServer fake;
@@ -759,8 +1422,7 @@ TEST_CASE("ex4 client: what a real server never sends") {
         CHECK(client.wait_exit(5000ms) == 1);
         CHECK(client.out().find("Erro: mensagem inválida (alterada, repetida, fora de ordem ou "
                                 "longa demais); "
-                  "conexão encerrada") !=
-              std::string::npos);
+                                "conexão encerrada") != std::string::npos);
     }
 }
 
@@ -773,13 +1435,16 @@ TEST_CASE("ex4: usage errors exit 2; --help exits 0") {
         CHECK(help.wait_exit(5000ms) == 0);
         CHECK(help.out().find("uso: ") == 0);
     }
-    for (std::vector<std::string> bad : {std::vector<std::string>{"--chave-servidor", "curta"},
-                                         {"--chave-servidor"},
-                                         {"--decrypt", "x"}}) {
-        bad.insert(bad.begin(), bin("ex4_kx/client"));
+    for (std::vector<std::string> bad : {std::vector<std::string>{"client", "--chave-servidor", "curta"},
+                                         {"client", "--chave-servidor"},
+                                         {"client", "--decrypt", "x"},
+                                         {"server", "--limite-por-ip", "0"},
+                                         {"server", "--limite-por-ip", "muitos"},
+                                         {"intruso", "--limite-por-ip", "-1"}}) {
+        bad[0] = bin("ex4_kx/" + bad[0]);
         Process p(bad);
         CHECK(p.wait_exit(5000ms) == 2);
-        CHECK(p.err().find("uso: ") == 0);
+        CHECK(p.err().find("uso: ") != std::string::npos);
     }
 }
 

@@ -78,8 +78,9 @@ int join_ex2(int port, std::vector<unsigned char>& key) {
     return fd;
 }
 
-// Raw ex4 peer: the whole key exchange, registered for sure (its probe
-// comes back). Returns the server's key line.
+// Raw ex4 peer: the whole handshake of ex4_kx/kx.h (S and Es, Ec and the
+// header, the server's header and OK, the client's OK), registered for sure
+// (its probe comes back). Keeps the server's key line.
 struct Ex4Peer {
     int fd = -1;
     std::string server_key;
@@ -90,13 +91,18 @@ Ex4Peer join_ex4(int port) {
     p.fd = connect_to(port);
     REQUIRE(p.fd >= 0);
     p.server_key = recv_line(p.fd, 10000ms);
-    unsigned char server_pk[32], pk[32], sk[32], rx[32], tx[32];
+    unsigned char server_pk[32], connection_pk[32], rx[32], tx[32];
     REQUIRE(kx::read_key(p.server_key, server_pk));
-    crypto_kx_keypair(pk, sk);
-    REQUIRE(crypto_kx_client_session_keys(rx, tx, pk, sk, server_pk) == 0);
-    REQUIRE(send_bytes(p.fd, kx::to_base64(pk, 32) + "\n" + kx::start_sending(p.sending, tx) + "\n"));
+    REQUIRE(kx::read_key(recv_line(p.fd, 10000ms), connection_pk));
+    kx::Ephemeral mine;
+    const std::string mine_line = mine.line();
+    REQUIRE(kx::client_session_keys(rx, tx, mine, server_pk, connection_pk));
+    REQUIRE(send_bytes(p.fd, mine_line + kx::start_sending(p.sending, tx) + "\n"));
     REQUIRE(kx::start_receiving(p.receiving, recv_line(p.fd, 10000ms), rx));
     std::string text;
+    REQUIRE(kx::open(p.receiving, recv_line(p.fd, 10000ms), text));
+    REQUIRE(text == "OK");
+    REQUIRE(send_bytes(p.fd, kx::seal(p.sending, "OK") + "\n"));
     REQUIRE(send_bytes(p.fd, kx::seal(p.sending, "probe") + "\n"));
     REQUIRE(kx::open(p.receiving, recv_line(p.fd, 10000ms), text));
     REQUIRE(text == "probe");
@@ -187,6 +193,33 @@ TEST_CASE("windows ex4: key exchange and streams across systems") {
         CHECK(client.wait_output("resposta do Linux", 20000ms));
         close_fd(raw.fd);
     }
+    SUBCASE("Windows client, no server: the error in Portuguese with its WSA name") {
+        Process client(windows("ex4_kx/client", {"127.0.0.1", std::to_string(free_port())}));
+        CHECK(client.wait_exit(30000ms) == 1);
+        CHECK(client.err().find("conexão recusada (WSAECONNREFUSED 10061) (o servidor está "
+                                "rodando?)") != std::string::npos);
+    }
+    SUBCASE("Windows client, an impostor with the server's public key: refused, nothing sent") {
+        int port = 0;
+        int listener = listen_local(port);
+        unsigned char pk[32], sk[32], header[24] = {1, 2, 3};
+        crypto_kx_keypair(pk, sk);
+        const std::string key = kx::to_base64(pk, 32);
+        Process client(windows("ex4_kx/client", {"127.0.0.1", std::to_string(port),
+                                                 "--chave-servidor", key}));
+        client.write_stdin("segredo\n");
+        int fd = accept_within(listener, 30000ms);
+        REQUIRE(fd >= 0);
+        kx::Ephemeral es;  // S copied, its own Es, any header, an OK it cannot seal
+        REQUIRE(send_bytes(fd, key + "\n" + es.line() + kx::to_base64(header, 24) + "\n" +
+                                   std::string(28, 'A') + "\n"));
+        CHECK(client.wait_exit(30000ms) == 1);
+        CHECK(client.err().find("ATENÇÃO: este servidor não tem a chave que diz ter") !=
+              std::string::npos);
+        CHECK(recv_until_close(fd, 20000ms).size() == 78);  // Ec and its header, no more
+        close_fd(fd);
+        close_fd(listener);
+    }
 }
 
 TEST_CASE("windows ex3: byte-identical downloads and the ERROR path") {
@@ -236,6 +269,10 @@ TEST_CASE("windows: errors in Portuguese, escapes shown as text, a limit per add
     int raw = join_ex1(server.port);
     Process client(windows("ex1_chat/client", {"127.0.0.1", port}));
     CHECK(server.process->wait_output("Cliente conectado", 30000ms, 2));
+    // The server prints "Cliente conectado" a moment before the client is in
+    // its list: probe until one reaches the Windows client.
+    for (int i = 0; i < 10 && !client.wait_output("<sonda>", 2000ms); ++i)
+        REQUIRE(send_bytes(raw, "<sonda>"));
     REQUIRE(send_bytes(raw, "\x1b[2J ol\xe1 Olá"));
     CHECK(client.wait_output("\\x1b[2J ol\\xe1 Olá", 20000ms));
     CHECK(client.out().find('\x1b') == std::string::npos);

@@ -9,7 +9,9 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../ex5_udp/datagram.h"
@@ -161,6 +164,101 @@ TEST_CASE("captures/ex3-veth.pcapng: two hosts, MTU 1500: no segment above 1448 
     CHECK(from_server[0] == image + "OK");
 }
 
+// ---- ex4 (issue 19) ---------------------------------------------------------
+// Nothing in ex4's sample decrypts, so it is checked by its shape: the length
+// of every line, each direction, each connection, against what today's
+// server and client send in the same session, recorded here through a small
+// relay (a fresh copy of the server, so no key file of the repository is used).
+
+// The length of each line of a stream; every byte must be in a line.
+std::vector<std::size_t> line_lengths(const std::string& stream) {
+    std::vector<std::size_t> out;
+    std::size_t start = 0;
+    for (auto nl = stream.find('\n'); nl != std::string::npos; nl = stream.find('\n', start)) {
+        out.push_back(nl - start);
+        start = nl + 1;
+    }
+    CHECK(start == stream.size());
+    return out;
+}
+
+// Today's ex4 client typing `typed` into today's ex4 server, through a relay
+// that records both directions (up: to the server).
+void ex4_session_today(const std::string& typed, std::string& up, std::string& down) {
+    TempDir dir;
+    fs::copy_file(bin("ex4_kx/server"), dir.path / "server");
+    Server server;
+    for (int attempt = 0; attempt < 5 && !server.process; ++attempt) {
+        server.port = free_port();
+        auto p = std::make_unique<Process>(std::vector<std::string>{
+            (dir.path / "server").string(), "127.0.0.1", std::to_string(server.port)});
+        if (p->wait_output("Aguardando", 5000ms)) server.process = std::move(p);
+    }
+    REQUIRE(server.process);
+    const std::string out = server.process->out(), label = "Chave pública do servidor: ";
+    const std::string key = out.substr(out.find(label) + label.size(), 44);
+    int port = 0;
+    int listener = listen_local(port);
+    Process client({bin("ex4_kx/client"), "127.0.0.1", std::to_string(port), "--chave-servidor", key});
+    int from_client = accept_within(listener, 10000ms);
+    REQUIRE(from_client >= 0);
+    int to_server = connect_to(server.port);
+    REQUIRE(to_server >= 0);
+    client.write_stdin(typed);
+    std::thread typing([&client] {
+        std::this_thread::sleep_for(1000ms);  // then Ctrl+D, as a person would
+        client.close_stdin();
+    });
+    pollfd fds[2] = {{from_client, POLLIN, 0}, {to_server, POLLIN, 0}};
+    for (auto end = Clock::now() + 10s; Clock::now() < end && poll(fds, 2, 100) >= 0;) {
+        bool done = false;
+        for (int i = 0; i < 2 && !done; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            char buf[4096];
+            ssize_t n = recv(fds[i].fd, buf, sizeof buf, 0);
+            done = n <= 0;
+            if (!done) (i == 0 ? up : down).append(buf, static_cast<std::size_t>(n));
+            if (!done) send_bytes(fds[1 - i].fd, std::string(buf, static_cast<std::size_t>(n)));
+        }
+        if (done) break;
+    }
+    typing.join();
+    close_fd(from_client);
+    close_fd(to_server);
+    close_fd(listener);
+    client.wait_exit(10000ms);
+}
+
+TEST_CASE("captures/ex4.pcapng: every line has the length today's ex4 programs send; nothing "
+          "decrypts") {
+    Sample s("ex4.pcapng");
+    auto to_server = s.streams(true), from_server = s.streams(false);
+    REQUIRE(to_server.size() == 2);
+    REQUIRE(from_server.size() == 2);
+    // Client 1 typed "Olá turma de redes" (19 bytes: 48 characters), client 2
+    // "Oi! Recebi." (11 bytes: 40); each gets both messages back.
+    using Lengths = std::vector<std::size_t>;
+    CHECK(line_lengths(to_server[0]) == Lengths{44, 32, 28, 48});   // Ec, header, OK, message
+    CHECK(line_lengths(to_server[1]) == Lengths{44, 32, 28, 40});
+    for (const std::string& stream : from_server)                   // S, Es, header, OK, 2 messages
+        CHECK(line_lengths(stream) == Lengths{44, 44, 32, 28, 48, 40});
+    CHECK(from_server[0].substr(0, 45) == from_server[1].substr(0, 45));  // the same S
+    CHECK(from_server[0].substr(45, 45) != from_server[1].substr(45, 45));  // a new Es each
+    // Today's programs, the same session: the same lengths (and the server's
+    // first 90 bytes are its two keys).
+    std::string up, down;
+    ex4_session_today("Olá turma de redes\n", up, down);
+    CHECK(line_lengths(up) == Lengths{44, 32, 28, 48});
+    CHECK(line_lengths(down) == Lengths{44, 44, 32, 28, 48});
+    // The ex2 attack on the sample (demo (a) of ex4's README): the first line
+    // the server sent, as a key, opens none of the lines the clients sent.
+    Process decrypt({bin("ex2_crypto/client"), "--decrypt", from_server[0].substr(0, 44)});
+    decrypt.write_stdin(to_server[0] + to_server[1]);
+    decrypt.close_stdin();
+    REQUIRE(decrypt.wait_exit(10000ms) == 0);
+    CHECK(count_of(decrypt.out(), "Mensagem inválida descartada\n") == 8);
+}
+
 // The READMEs and PROFESSOR.md quote these figures of the samples: recording
 // the samples again without updating them fails here.
 TEST_CASE("the figures the READMEs quote from the samples") {
@@ -188,6 +286,31 @@ TEST_CASE("the figures the READMEs quote from the samples") {
     CHECK(ex3.segments.size() == 48);
     CHECK(ex3.data(false).size() == 22);
     CHECK(sizes(ex3, false) == std::map<std::size_t, int>{{1024, 19}, {8470, 1}, {35840, 1}, {36352, 1}});
+
+    // ex4's README frame table ("No Wireshark") and PROFESSOR.md's answers.
+    Sample ex4("ex4.pcapng");
+    CHECK(ex4.segments.size() == 38);
+    std::vector<int> ex4_frames;
+    std::vector<std::size_t> ex4_sizes;
+    for (const Segment* seg : ex4.data(false)) {
+        ex4_frames.push_back(seg->frame);
+        ex4_sizes.push_back(seg->len);
+    }
+    CHECK(ex4_frames == std::vector<int>{4, 8, 13, 17, 23, 24, 29, 31});
+    CHECK(ex4_sizes == std::vector<std::size_t>{90, 62, 90, 62, 49, 49, 41, 41});
+    ex4_frames.clear();
+    ex4_sizes.clear();
+    for (const Segment* seg : ex4.data(true)) {
+        ex4_frames.push_back(seg->frame);
+        ex4_sizes.push_back(seg->len);
+    }
+    CHECK(ex4_frames == std::vector<int>{6, 9, 15, 18, 21, 27});
+    CHECK(ex4_sizes == std::vector<std::size_t>{78, 29, 78, 29, 49, 41});
+    CHECK(ex4.data(true)[0]->src == 46078);
+    CHECK(ex4.data(true)[2]->src == 46080);
+    CHECK(ex4.streams(false)[0].substr(0, 44) == "z3yPPRu9XZuFLZBITMW5v4qSYw5Rnlsrqc7KmxaJP1E=");
+    CHECK(ex4.streams(false)[0].substr(45, 44) == "GtvjcRIz1ZYl07oQIjcC-3QX6MZpLaWDuduZZqXIu3Y=");
+    CHECK(ex4.streams(false)[1].substr(45, 44) == "kniFQ2csGxRQbSfkDi18GUOZGWn5eNMqpV8EEW7SplM=");
 
     Sample veth("ex3-veth.pcapng");
     CHECK(veth.segments.size() == 151);

@@ -54,3 +54,11 @@ TEST_CASE("printable: control bytes are shown escaped, long text is cut") {
     CHECK(request::printable(std::string(400, 'x')) == std::string(300, 'x') + "...");
     CHECK(request::printable("ação") == "ação");  // UTF-8 is left alone
 }
+
+TEST_CASE("check_name: a name must be valid UTF-8 without C1 controls (it is printed)") {
+    CHECK(request::check_name("ação.jpg").empty());
+    CHECK(request::check_name("\xf0\x9f\x98\x80.jpg").empty());
+    for (const char* bad : {"x\xff.jpg", "ol\xe1.jpg", "\xc2\x9b" "2J.jpg", "\xc0\xae\xc0\xae"})
+        CHECK_MESSAGE(request::check_name(bad) == "o nome não é texto UTF-8 válido", bad);
+    CHECK(request::printable("a\tb\xff") == "a\\x09b\\xff");
+}
