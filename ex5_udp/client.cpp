@@ -49,9 +49,9 @@ int main(int argc, char* argv[]) {
     // Diferença do Exemplo 3: connect() não envia nada. Num socket UDP ele só fixa o destino
     // de send() e faz o sistema descartar datagramas de qualquer outro endereço. Não há
     // conexão: a mensagem acima diz "pedido", não "conexão".
-    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível usar o endereço " << HOST << ":" << PORT << ": "
-                  << net::last_error() << "\n";
+    if (connect(client_socket, address->ai_addr, address->ai_addrlen) != 0) {
+        std::cerr << "Erro: não foi possível usar o endereço " + HOST + ":" + PORT + ": " +
+                         net::last_error() + "\n";  // erro antes de escrever
         return 1;
     }
 
@@ -88,6 +88,7 @@ int main(int argc, char* argv[]) {
     int finished = -1;           // modo confiável: o código de saída, depois do OK
     auto finished_at = std::chrono::steady_clock::now();
     while (finished < 0 || std::chrono::steady_clock::now() - finished_at < std::chrono::seconds(3)) {
+        // (depois do OK, no máximo 3 s, mesmo que o servidor insista)
         // Diferença do Exemplo 3: Silêncio encerra a espera. Não há conexão que feche: 3 s sem
         // nada no modo simples, 10 s no confiável (0,5 s depois do fim).
         net::set_timeout(client_socket, SO_RCVTIMEO, !reliable ? 3 : finished >= 0 ? 0.5
