@@ -121,9 +121,11 @@ TEST_CASE("capture ex5, plain mode with 10% loss: the server sent each datagram 
         CHECK(joined == IGUANA);  // each piece once, in order: no resend at all
         auto at = c.output.find("chegaram ");
         if (at == std::string::npos) continue;  // nothing lost this time
-        int arrived = std::atoi(c.output.c_str() + at + 9);
+        int arrived = std::atoi(c.output.c_str() + at + std::string("chegaram ").size());
         CHECK(arrived < 98);
-        CHECK(c.output.find(" de 98 datagramas") != std::string::npos);
+        // "chegaram 90 de 98 datagramas", or without "de 98" when the SIZE itself was lost
+        CHECK((c.output.find(" de 98 datagramas") != std::string::npos ||
+               c.output.find("o SIZE não chegou") != std::string::npos));
         CHECK(c.output.find("incompleto") != std::string::npos);
         return;
     }
