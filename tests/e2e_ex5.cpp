@@ -80,6 +80,8 @@ TEST_CASE("ex5 plain: the images arrive byte-identical on a clean link") {
         CHECK(client->out().find("Download concluído: ") != std::string::npos);
     }
     CHECK(downloads.names().size() == 3);  // no temporary or .incompleto left behind
+    // The server prints its last lines after the last datagram: wait for them.
+    REQUIRE(server.process->wait_output("Envio concluído\n", 5000ms, 3));
     std::string out = server.process->out();
     CHECK(out.find("Enviado o datagrama número 98\nEnvio concluído\n") != std::string::npos);
     CHECK(out.find("(modo simples)") != std::string::npos);
@@ -103,6 +105,7 @@ TEST_CASE("ex5 plain on the wire: GET, SIZE, 98 datagrams of the file, OK with i
     CHECK(got[99] == "OK 21b99b7a");  // the figure the README quotes
     close_fd(fd);
     // Nothing from the server looks like TCP's half-close: there is nothing more.
+    REQUIRE(server.process->wait_output("Envio concluído", 5000ms));
     CHECK(count_of(server.process->out(), "Enviado o datagrama número ") == 98);
 }
 
@@ -148,8 +151,9 @@ TEST_CASE("ex5 plain: an unknown or hostile name gets ERROR, exit 1, no file") {
         CHECK(answer == c.answer);
     }
     close_fd(fd);
+    CHECK(server.process->wait_output("Cliente solicitou o arquivo a\\x1b[2Jb", 5000ms));
+    CHECK(server.process->wait_output("Arquivo TUCANO.JPG NÃO encontrado.", 5000ms));  // the last
     CHECK(server.process->out().find('\x1b') == std::string::npos);
-    CHECK(server.process->out().find("Cliente solicitou o arquivo a\\x1b[2Jb") != std::string::npos);
 }
 
 TEST_CASE("ex5 plain over a lossy link: counts, <nome>.incompleto, exit 1, never the real name") {
@@ -293,6 +297,7 @@ TEST_CASE("ex5 reliable: byte-identical under 10% loss, duplicates and reorderin
         CHECK(relay.to_client().lost + relay.to_server().lost > 0);
         CHECK(relay.to_client().duplicated + relay.to_server().duplicated > 0);
     }
+    REQUIRE(server.process->wait_output("Envio concluído e confirmado", 10000ms, 3));
     std::string out = server.process->out();
     CHECK(count_of(out, "Envio concluído e confirmado") == 3);
     CHECK(out.find(" reenvios), ") != std::string::npos);
@@ -442,8 +447,8 @@ TEST_CASE("ex5: random, empty, oversized and malformed datagrams are refused; th
     auto client = download(server.port, "tucano.jpg", downloads.path, {"--confiavel"});
     CHECK(client->wait_exit(20000ms) == 0);
     CHECK(read_file(downloads.path / "tucano.jpg") == image("tucano.jpg"));
+    CHECK(server.process->wait_output("datagramas recusados sem aviso", 5000ms));
     CHECK(count_of(server.process->out(), "ignorado (") < 500);
-    CHECK(server.process->out().find("datagramas recusados sem aviso") != std::string::npos);
     // Nothing was written in the served folder; threads and descriptors are back.
     CHECK(names_in(served.path) == std::vector<std::string>{"tucano.jpg"});
     CHECK(wait_threads(pid, threads0, 10000ms));
