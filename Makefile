@@ -5,11 +5,12 @@
 #   make test       install what is missing, build with Make and CMake (gcc and
 #                   clang), run every test
 #   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
-#   make capture [EX=ex1|ex2|ex3|ex4|ex6] [NET=veth] [CHUNK=N]
-#                   record an example's session with tcpdump (captures/novas/*.pcapng)
+#   make capture [EX=ex1|ex2|ex3|ex4|ex5|ex6] [NET=veth] [CHUNK=N]
+#                   record an example's session with tcpdump (captures/novas/*.pcapng);
+#                   ex5 also [MODO=confiavel|janela:N] [PERDA=P] (see scripts/capture.sh)
 #   make samples    record again the sample captures shipped in captures/ (root)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens and
-#                   ex4's handshake
+#                   ex4's handshake and ex5's datagram parser
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
 #   make figuras    the guides' pictures (figuras/*.png) from the shipped captures
@@ -48,7 +49,8 @@ EX1        := ex1_chat/server ex1_chat/client
 EX2        := ex2_crypto/server ex2_crypto/client
 EX3        := ex3_files/server ex3_files/client
 EX4        := ex4_kx/server ex4_kx/client ex4_kx/intruso
-PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) redes/meuip
+EX5        := ex5_udp/server ex5_udp/client
+PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) $(EX5) redes/meuip
 
 # libsodium (ex2, ex4), found with pkg-config; '=' so it is asked only when needed.
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
@@ -69,6 +71,10 @@ ex3_files/%: ex3_files/%.cpp $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
 ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
+# ex5 includes ex3's headers (request.h, served_file.h, download.h, ...).
+ex5_udp/%: ex5_udp/%.cpp $(wildcard ex5_udp/*.h) $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+
 redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
 
@@ -83,6 +89,7 @@ ex6_modbus/%: ex6_modbus/%.cpp $(wildcard ex6_modbus/*.h) $(COMMON) $(STAMP)
 TESTBIN    := build/make/tests
 TESTS      := unit_tests unit_classroom unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex4 e2e_hostile e2e_classroom
 TESTS      += unit_modbus e2e_ex6
+TESTS      += unit_ex5 e2e_ex5
 TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 # Shared pieces compiled once: the doctest main(), the test support, common/.
@@ -103,13 +110,17 @@ $(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(T
 
 # These have their own main(): they may skip (exit 77) with a reason.
 OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
-# The guides' tshark sessions and the data behind the figures (docs).
-OWN_MAIN   += exercise_answers figure_data
+# The guides' tshark sessions and the data behind the figures (docs), and
+# ex5's root-only capture and networks-lab tests.
+OWN_MAIN   += exercise_answers figure_data capture_ex5 redes_ex5
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h tests/tcp_capture.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
 # ex6's headers: its unit test, end-to-end test and the two below include them.
 $(addprefix $(TESTBIN)/,unit_modbus e2e_ex6 sample_captures e2e_windows): $(wildcard ex6_modbus/*.h)
+# ex5's tests also depend on its headers and on the in-test UDP relay.
+$(addprefix $(TESTBIN)/,unit_ex5 e2e_ex5 capture_ex5 redes_ex5 sample_captures e2e_windows): \
+    tests/udp_relay.h tests/udp_capture.h $(wildcard ex5_udp/*.h)
 
 tests: $(addprefix $(TESTBIN)/,$(TESTS) $(OWN_MAIN))
 
@@ -125,7 +136,7 @@ test: deps
 	@SAN='$(SAN)' scripts/test.sh
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
-FUZZERS      := fuzz_request fuzz_token fuzz_kx
+FUZZERS      := fuzz_request fuzz_token fuzz_kx fuzz_ex5
 FUZZERS      += fuzz_modbus
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
@@ -135,6 +146,7 @@ build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.
 	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 
 build/fuzz/fuzz_modbus: $(wildcard ex6_modbus/*.h)
+build/fuzz/fuzz_ex5: $(wildcard ex5_udp/*.h)
 
 # Each fuzzer runs FUZZ_SECONDS, starting from the committed corpus
 # (tests/fuzz/corpus/<fuzzer>); what it discovers goes to build/, not to git.
@@ -170,7 +182,7 @@ samples: all
 	@scripts/samples.sh
 
 # The networks lab (redes/README.md): namespaces, so root only.
-redes: $(EX1) $(EX3) redes/meuip
+redes: $(EX1) $(EX3) $(EX5) redes/meuip
 	@scripts/deps.sh redes
 	@CENARIO='$(CENARIO)' redes/redes.sh
 
@@ -183,3 +195,4 @@ figuras:
 clean:
 	rm -rf build $(PROGRAMS)
 	find ex3_files/downloads -mindepth 1 ! -name .gitkeep -delete
+	find ex5_udp/downloads -mindepth 1 ! -name .gitkeep -delete

@@ -285,6 +285,7 @@ awk -v l="$(class_median loaded msgs_per_s)" -v u="$(class_median unloaded msgs_
     'BEGIN { if (u > 0) printf "  loaded / unloaded: %.2fx the messages/s (goal >= 0.90x)\n", l / u }'
 
 # ---------------------------------------------------------------------------
+bench/ex5.sh  # ex5 (UDP): throughput against window over a 10 ms link
 # ex6 (Modbus/TCP) against libmodbus and pymodbus: its own script.
 bench/ex6.sh
 # The cost curves behind `make figuras` (bench/curves.sh writes bench/results/*.csv);

@@ -586,6 +586,53 @@ reenvios() {
         awk -F, '$1 != "" { r++ } seen[$2]++ { s++ } END { print r + 0, s + 0 }'
 }
 
+# ---- ex5 (UDP) no cenário perda: o mesmo caminho, sem ninguém para reenviar ----
+# perda_ex5: roda no fim do cenário perda, com a topologia ainda montada. O
+# roteador passa a descartar também 10% dos datagramas UDP que vêm do colega;
+# o ex5 baixa iguana.jpg no modo simples (o que se perde fica perdido) e com
+# --confiavel (pare e espere: o ex5 reenvia). Capturas:
+# redes-perda-ex5-simples-{colega,casa}.pcapng e redes-perda-ex5-confiavel-*.
+perda_ex5() {
+    local ex5=(-X "lua_script:$BIN/ex5_udp/ex5.lua") modo lado
+    [ -x "$BIN/ex5_udp/client" ] || { echo "Falta $BIN/ex5_udp/client: rode make redes (ou make)" >&2; exit 1; }
+    passo "E o ex5, por UDP, no mesmo caminho (ex5_udp/README.md): 10% dos datagramas UDP do colega também se perdem"
+    em roteador nft add rule inet perda encaminhar iifname '"wan"' udp sport 8000 numgen random mod 100 '<' 10 counter drop comment '"ex5"'
+    echo '$ nft add rule inet perda encaminhar iifname "wan" udp sport 8000 numgen random mod 100 \< 10 counter drop   (no roteador)'
+    iniciar colega "$work/perda-ex5-servidor.txt" Aguardando "$BIN/ex5_udp/server" 198.51.100.20 8000 --quiet
+    local server=$last_pid
+    for modo in simples confiavel; do
+        capturar colega eth0 "ex5-$modo-colega"
+        capturar casa eth0 "ex5-$modo-casa"
+        rm -f "$work/perda-downloads/iguana.jpg"*
+        local opcao=()
+        [ "$modo" = confiavel ] && opcao=(--confiavel)
+        em casa timeout 30 "$BIN/ex5_udp/client" 198.51.100.20 8000 iguana.jpg --dir "$work/perda-downloads" \
+            "${opcao[@]}" >"$work/perda-ex5-$modo.txt" 2>&1 || true
+        parar_capturas perda
+        show "terminal da casa: ex5_udp/client 198.51.100.20 8000 iguana.jpg ${opcao[*]}" "$work/perda-ex5-$modo.txt"
+        for lado in colega casa; do  # os datagramas de dados que o colega enviou / que chegaram na casa
+            tshark -r "$out_dir/redes-perda-ex5-$modo-$lado.pcapng" "${ex5[@]}" -Y "udp.srcport == 8000" \
+                -T fields -e ex5.dados -e ex5.reenvio 2>/dev/null |
+                awk -F'\t' -v l="$lado" -v m="$modo" '$1 != "" { n++; if ($2 == "True" || $2 == "1") r++ }
+                    END { printf "  ex5 %s, %s: %d datagramas de dados, %d deles reenvios (filtro ex5.reenvio)\n", m, l == "colega" ? "enviados pelo colega" : "chegaram na casa", n, r + 0 }'
+        done
+    done
+    parar "$server"
+    if cmp -s "$work/perda-downloads/iguana.jpg" "$BIN/ex3_files/imagens/iguana.jpg"; then
+        echo "ex5 --confiavel: iguana.jpg chegou idêntico ao original, apesar das perdas."
+    else
+        echo "ERRO: o ex5 --confiavel não trouxe iguana.jpg igual" >&2
+        exit 1
+    fi
+    cat <<'TXT'
+Repare: no modo simples o colega enviou cada datagrama uma vez; os que o
+roteador descartou nunca chegaram, e o cliente guardou o que veio em
+iguana.jpg.incompleto. Com --confiavel cada datagrama espera o seu ACK: o que
+se perde é reenviado quando o tempo acaba (o mesmo papel do TCP acima, feito
+à mão pelo programa). Para ler o cabeçalho no Wireshark: ex5_udp/ex5.lua.
+TXT
+}
+
 cenario_perda() {
     titulo "Cenário perda: o ex3 num caminho que perde pacotes"
     cat <<'TXT'
@@ -660,6 +707,7 @@ Retransmission. Chegou menos de um RTT do handshake depois do segmento mais
 adiantado? Out-Of-Order. Senão, Retransmission. A aplicação não vê nada
 disso: recv() entrega os bytes em ordem, e o arquivo chega idêntico.
 TXT
+    perda_ex5  # o ex5 (UDP) no mesmo caminho
     desmontar
 }
 

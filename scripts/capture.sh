@@ -16,6 +16,13 @@
 #                    ignored by git; the samples in captures/ come from make samples)
 #   LAB_PORT=N       the server's port (default: a free one)
 #   LAB_BIN_DIR=DIR  where the built programs are (default: this repository)
+#   ex5 (UDP) only:
+#   MODO=confiavel|janela:N   the client's mode (default: the plain one)
+#   PERDA=P          NET=veth only: the client's side drops P% of the datagrams
+#                    from the server (nft numgen random), and the capture is
+#                    taken on the server's side, so each lost datagram and
+#                    its retransmission are both in it
+#   The table is decoded with ex5_udp/ex5.lua (seq, ack, type of each datagram).
 # Messages for students are in Portuguese, like the programs'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +31,8 @@ NET=${NET:-lo}
 CHUNK=${CHUNK:-}
 out_dir=${CAPTURE_DIR:-captures/novas}
 
-case "$EX" in all) examples=(ex1 ex2 ex3 ex4 ex6) ;; ex1 | ex2 | ex3 | ex4 | ex6) examples=("$EX") ;;
-    *) echo "EX deve ser ex1, ex2, ex3, ex4 ou ex6" >&2; exit 2 ;; esac
+case "$EX" in all) examples=(ex1 ex2 ex3 ex4 ex5 ex6) ;; ex1 | ex2 | ex3 | ex4 | ex5 | ex6) examples=("$EX") ;;
+    *) echo "EX deve ser ex1, ex2, ex3, ex4, ex5 ou ex6" >&2; exit 2 ;; esac
 case "$NET" in lo | veth) ;; *) echo "NET deve ser veth (ou vazio, para o loopback)" >&2; exit 2 ;; esac
 
 for tool in tcpdump tshark; do
@@ -187,4 +194,75 @@ capture() {
     true
 }
 
-for ex in "${examples[@]}"; do capture "$ex"; done
+# ---- ex5: the same file over UDP -------------------------------------------
+MODO=${MODO:-}
+PERDA=${PERDA:-}
+case "$MODO" in "" | simples) mode=() ;; confiavel) mode=(--confiavel) ;;
+    janela:[0-9]*) mode=(--janela "${MODO#janela:}") ;;
+    *) echo "MODO deve ser confiavel ou janela:N (ou vazio, o modo simples)" >&2; exit 2 ;; esac
+if [ -n "$PERDA" ]; then
+    [ "$NET" = veth ] || { echo "PERDA=$PERDA precisa de NET=veth (a perda é feita num namespace)" >&2; exit 2; }
+    case "$PERDA" in [0-9] | [1-9][0-9]) ;; *) echo "PERDA deve ser de 0 a 99 (%)" >&2; exit 2 ;; esac
+fi
+ex5_tshark=(-X lua_script:ex5_udp/ex5.lua)
+capture_ex5() {
+    start_server ex5_udp --quiet ${CHUNK:+--chunk "$CHUNK"} --dir "$BIN/ex3_files/imagens"
+    ex5_tshark+=(-d "udp.port==$port,ex5")
+    local where=("${IN_CLIENT[@]}") dev=$iface
+    if [ -n "$PERDA" ]; then
+        # The client's host drops datagrams from the server as they come in
+        # (prerouting); the capture is on the server's host, which saw them leave.
+        "${IN_CLIENT[@]}" nft -f - <<NFT
+table inet perda {
+  chain entrada {
+    type filter hook prerouting priority -300;
+    udp sport $port numgen random mod 100 < $PERDA counter drop
+  }
+}
+NFT
+        where=("${IN_SERVER[@]}") dev=$vb
+    fi
+    # UDP to or from the port, and the IP fragments that carry no UDP header.
+    "${where[@]}" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n -w "$work/ex5.pcap" \
+        "udp port $port or (ip[6:2] & 0x1fff != 0)" 2>"$work/tcpdump.err" &
+    local tcpdump_pid=$!
+    pids+=("$tcpdump_pid")
+    for _ in $(seq 100); do
+        grep -q "listening on" "$work/tcpdump.err" && break
+        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "o tcpdump falhou"; }
+        sleep 0.05
+    done
+    mkdir -p "$work/downloads"
+    timeout 60 "${IN_CLIENT[@]}" "$BIN/ex5_udp/client" "$HOST" "$port" iguana.jpg --dir "$work/downloads" \
+        "${mode[@]}" >"$work/c1.txt" 2>&1 || true
+    sleep 0.3
+    kill -INT "$tcpdump_pid" 2>/dev/null || true
+    wait "$tcpdump_pid" 2>/dev/null || true
+    stop_server
+    tshark -r "$work/ex5.pcap" -F pcapng -w "$out_dir/ex5.pcapng" 2>/dev/null
+    local count
+    count=$(tshark -r "$out_dir/ex5.pcapng" 2>/dev/null | wc -l)
+    [ "$count" -gt 0 ] || { echo "a captura de ex5 ficou vazia" >&2; exit 1; }
+    echo
+    echo "== ex5: $out_dir/ex5.pcapng ($count pacotes, interface $dev, modo ${MODO:-simples}${CHUNK:+, --chunk $CHUNK}${PERDA:+, perda de $PERDA% no cliente}) =="
+    sed 's/^/  cliente: /' "$work/c1.txt"
+    [ -n "$PERDA" ] && "${IN_CLIENT[@]}" nft list chain inet perda entrada | sed -n 's/.*counter packets \([0-9]*\).*/  descartados no cliente: \1 datagramas/p'
+    rows=$(tshark -r "$out_dir/ex5.pcapng" "${ex5_tshark[@]}" -T fields -E separator=/t \
+        -e frame.number -e frame.time_relative -e ip.src -e ip.dst -e frame.len -e udp.length \
+        -e _ws.col.Info 2>/dev/null |
+        awk -F'\t' '{ printf "%4s  %9.6f  %-10s  %-10s  %6s  %6s  %s\n", $1, $2, $3, $4, $5, $6, $7 }')
+    printf '%4s  %9s  %-10s  %-10s  %6s  %6s  %s\n' "No." "Tempo" "Origem" "Destino" "Quadro" "UDP" "Info"
+    if [ "$(printf '%s\n' "$rows" | wc -l)" -le 60 ]; then printf '%s\n' "$rows"; else
+        printf '%s\n' "$rows" | head -30
+        echo "   (... linhas omitidas; todas: tshark -r $out_dir/ex5.pcapng -X lua_script:ex5_udp/ex5.lua -d udp.port==$port,ex5)"
+        printf '%s\n' "$rows" | tail -15
+    fi
+    tshark -r "$out_dir/ex5.pcapng" -T fields -e udp.srcport -e ip.flags.mf -e ip.frag_offset 2>/dev/null |
+        awk -F'\t' -v p="$port" '$1 == p { d++ } $2 == 1 || $3 > 0 { f++ }
+            END { printf "Servidor -> cliente: %d datagramas; %d quadros são fragmentos IP. Nenhum SYN, nenhum FIN: não há conexão.\n", d, f }'
+    echo "Filtro para o Wireshark: udp.port == $port (com o dissector: ex5; Decode As... UDP $port -> EX5)"
+}
+
+for ex in "${examples[@]}"; do
+    if [ "$ex" = ex5 ]; then capture_ex5; else capture "$ex"; fi
+done

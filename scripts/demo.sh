@@ -124,6 +124,28 @@ fi
 echo "Nenhum arquivo foi criado para nao-existe.jpg (downloads/ contém só: $(cd "$work/downloads" && echo *))"
 
 # ---------------------------------------------------------------------------
+title "Exemplo 5 - o mesmo arquivo por UDP (ex5_udp): modo simples e --confiavel"
+start_server ex5_udp --quiet
+echo "servidor: ex5_udp/server 127.0.0.1 $port --quiet   (serve ../ex3_files/imagens)"
+echo "clientes: ex5_udp/client 127.0.0.1 $port iguana.jpg   e   ... iguana.jpg --confiavel"
+mkdir -p "$work/ex5"
+for mode in "" --confiavel; do
+    timeout 30 "$BIN/ex5_udp/client" 127.0.0.1 "$port" iguana.jpg --dir "$work/ex5$mode" $mode \
+        >>"$work/ex5.txt" 2>&1 || true
+done
+sleep 0.2
+stop_server
+show "terminal do servidor" "$work/server.log"
+show "terminal do cliente (as duas vezes)" "$work/ex5.txt"
+if cmp -s "$work/ex5/iguana.jpg" ex3_files/imagens/iguana.jpg &&
+   cmp -s "$work/ex5--confiavel/iguana.jpg" ex3_files/imagens/iguana.jpg; then
+    echo "Os dois downloads são idênticos a iguana.jpg: sem conexão, sem handshake, sem FIN;"
+    echo "o SIZE disse quanto esperar e o OK trouxe o CRC-32. Num caminho que perde pacotes"
+    echo "só o --confiavel chega inteiro (sudo make redes CENARIO=perda; ex5_udp/README.md)."
+else
+    echo "ERRO: um download do ex5 difere do original" >&2
+    exit 1
+fi
 title "Exemplo 6 - Modbus/TCP (ex6_modbus): um CLP simulado e um mestre"
 start_server ex6_modbus
 echo "servidor: ex6_modbus/server 127.0.0.1 $port; mestre: ex6_modbus/client 127.0.0.1 $port COMANDO"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make samples: record the sample captures shipped in captures/ (ex1, ex2,
-# ex3, ex4 on loopback, ex3-veth on the two-host link), on port 8000 so that the
+# ex3, ex4 on loopback, ex3-veth on the two-host link; ex5 on loopback and
+# ex5-confiavel-perda on the two-host link with loss), on port 8000 so that the
 # guide's own filter `tcp.port == 8000` works; ex6 (Modbus/TCP) on 1502, the
 # port its README tells Wireshark (-o mbtcp.tcp.port:1502). Root only.
 # SAMPLES="ex6" records only the ones listed (default: all); "perda" is the
@@ -44,6 +45,16 @@ fi
 if want ex3-veth; then
     EX=ex3 NET=veth LAB_PORT=8000 CAPTURE_DIR="$work/veth" scripts/capture.sh
     cp "$work/veth/ex3.pcapng" captures/ex3-veth.pcapng
+fi
+# ex5 (UDP): the plain mode on the namespace's loopback, and --confiavel on the
+# two-host link with 10% of the server's datagrams dropped on the client's side.
+if want ex5; then
+    ip netns exec "$ns" env EX=ex5 LAB_PORT=8000 CAPTURE_DIR="$work/ex5" scripts/capture.sh
+    cp "$work/ex5/ex5.pcapng" captures/ex5.pcapng
+fi
+if want ex5-confiavel-perda; then
+    EX=ex5 NET=veth MODO=confiavel PERDA=10 LAB_PORT=8000 CAPTURE_DIR="$work/ex5-perda" scripts/capture.sh
+    cp "$work/ex5-perda/ex5.pcapng" captures/ex5-confiavel-perda.pcapng
 fi
 if want ex6; then
     ip netns exec "$ns" env EX=ex6 LAB_PORT=1502 CAPTURE_DIR="$work" scripts/capture.sh

@@ -51,7 +51,7 @@ mkdir -p build
 ln -sfn "$sodium" build/mingw-sodium
 
 flags=(-std=c++17 -O2 -Wall -Wextra -Werror -D_WIN32_WINNT=0x0600)
-for ex in ex1_chat ex2_crypto ex3_files ex4_kx ex6_modbus; do
+for ex in ex1_chat ex2_crypto ex3_files ex4_kx ex5_udp ex6_modbus; do  # ex5 serves ../ex3_files/imagens
     mkdir -p "$out/$ex"
     programs=(server client)
     [ "$ex" = ex4_kx ] && programs+=(intruso)

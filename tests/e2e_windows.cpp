@@ -331,13 +331,49 @@ TEST_CASE("windows: errors in Portuguese, escapes shown as text, a limit per add
     close_fd(raw);
 }
 
+// ex5 over UDP: the Windows programs against the Linux ones, plain and
+// reliable (Winsock's recvfrom() also reports ICMP "port unreachable" as
+// WSAECONNRESET on the server's socket: the server must carry on).
+TEST_CASE("windows ex5: byte-identical over UDP, plain and reliable, both ways") {
+    const fs::path images = fs::path(LAB_SOURCE_DIR) / "ex3_files" / "imagens";
+    TempDir downloads;
+    SUBCASE("Windows server, Linux clients") {
+        Server server = start(windows("ex5_udp/server", {}), {"--quiet", "--dir", images.string()});
+        for (const std::vector<std::string>& mode :
+             std::vector<std::vector<std::string>>{{}, {"--confiavel"}, {"--janela", "16"}}) {
+            std::vector<std::string> argv = {bin("ex5_udp/client"), "127.0.0.1",
+                                             std::to_string(server.port), "iguana.jpg", "--dir",
+                                             (downloads.path / std::to_string(mode.size())).string()};
+            argv.insert(argv.end(), mode.begin(), mode.end());
+            Process client(argv);
+            CHECK(client.wait_exit(20000ms) == 0);
+            CHECK(read_file(downloads.path / std::to_string(mode.size()) / "iguana.jpg") ==
+                  read_file(images / "iguana.jpg"));
+        }
+        CHECK(server.process->wait_output("Envio concluído e confirmado", 10000ms, 2));
+    }
+    SUBCASE("Linux server, Windows client") {
+        Server server = start({bin("ex5_udp/server")}, {"--quiet", "--dir", images.string()});
+        Process client(windows("ex5_udp/client", {"127.0.0.1", std::to_string(server.port),
+                                                  "gato.jpg", "--dir", downloads.path.string(),
+                                                  "--janela", "8"}));
+        CHECK(client.wait_exit(30000ms) == 0);
+        CHECK(read_file(downloads.path / "gato.jpg") == read_file(images / "gato.jpg"));
+        Process missing(windows("ex5_udp/client", {"127.0.0.1", std::to_string(server.port),
+                                                   "nada.jpg", "--dir", downloads.path.string()}));
+        CHECK(missing.wait_exit(30000ms) == 1);
+        CHECK(missing.err().find("ERROR \"O arquivo nada.jpg não existe\"") != std::string::npos);
+        CHECK(!fs::exists(downloads.path / "nada.jpg"));
+    }
+}
+
 int main(int argc, char** argv) {
     std::string why;
     if (access(WINE.c_str(), X_OK) != 0)
         why = "wine64 is not installed (scripts/deps.sh windows)";
     else
         for (const char* p : {"ex1_chat/server", "ex2_crypto/client", "ex3_files/server",
-                              "ex4_kx/client", "ex6_modbus/server"})
+                              "ex4_kx/client", "ex5_udp/client", "ex6_modbus/server"})
             if (access(exe(p).c_str(), R_OK) != 0) why = "no Windows build: run make windows";
     if (!why.empty()) {
         std::cout << "windows tests skipped: " << why << "\n";

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -21,8 +22,11 @@
 #include <thread>
 #include <vector>
 
+#include "../ex5_udp/datagram.h"
 #include "support.h"
 #include "tcp_capture.h"
+#include "udp_capture.h"
+#include "udp_relay.h"
 
 using namespace lab;
 namespace fs = std::filesystem;
@@ -313,6 +317,81 @@ TEST_CASE("the figures the READMEs quote from the samples") {
     CHECK(veth.data(false).size() == 87);
     CHECK(sizes(veth, false) ==
           std::map<std::size_t, int>{{2, 1}, {592, 1}, {600, 2}, {788, 1}, {1024, 50}, {1448, 32}});
+}
+
+// ---- ex5 (UDP) ---------------------------------------------------------------
+
+namespace {
+
+// The first datagram today's ex5 client sends, read by a fake UDP server.
+std::string ex5_client_sends(const std::vector<std::string>& mode) {
+    int fake = udp_socket();
+    REQUIRE(fake >= 0);
+    TempDir downloads;
+    std::vector<std::string> argv = {bin("ex5_udp/client"), "127.0.0.1", std::to_string(udp_port(fake)),
+                                     "iguana.jpg", "--dir", downloads.path.string()};
+    argv.insert(argv.end(), mode.begin(), mode.end());
+    Process client(argv);
+    std::string got;
+    CHECK(udp_recv(fake, got, 10000ms));
+    client.kill(SIGTERM);
+    client.wait_exit(10000ms);
+    close_fd(fake);
+    return got;
+}
+
+const std::string IGUANA_FILE = "ex3_files/imagens/iguana.jpg";
+
+}  // namespace
+
+TEST_CASE("captures/ex5.pcapng: GET as today's client sends it; SIZE, 98 datagrams, OK; no TCP") {
+    UdpCapture c;
+    c.read(SAMPLES / "ex5.pcapng");
+    CHECK(c.server_port == 8000);
+    CHECK(c.tcp_frames == 0);
+    CHECK(c.frames.size() == 101);
+    auto up = c.datagrams(true), down = c.datagrams(false);
+    REQUIRE(up.size() == 1);
+    CHECK(up[0]->payload == ex5_client_sends({}));
+    CHECK(up[0]->payload == "GET iguana.jpg");
+    CHECK(up[0]->frame_len == 56);  // 14 Ethernet + 20 IP + 8 UDP + 14
+    REQUIRE(down.size() == 100);
+    CHECK(down[0]->payload == "SIZE 100116 98");
+    CHECK(down[99]->payload == "OK 21b99b7a");
+    std::string joined;
+    for (int i = 1; i <= 98; ++i) {
+        joined += down[i]->payload;
+        CHECK(down[i]->frame_len == (i < 98 ? 1066u : 830u));  // 42 + 1024, 42 + 788
+    }
+    CHECK(joined == read_file(fs::path(LAB_SOURCE_DIR) / IGUANA_FILE));
+}
+
+TEST_CASE("captures/ex5-confiavel-perda.pcapng: stop-and-wait over 10% loss, the resends") {
+    UdpCapture c;
+    c.read(SAMPLES / "ex5-confiavel-perda.pcapng");
+    CHECK(c.server_port == 8000);
+    CHECK(c.tcp_frames == 0);
+    CHECK(c.frames.size() == 213);
+    auto up = c.datagrams(true), down = c.datagrams(false);
+    REQUIRE(!up.empty());
+    CHECK(up[0]->payload == ex5_client_sends({"--confiavel"}));
+    CHECK(up[0]->payload == datagram::encode(datagram::GET, 1, 0, "GET iguana.jpg"));
+    std::map<long, std::string> piece;
+    std::vector<long> resent;
+    for (const UdpFrame* d : down) {
+        if (d->resent) resent.push_back(d->seq);
+        if (d->type == "DADOS") piece[d->seq] = d->payload.substr(datagram::HEADER);
+    }
+    // The figures the README quotes: 12 resends (10 seqs; 79 and 96 twice).
+    CHECK(resent == std::vector<long>{10, 22, 25, 37, 47, 51, 56, 74, 79, 79, 96, 96});
+    REQUIRE(piece.size() == 98);
+    std::string joined;
+    for (const auto& p : piece) joined += p.second;
+    CHECK(joined == read_file(fs::path(LAB_SOURCE_DIR) / IGUANA_FILE));
+    long last_ack = 0;
+    for (const UdpFrame* d : up) last_ack = std::max(last_ack, d->ack);
+    CHECK(last_ack == 100);
+    CHECK(down.back()->type == "OK");
 }
 
 // ---- ex6: Modbus/TCP on port 1502 ---------------------------------------------

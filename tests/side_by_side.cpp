@@ -5,7 +5,8 @@
 //  - each program stays within about 2.5 times its original's lines;
 //  - the `Diferença do original:` tags of each example file and the list in
 //    the appendix of the example's README are the same titles, in the same
-//    order, one to one; ex4's `Diferença do Exemplo 2:` tags likewise.
+//    order, one to one; ex4's `Diferença do Exemplo 2:` tags likewise, and
+//    ex5's `Diferença do Exemplo 3:` tags.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -218,6 +219,33 @@ TEST_CASE("ex4's README lists exactly its 'Diferença do Exemplo 2' tags; the re
             if (at < from_ex2.size()) ++at;
         }
     }
+}
+
+// ex5 is ex3 over UDP: its README lists the `Diferença do Exemplo 3:` tags of
+// every source file one to one, and the `Diferença do original:` tags it kept
+// are ex3's (a subset, in ex3's order, from the file of the same name).
+TEST_CASE("ex5's README lists exactly its 'Diferença do Exemplo 3' tags; the rest are ex3's") {
+    const fs::path ex5 = SOURCE / "ex5_udp", ex3 = SOURCE / "ex3_files";
+    std::size_t tags = 0;
+    for (const std::string& name : source_files(ex5)) {
+        CAPTURE(name);
+        std::vector<std::string> in_code = tag_titles(ex5 / name, "Diferença do Exemplo 3:");
+        std::vector<std::string> in_readme =
+            readme_titles(ex5 / "README.md", name, "## Diferenças do Exemplo 3");
+        CHECK_MESSAGE(in_code == in_readme,
+                      "code:" << joined(in_code) << "\nREADME:" << joined(in_readme));
+        tags += in_code.size();
+        std::vector<std::string> kept = tag_titles(ex5 / name);
+        std::vector<std::string> from_ex3;
+        if (fs::exists(ex3 / name)) from_ex3 = tag_titles(ex3 / name);
+        std::size_t at = 0;
+        for (const std::string& title : kept) {
+            while (at < from_ex3.size() && from_ex3[at] != title) ++at;
+            CHECK_MESSAGE(at < from_ex3.size(), "not one of ex3's tags, in ex3's order: " << title);
+            if (at < from_ex3.size()) ++at;
+        }
+    }
+    CHECK(tags == 22);  // 13 in the server, 9 in the client
 }
 
 // ex6 has no Python original and no parent: its lesson is the mistakes people

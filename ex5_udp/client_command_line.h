@@ -1,0 +1,52 @@
+// Exemplo 5 - a linha de comando do cliente: a do Exemplo 3
+// (client [IP [PORTA [ARQUIVO]]] [--dir PASTA]) com o modo: nada (simples),
+// --confiavel (pare e espere) ou --janela N (N datagramas sem confirmação).
+// A mensagem para um nome recusado é a do Exemplo 3 (file_name_ok).
+#pragma once
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../common/args.h"
+#include "../common/net.h"
+#include "../ex3_files/client_command_line.h"  // file_name_ok
+
+// Como o parse_command_line do Exemplo 3, mais `window`: 0 no modo simples,
+// 1 com --confiavel, N com --janela N (1 a 256). Devolve -1 para seguir, ou
+// o código de saída: 0 depois de --help, 2 com um argumento inválido.
+inline int parse_command_line(int argc, char* argv[], std::string& host, std::string& port,
+                              std::string& file_name, std::string& dir, bool& dir_given,
+                              unsigned& window) {
+    static const char* const USAGE =
+        "uso: client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N]"
+        "   (padrão: localhost 8000)";
+    static const char* const HELP =
+        "Cliente do Exemplo 5 (UDP): pede um arquivo ao servidor (GET <nome>) e o grava em "
+        "downloads/ (ou em --dir PASTA).\nSem ARQUIVO, pergunta o nome.\n"
+        "  --confiavel  cada datagrama é confirmado antes do próximo (pare e espere)\n"
+        "  --janela N   até N datagramas sem confirmação (1 a 256; Go-Back-N)\n"
+        "Sem nenhum dos dois (modo simples), o que se perder fica perdido: o que chegou\n"
+        "vai para <nome>.incompleto.\n";
+    std::vector<std::string> words;
+    std::string janela;
+    bool confiavel = false, janela_given = false;
+    int code = args::parse(argc, argv, USAGE, HELP, words, 3,
+                           {{"--dir", &dir, &dir_given}, {"--confiavel", nullptr, &confiavel},
+                            {"--janela", &janela, &janela_given}});
+    if (code >= 0) return code;
+    window = confiavel ? 1 : 0;
+    std::size_t n = 0;
+    if (janela_given && !args::number(janela, 1, 256, n)) {
+        std::cerr << "Erro: --janela deve ser um número de 1 a 256\n" << USAGE << "\n";
+        return 2;
+    }
+    if (janela_given) window = static_cast<unsigned>(n);
+    if (words.size() >= 2 && !net::parse_port(words[1], port)) {
+        std::cerr << USAGE << "\n";
+        return 2;
+    }
+    if (words.size() >= 1) host = words[0];
+    if (words.size() == 3 && !file_name_ok(file_name = words[2])) return 2;
+    return -1;
+}

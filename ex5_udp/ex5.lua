@@ -1,0 +1,123 @@
+-- Exemplo 5: um dissector do Wireshark para os datagramas deste exemplo.
+--
+-- Mostra o cabeçalho do modo confiável (tipo, janela, número de sequência,
+-- ACK), o texto de GET/SIZE/OK/ERROR e marca os reenvios. Sem ele o
+-- Wireshark mostra só "UDP, Len=1032" e os bytes.
+--
+-- Uso:
+--   tshark -X lua_script:ex5_udp/ex5.lua -r captures/ex5-confiavel-perda.pcapng
+--   tshark -X lua_script:ex5_udp/ex5.lua -r captures/ex5.pcapng -T fields -e ex5.tipo -e ex5.seq -e ex5.ack
+-- No Wireshark: copie este arquivo para a pasta de plugins pessoais (Ajuda ->
+-- Sobre o Wireshark -> Pastas -> "Plugins Lua pessoais", por exemplo
+-- ~/.local/lib/wireshark/plugins/) e reabra. Ele decodifica a porta UDP 8000
+-- (a do guia); para outra porta: Analisar -> Decodificar como... -> UDP,
+-- porta, EX5. Os datagramas com cabeçalho são reconhecidos em qualquer porta.
+--
+-- Filtros: ex5.seq == 7, ex5.ack, ex5.tipo == "DADOS", ex5.reenvio.
+
+local ex5 = Proto("ex5", "Exemplo 5: arquivos por UDP")
+
+local f_modo = ProtoField.string("ex5.modo", "Modo")
+local f_tipo = ProtoField.string("ex5.tipo", "Tipo")
+local f_janela = ProtoField.uint16("ex5.janela", "Janela (datagramas sem confirmação)")
+local f_seq = ProtoField.uint32("ex5.seq", "Número de sequência")
+local f_ack = ProtoField.uint32("ex5.ack", "ACK: próximo número esperado")
+local f_texto = ProtoField.string("ex5.texto", "Texto")
+local f_dados = ProtoField.uint32("ex5.dados", "Bytes do arquivo")
+local f_reenvio = ProtoField.bool("ex5.reenvio", "Reenvio (este número já passou antes)")
+ex5.fields = { f_modo, f_tipo, f_janela, f_seq, f_ack, f_texto, f_dados, f_reenvio }
+
+local TIPOS = { G = "GET", S = "SIZE", D = "DADOS", A = "ACK", O = "OK", E = "ERROR" }
+
+-- Reenvios: o maior número já visto em cada sentido de cada conversa, e o
+-- resultado de cada quadro (calculado na primeira passada, na ordem da captura).
+local maior = {}
+local reenvio = {}
+
+local function is_text(tvb)
+    local n = tvb:len()
+    if n < 2 then return false end
+    local s = tvb:raw(0, math.min(n, 6))
+    return s:sub(1, 3) == "GET" or s:sub(1, 5) == "SIZE " or s:sub(1, 3) == "OK " or s:sub(1, 6) == "ERROR "
+end
+
+local function header_ok(tvb)
+    return tvb:len() >= 8 and tvb(0, 1):uint() == 0xE5 and TIPOS[tvb:raw(1, 1)] ~= nil
+end
+
+function ex5.dissector(tvb, pinfo, tree)
+    local n = tvb:len()
+    if n == 0 then return 0 end
+    pinfo.cols.protocol = "EX5"
+    local t = tree:add(ex5, tvb(), "Exemplo 5: arquivos por UDP")
+    if not header_ok(tvb) then
+        -- Modo simples: só o conteúdo, como no Exemplo 3.
+        t:add(f_modo, "simples (sem cabeçalho)")
+        if is_text(tvb) then
+            local s = tvb:raw(0, math.min(n, 120))
+            t:add(f_texto, tvb(0, math.min(n, 120)), s)
+            pinfo.cols.info = s
+        else
+            t:add(f_dados, tvb(), n)
+            pinfo.cols.info = "dados, " .. n .. " bytes (modo simples: sem número)"
+        end
+        return n
+    end
+    t:add(f_modo, "confiável (cabeçalho de 8 bytes)")
+    local letra = tvb:raw(1, 1)
+    local tipo = TIPOS[letra]
+    local janela = tvb(2, 2):uint()   -- :uint() lê em ordem de rede (big-endian)
+    local numero = tvb(4, 4):uint()
+    t:add(f_tipo, tvb(1, 1), tipo)
+    t:add(f_janela, tvb(2, 2))
+    local info
+    if letra == "A" then
+        t:add(f_ack, tvb(4, 4))
+        info = "ACK ack=" .. numero
+    else
+        t:add(f_seq, tvb(4, 4))
+        info = tipo .. " seq=" .. numero
+        if letra == "G" then info = info .. " janela=" .. janela end
+        if letra ~= "G" and letra ~= "E" then
+            local key = tostring(pinfo.src) .. ":" .. pinfo.src_port .. ">" .. tostring(pinfo.dst) .. ":" .. pinfo.dst_port
+            if not pinfo.visited then
+                reenvio[pinfo.number] = maior[key] ~= nil and numero <= maior[key]
+                if maior[key] == nil or numero > maior[key] then maior[key] = numero end
+            end
+            if reenvio[pinfo.number] then
+                t:add(f_reenvio, true)
+                info = info .. " [reenvio]"
+            end
+        end
+    end
+    if n > 8 then
+        if letra == "D" then
+            t:add(f_dados, tvb(8), n - 8)
+            info = info .. " (" .. (n - 8) .. " bytes)"
+        else
+            local s = tvb:raw(8, math.min(n - 8, 120))
+            t:add(f_texto, tvb(8, math.min(n - 8, 120)), s)
+            info = info .. ": " .. s
+        end
+    end
+    pinfo.cols.info = info
+    return n
+end
+
+-- Uma captura nova começa do zero.
+function ex5.init()
+    maior = {}
+    reenvio = {}
+end
+
+local udp = DissectorTable.get("udp.port")
+udp:add(8000, ex5)
+udp:add_for_decode_as(ex5)
+
+-- Em qualquer outra porta: os datagramas com o cabeçalho do modo confiável.
+local function heuristic(tvb, pinfo, tree)
+    if not header_ok(tvb) then return false end
+    ex5.dissector(tvb, pinfo, tree)
+    return true
+end
+ex5:register_heuristic("udp", heuristic)

@@ -1,0 +1,628 @@
+// End-to-end tests of Exemplo 5 (the file repository over UDP): the real
+// ex5_udp/server and ex5_udp/client, raw UDP sockets, fake servers, and the
+// in-test bad link (tests/udp_relay.h: loss, duplicates, reordering, delay).
+// No root, loopback only, no timing asserted.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../ex5_udp/datagram.h"
+#include "support.h"
+#include "udp_relay.h"
+
+using namespace lab;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const IMAGES[] = {"cachorro.jpg", "gato.jpg", "iguana.jpg", "tucano.jpg"};
+const fs::path IMAGE_DIR = fs::path(LAB_SOURCE_DIR) / "ex3_files" / "imagens";
+
+std::string image(const std::string& name) { return read_file(IMAGE_DIR / name); }
+
+Server ex5_server(std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), {"--dir", IMAGE_DIR.string()});
+    return start_server("ex5_udp/server", extra);
+}
+
+// The real client: `mode` is {}, {"--confiavel"} or {"--janela", "N"}.
+std::unique_ptr<Process> download(int port, const std::string& name, const fs::path& into,
+                                  std::vector<std::string> mode = {}) {
+    std::vector<std::string> argv = {bin("ex5_udp/client"), "127.0.0.1", std::to_string(port), name,
+                                     "--dir", into.string()};
+    argv.insert(argv.end(), mode.begin(), mode.end());
+    return std::make_unique<Process>(argv);
+}
+
+// Everything a raw socket receives until `quiet` of silence.
+std::vector<std::string> receive_all(int fd, Duration quiet = 1000ms) {
+    std::vector<std::string> got;
+    std::string d;
+    while (udp_recv(fd, d, quiet)) got.push_back(d);
+    return got;
+}
+
+std::string hex8(std::uint32_t v) { return datagram::ok_text(v).substr(3); }
+
+std::uint32_t crc_of(const std::string& bytes) { return datagram::crc32(0, bytes.data(), bytes.size()); }
+
+// The hidden and visible entries of a folder.
+std::vector<std::string> names_in(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+// ---- plain mode: ex3 over datagrams -------------------------------------------
+
+TEST_CASE("ex5 plain: the images arrive byte-identical on a clean link") {
+    Server server = ex5_server();
+    TempDir downloads;
+    // gato.jpg (235 datagrams) is left to the reliable mode: with Linux's
+    // default limit (net.core.rmem_max = 212992) the client's buffer holds
+    // about 184 of them, and a client that is not scheduled for a moment
+    // loses the rest (the next test shows that on purpose).
+    for (const char* name : {"cachorro.jpg", "iguana.jpg", "tucano.jpg"}) {
+        auto client = download(server.port, name, downloads.path);
+        CHECK(client->wait_exit(10000ms) == 0);
+        CHECK(read_file(downloads.path / name) == image(name));
+        CHECK(client->out().find("Download concluído: ") != std::string::npos);
+    }
+    CHECK(downloads.names().size() == 3);  // no temporary or .incompleto left behind
+    // The server prints its last lines after the last datagram: wait for them.
+    REQUIRE(server.process->wait_output("Envio concluído\n", 5000ms, 3));
+    std::string out = server.process->out();
+    CHECK(out.find("Enviado o datagrama número 98\nEnvio concluído\n") != std::string::npos);
+    CHECK(out.find("(modo simples)") != std::string::npos);
+}
+
+TEST_CASE("ex5 plain on the wire: GET, SIZE, 98 datagrams of the file, OK with its CRC-32") {
+    Server server = ex5_server();
+    int fd = udp_socket();
+    REQUIRE(udp_send(fd, server.port, "GET iguana.jpg"));
+    std::vector<std::string> got = receive_all(fd);
+    const std::string file = image("iguana.jpg");
+    REQUIRE(got.size() == 100);  // one datagram per sendto(): SIZE + 98 + OK
+    CHECK(got[0] == "SIZE 100116 98");
+    std::string joined;
+    for (int i = 1; i <= 98; ++i) {
+        CHECK(got[i].size() == (i < 98 ? 1024u : 788u));  // 97 x 1024 + 788
+        joined += got[i];
+    }
+    CHECK(joined == file);
+    CHECK(got[99] == "OK " + hex8(crc_of(file)));
+    CHECK(got[99] == "OK 21b99b7a");  // the figure the README quotes
+    close_fd(fd);
+    // Nothing from the server looks like TCP's half-close: there is nothing more.
+    REQUIRE(server.process->wait_output("Envio concluído", 5000ms));
+    CHECK(count_of(server.process->out(), "Enviado o datagrama número ") == 98);
+}
+
+TEST_CASE("ex5 plain: no flow control: a receiver that does not read loses what does not fit") {
+    Server server = ex5_server({"--quiet"});
+    int fd = udp_socket("127.0.0.1", 0, 0);  // the system's default buffer, and nobody reading
+    int size = 0;
+    socklen_t len = sizeof size;
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len);
+    REQUIRE(udp_send(fd, server.port, "GET gato.jpg"));
+    REQUIRE(server.process->wait_output("Envio concluído", 5000ms));
+    std::vector<std::string> got = receive_all(fd, 500ms);
+    INFO("receive buffer: " << size << " bytes");
+    if (size <= 212992 * 2) CHECK(got.size() < 235u);  // SIZE + 233 + OK were sent
+    CHECK(server.process->out().find("Enviados 233 datagramas") != std::string::npos);
+    close_fd(fd);
+}
+
+TEST_CASE("ex5 plain: an unknown or hostile name gets ERROR, exit 1, no file") {
+    Server server = ex5_server();
+    TempDir downloads;
+    auto client = download(server.port, "nao-existe.jpg", downloads.path);
+    CHECK(client->wait_exit(5000ms) == 1);
+    CHECK(client->err().find("O servidor respondeu: ERROR \"O arquivo nao-existe.jpg não existe\"") == 0);
+    CHECK(downloads.names().empty());
+    int fd = udp_socket();
+    struct Case {
+        std::string request, answer;
+    };
+    const std::string invalid = "ERROR \"Nome de arquivo inválido: ";
+    for (const Case& c : std::vector<Case>{
+             {"GET ../../etc/passwd", invalid + "o nome não pode conter / \\ ou :\""},
+             {"GET ..", invalid + "o nome não pode conter ..\""},
+             {"GET .oculto", invalid + "o nome não pode começar com .\""},
+             {"GET a\x1b[2Jb", invalid + "o nome contém caracteres de controle\""},
+             {"GET", "ERROR \"Pedido inválido: use GET <nome do arquivo>\""},
+             {"GETx", "ERROR \"Pedido inválido: use GET <nome do arquivo>\""},
+             {"GET TUCANO.JPG", "ERROR \"O arquivo TUCANO.JPG não existe\""}}) {
+        CAPTURE(c.request);
+        REQUIRE(udp_send(fd, server.port, c.request));
+        std::string answer;
+        REQUIRE(udp_recv(fd, answer, 5000ms));
+        CHECK(answer == c.answer);
+    }
+    close_fd(fd);
+    CHECK(server.process->wait_output("Cliente solicitou o arquivo a\\x1b[2Jb", 5000ms));
+    CHECK(server.process->wait_output("Arquivo TUCANO.JPG NÃO encontrado.", 5000ms));  // the last
+    CHECK(server.process->out().find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("ex5 plain over a lossy link: counts, <nome>.incompleto, exit 1, never the real name") {
+    Server server = ex5_server();
+    TempDir downloads;
+    const std::string file = image("iguana.jpg");
+    SUBCASE("two data datagrams lost (the 11th and the 51st from the server)") {
+        LinkSettings to_client;
+        to_client.drop = [](long n, const std::string&) { return n == 12 || n == 52; };
+        UdpRelay relay(server.port, {}, to_client);
+        auto client = download(relay.port(), "iguana.jpg", downloads.path);
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(client->err().find("Erro: download incompleto: chegaram 96 de 98 datagramas "
+                                 "(98068 de 100116 bytes); o que chegou está em ") == 0);
+        CHECK(!fs::exists(downloads.path / "iguana.jpg"));
+        std::string kept = read_file(downloads.path / "iguana.jpg.incompleto");
+        CHECK(kept == file.substr(0, 10 * 1024) + file.substr(11 * 1024, 39 * 1024) +
+                          file.substr(51 * 1024));
+        CHECK(downloads.names() == std::vector<std::string>{"iguana.jpg.incompleto"});
+    }
+    SUBCASE("the final OK lost: silence ends the wait") {
+        LinkSettings to_client;
+        to_client.drop = [](long, const std::string& d) { return d.rfind("OK ", 0) == 0; };
+        UdpRelay relay(server.port, {}, to_client);
+        auto client = download(relay.port(), "iguana.jpg", downloads.path);
+        CHECK(client->wait_exit(15000ms) == 1);
+        CHECK(client->err().find("chegaram 98 de 98 datagramas (100116 de 100116 bytes); o OK "
+                                 "final não chegou; o que chegou está em ") != std::string::npos);
+        CHECK(read_file(downloads.path / "iguana.jpg.incompleto") == file);
+        CHECK(!fs::exists(downloads.path / "iguana.jpg"));
+    }
+    SUBCASE("one lost, another duplicated: the right counts, the wrong bytes; the CRC tells") {
+        LinkSettings to_client;
+        to_client.drop = [](long n, const std::string&) { return n == 20; };
+        to_client.twice = [](long n, const std::string&) { return n == 30; };
+        UdpRelay relay(server.port, {}, to_client);
+        auto client = download(relay.port(), "iguana.jpg", downloads.path);
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(client->err().find("chegaram 98 de 98 datagramas (100116 de 100116 bytes); o CRC-32 "
+                                 "não confere (fora de ordem?)") != std::string::npos);
+        CHECK(!fs::exists(downloads.path / "iguana.jpg"));
+    }
+    SUBCASE("one datagram overtaken by the next ones: the right sizes, the wrong order") {
+        LinkSettings to_client;
+        to_client.later = [](long n, const std::string&) { return n == 10; };
+        UdpRelay relay(server.port, {}, to_client);
+        auto client = download(relay.port(), "iguana.jpg", downloads.path);
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(relay.to_client().reordered == 1);
+        CHECK(client->err().find("o CRC-32 não confere (fora de ordem?)") != std::string::npos);
+        CHECK(!fs::exists(downloads.path / "iguana.jpg"));
+        CHECK(fs::file_size(downloads.path / "iguana.jpg.incompleto") == 100116);
+    }
+}
+
+TEST_CASE("ex5 plain: duplicates make too many bytes; nothing under the real name") {
+    Server server = ex5_server();
+    TempDir downloads;
+    LinkSettings to_client;
+    to_client.duplicate = 0.05;
+    UdpRelay relay(server.port, {}, to_client, 11);
+    auto client = download(relay.port(), "gato.jpg", downloads.path);
+    CHECK(client->wait_exit(10000ms) == 1);
+    REQUIRE(relay.to_client().duplicated > 0);
+    CHECK(client->err().find("Erro: download incompleto: chegaram ") == 0);
+    CHECK(!fs::exists(downloads.path / "gato.jpg"));
+}
+
+// ---- reliable mode: stop-and-wait and Go-Back-N --------------------------------
+
+TEST_CASE("ex5 reliable on the wire: the header in network byte order, ACKs, a resend") {
+    Server server = ex5_server();
+    int fd = udp_socket();
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::GET, 1, 0, "GET tucano.jpg")));
+    std::string d;
+    REQUIRE(udp_recv(fd, d, 5000ms));
+    // e5 'S' 00 00 00 00 00 00 "SIZE 36439 36": type SIZE, window 0, seq 0
+    CHECK(d == std::string("\xe5" "S\0\0\0\0\0\0", 8) + "SIZE 36439 36");
+    // No ACK yet: after the timeout (1 s before any RTT sample) the same SIZE again.
+    REQUIRE(udp_recv(fd, d, 5000ms));
+    CHECK(d == std::string("\xe5" "S\0\0\0\0\0\0", 8) + "SIZE 36439 36");
+    const std::string file = image("tucano.jpg");
+    std::string joined;
+    for (std::uint32_t next = 1; next <= 36; ++next) {
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, next, "")));
+        datagram::Datagram got;
+        do {  // a late copy of the one before may still come in: skip it
+            REQUIRE(udp_recv(fd, d, 5000ms));
+            REQUIRE(datagram::decode(d.data(), d.size(), got));
+        } while (got.seq < next);
+        CHECK(got.type == datagram::DATA);
+        CHECK(got.seq == next);
+        if (next == 2) CHECK(d.substr(0, 8) == std::string("\xe5" "D\0\0\0\0\0\x02", 8));
+        joined += got.payload;
+    }
+    CHECK(joined == file);
+    // A stale ACK (for something already confirmed) and one for data never
+    // sent change nothing; the right one brings the OK.
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 3, "")));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 1000, "")));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 37, "")));
+    datagram::Datagram ok;
+    do {
+        REQUIRE(udp_recv(fd, d, 5000ms));
+        REQUIRE(datagram::decode(d.data(), d.size(), ok));
+    } while (ok.type == datagram::DATA);
+    CHECK(ok.type == datagram::OK);
+    CHECK(ok.seq == 37);
+    CHECK(ok.payload == "OK " + hex8(crc_of(file)));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 38, "")));
+    CHECK(server.process->wait_output("Envio concluído e confirmado\n", 5000ms));
+    close_fd(fd);
+}
+
+TEST_CASE("ex5 reliable: byte-identical under 10% loss, duplicates and reordering, both ways") {
+    Server server = ex5_server({"--quiet", "--rtt"});
+    TempDir downloads;
+    LinkSettings bad;
+    bad.loss = 0.1;
+    bad.duplicate = 0.05;
+    bad.reorder = 0.05;
+    bad.delay = std::chrono::microseconds(1000);
+    struct Run {
+        const char* name;
+        std::vector<std::string> mode;
+        unsigned seed;
+    };
+    for (const Run& run : std::vector<Run>{{"tucano.jpg", {"--confiavel"}, 1},
+                                           {"iguana.jpg", {"--janela", "8"}, 2},
+                                           {"tucano.jpg", {"--janela", "64"}, 3}}) {
+        CAPTURE(run.name);
+        CAPTURE(run.mode.back());
+        UdpRelay relay(server.port, bad, bad, run.seed);
+        fs::path into = downloads.path / run.mode.back();
+        auto client = download(relay.port(), run.name, into, run.mode);
+        CHECK(client->wait_exit(60000ms) == 0);
+        INFO(client->out() << client->err());
+        CHECK(read_file(into / run.name) == image(run.name));
+        CHECK(names_in(into) == std::vector<std::string>{run.name});
+        // The link really was bad, in both directions.
+        CHECK(relay.to_client().lost + relay.to_server().lost > 0);
+        CHECK(relay.to_client().duplicated + relay.to_server().duplicated > 0);
+    }
+    REQUIRE(server.process->wait_output("Envio concluído e confirmado", 10000ms, 3));
+    std::string out = server.process->out();
+    CHECK(count_of(out, "Envio concluído e confirmado") == 3);
+    CHECK(out.find(" reenvios), ") != std::string::npos);
+    CHECK(out.find(": tempo esgotado; reenviando a partir do número ") != std::string::npos);
+    CHECK(out.find(": RTT ") != std::string::npos);
+    CHECK(out.find(", timeout ") != std::string::npos);
+}
+
+TEST_CASE("ex5 reliable: clean link, every mode and an empty file; the client reports discards") {
+    TempDir served, downloads;
+    for (const char* name : IMAGES) fs::copy_file(IMAGE_DIR / name, served.path / name);
+    std::ofstream(served.path / "vazio.bin").close();
+    Server server = start_server("ex5_udp/server", {"--quiet", "--dir", served.path.string()});
+    for (const std::vector<std::string>& mode :
+         std::vector<std::vector<std::string>>{{"--confiavel"}, {"--janela", "4"}, {"--janela", "256"}}) {
+        for (const char* name : {"gato.jpg", "vazio.bin"}) {
+            CAPTURE(mode.back());
+            CAPTURE(name);
+            fs::path into = downloads.path / mode.back();
+            auto client = download(server.port, name, into, mode);
+            CHECK(client->wait_exit(20000ms) == 0);
+            CHECK(read_file(into / name) == read_file(served.path / name));
+        }
+    }
+    CHECK(fs::file_size(downloads.path / "256" / "vazio.bin") == 0);
+    // Duplicates on the way: the client says how many it threw away.
+    LinkSettings dup;
+    dup.duplicate = 0.2;
+    UdpRelay relay(server.port, {}, dup, 5);
+    auto client = download(relay.port(), "tucano.jpg", downloads.path, {"--janela", "4"});
+    CHECK(client->wait_exit(20000ms) == 0);
+    CHECK(read_file(downloads.path / "tucano.jpg") == image("tucano.jpg"));
+    CHECK(client->out().find("Descartados: ") != std::string::npos);
+}
+
+TEST_CASE("ex5: several clients at once, plain and reliable, all finish byte-identical") {
+    Server server = ex5_server({"--quiet"});
+    TempDir downloads;
+    std::vector<std::unique_ptr<Process>> clients;
+    const std::vector<std::vector<std::string>> modes = {{}, {"--confiavel"}, {"--janela", "16"}};
+    for (int i = 0; i < 6; ++i)
+        clients.push_back(download(server.port, IMAGES[i % 4], downloads.path / std::to_string(i),
+                                   modes[i % 3]));
+    for (int i = 0; i < 6; ++i) {
+        CAPTURE(i);
+        CHECK(clients[i]->wait_exit(30000ms) == 0);
+        CHECK(read_file(downloads.path / std::to_string(i) / IMAGES[i % 4]) == image(IMAGES[i % 4]));
+    }
+}
+
+// ---- hostile datagrams ------------------------------------------------------------
+
+TEST_CASE("ex5: datagrams from a third address during a transfer change nothing") {
+    Server server = ex5_server({"--quiet"});
+    TempDir downloads;
+    // A slow link (20 ms each way, stop-and-wait): the transfer lasts a while.
+    LinkSettings slow;
+    slow.delay = std::chrono::microseconds(20000);
+    UdpRelay relay(server.port, slow, slow);
+    auto client = download(relay.port(), "tucano.jpg", downloads.path, {"--confiavel"});
+    REQUIRE(server.process->wait_output("Pedido de 127.0.0.1:", 5000ms));
+    std::vector<int> upstream = relay.upstream_ports(), front = relay.client_ports();
+    REQUIRE(upstream.size() == 1);
+    REQUIRE(front.size() == 1);
+    // Forged ACKs to the server from other addresses (another port, another
+    // IP), and forged data and OK to the client from other addresses.
+    int other_port = udp_socket(), other_ip = udp_socket("127.0.0.2");
+    REQUIRE(other_ip >= 0);
+    for (std::uint32_t seq : {5u, 37u, 38u, 1000u}) {
+        for (int fd : {other_port, other_ip}) {
+            udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, seq, ""));
+            udp_send(fd, front[0], datagram::encode(datagram::DATA, 0, seq, "forjado"));
+            udp_send(fd, front[0], datagram::encode(datagram::OK, 0, seq, "OK 00000000"));
+            udp_send(fd, front[0], datagram::encode(datagram::ERR, 0, 0, "ERROR \"forjado\""));
+        }
+    }
+    CHECK(client->wait_exit(30000ms) == 0);
+    CHECK(read_file(downloads.path / "tucano.jpg") == image("tucano.jpg"));
+    CHECK(server.process->wait_output("não há transferência com este endereço", 5000ms));
+    CHECK(client->err().find("forjado") == std::string::npos);
+    close_fd(other_port);
+    close_fd(other_ip);
+}
+
+TEST_CASE("ex5: random, empty, oversized and malformed datagrams are refused; the server serves on") {
+    TempDir served, downloads;
+    fs::copy_file(IMAGE_DIR / "tucano.jpg", served.path / "tucano.jpg");
+    Server server = start_server("ex5_udp/server", {"--quiet", "--dir", served.path.string()});
+    pid_t pid = server.process->pid();
+    int fd = udp_socket();
+    REQUIRE(udp_send(fd, server.port, "GET tucano.jpg"));  // warm-up: the first thread
+    receive_all(fd, 500ms);  // the transfer's thread has ended by now (see the same test of ex3)
+    int fds0 = open_fds(pid), threads0 = thread_count(pid);
+
+    std::mt19937 random(1);
+    auto noise = [&](std::size_t n) {
+        std::string s(n, '\0');
+        for (char& c : s) c = static_cast<char>(random());
+        return s;
+    };
+    const std::vector<std::pair<std::string, std::string>> hostile = {
+        {"", "datagrama vazio"},
+        {noise(100), "não é um pedido (GET <nome>)"},
+        {std::string(65507, 'G'), "grande demais para um pedido"},
+        {"GET " + std::string(2000, 'a'), "grande demais para um pedido"},
+        {datagram::encode(datagram::ACK, 0, 1, ""), "não há transferência com este endereço"},
+        {datagram::encode(datagram::DATA, 0, 1, "x"), "não há transferência com este endereço"},
+        {std::string("\xe5" "D\0", 3), "não é um pedido (GET <nome>)"},  // a cut header
+    };
+    for (const auto& h : hostile) {
+        CAPTURE(h.second);
+        int one = udp_socket();
+        REQUIRE(udp_send(one, server.port, h.first));
+        CHECK(server.process->wait_output("ignorado (" + std::to_string(h.first.size()) +
+                                          " bytes): " + h.second, 5000ms));
+        std::string answer;
+        CHECK(!udp_recv(one, answer, 200ms));  // garbage gets no answer at all
+        close_fd(one);
+    }
+    // Well-formed requests with bad contents get an ERROR, in their own mode.
+    struct Case {
+        std::string request, answer;
+    };
+    for (const Case& c : std::vector<Case>{
+             {datagram::encode(datagram::GET, 1, 0, "GET ../segredo"),
+              datagram::encode(datagram::ERR, 0, 0,
+                               "ERROR \"Nome de arquivo inválido: o nome não pode conter / \\ ou :\"")},
+             {datagram::encode(datagram::GET, 0, 0, "GET tucano.jpg"),
+              datagram::encode(datagram::ERR, 0, 0, "ERROR \"Janela inválida: use 1 a 256\"")},
+             {datagram::encode(datagram::GET, 65535, 0, "GET tucano.jpg"),
+              datagram::encode(datagram::ERR, 0, 0, "ERROR \"Janela inválida: use 1 a 256\"")},
+             {datagram::encode(datagram::GET, 1, 0, "PUT x"),
+              datagram::encode(datagram::ERR, 0, 0, "ERROR \"Pedido inválido: use GET <nome do arquivo>\"")}}) {
+        int one = udp_socket();
+        REQUIRE(udp_send(one, server.port, c.request));
+        std::string answer;
+        REQUIRE(udp_recv(one, answer, 5000ms));
+        CHECK(answer == c.answer);
+        close_fd(one);
+    }
+    // A flood of 3000 random datagrams: not one line each, and no harm. One
+    // more a second later says how many went by without a line.
+    for (int i = 0; i < 3000; ++i) udp_send(fd, server.port, noise(1 + i % 200));
+    std::this_thread::sleep_for(1100ms);
+    udp_send(fd, server.port, "lixo");
+    TempDir parent_check;
+    auto client = download(server.port, "tucano.jpg", downloads.path, {"--confiavel"});
+    CHECK(client->wait_exit(20000ms) == 0);
+    CHECK(read_file(downloads.path / "tucano.jpg") == image("tucano.jpg"));
+    CHECK(server.process->wait_output("datagramas recusados sem aviso", 5000ms));
+    CHECK(count_of(server.process->out(), "ignorado (") < 500);
+    // Nothing was written in the served folder; threads and descriptors are back.
+    CHECK(names_in(served.path) == std::vector<std::string>{"tucano.jpg"});
+    CHECK(wait_threads(pid, threads0, 10000ms));
+    CHECK(open_fds(pid) == fds0);
+    close_fd(fd);
+}
+
+TEST_CASE("ex5: one IP holds at most 16 transfers; a client from another IP is still served") {
+    Server server = ex5_server({"--quiet"});
+    TempDir downloads;
+    // 20 silent reliable clients from 127.0.0.2 (each its own port): they
+    // ask and never confirm anything.
+    std::vector<int> silent;
+    for (int i = 0; i < 20; ++i) {
+        int fd = udp_socket("127.0.0.2");
+        REQUIRE(fd >= 0);
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::GET, 64, 0, "GET gato.jpg")));
+        silent.push_back(fd);
+    }
+    CHECK(server.process->wait_output("127.0.0.2 já tem 16 transferências em andamento", 5000ms));
+    int refused = 0, served = 0;
+    for (int fd : silent) {  // the first answer of each: SIZE, or ERROR for the last 4
+        std::string d;
+        datagram::Datagram got;
+        REQUIRE(udp_recv(fd, d, 5000ms));
+        REQUIRE(datagram::decode(d.data(), d.size(), got));
+        served += got.type == datagram::SIZE;
+        refused += got.type == datagram::ERR &&
+                   got.payload.find("Servidor ocupado: 127.0.0.2 já tem 16") != std::string::npos;
+    }
+    CHECK(served == 16);
+    CHECK(refused == 4);
+    auto client = download(server.port, "iguana.jpg", downloads.path, {"--janela", "8"});
+    CHECK(client->wait_exit(20000ms) == 0);
+    CHECK(read_file(downloads.path / "iguana.jpg") == image("iguana.jpg"));
+    for (int fd : silent) close_fd(fd);
+}
+
+// ---- the client against fake servers, and its command line -------------------------
+
+TEST_CASE("ex5 client: what a server sends is shown, never executed; silence ends the wait") {
+    TempDir downloads;
+    int fake = udp_socket();
+    const int port = udp_port(fake);
+    SUBCASE("an ERROR with terminal escapes") {
+        auto client = download(port, "x.jpg", downloads.path);
+        std::string get;
+        int from = 0;
+        REQUIRE(udp_recv(fake, get, 5000ms, &from));
+        CHECK(get == "GET x.jpg");
+        REQUIRE(udp_send(fake, from, "ERROR \"\x1b[2J\x1b]0;titulo\x07Professor: prova cancelada\""));
+        CHECK(client->wait_exit(5000ms) == 1);
+        CHECK(client->err().find('\x1b') == std::string::npos);
+        CHECK(client->err().find("\\x1b[2J") != std::string::npos);
+        CHECK(downloads.names().empty());
+    }
+    SUBCASE("SIZE, some data, then nothing: 3 s of silence, then the counts") {
+        auto client = download(port, "x.jpg", downloads.path);
+        std::string get;
+        int from = 0;
+        REQUIRE(udp_recv(fake, get, 5000ms, &from));
+        REQUIRE(udp_send(fake, from, "SIZE 3000 3"));
+        REQUIRE(udp_send(fake, from, std::string(1000, 'a')));
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(client->err().find("Erro: download incompleto: chegaram 1 de 3 datagramas (1000 de "
+                                 "3000 bytes); o OK final não chegou; o que chegou está em ") == 0);
+        CHECK(read_file(downloads.path / "x.jpg.incompleto") == std::string(1000, 'a'));
+    }
+    SUBCASE("reliable: nobody answers; the request is repeated, then the client gives up") {
+        auto client = download(port, "x.jpg", downloads.path, {"--confiavel"});
+        std::string d;
+        int requests = 0;
+        while (requests < 3 && udp_recv(fake, d, 5000ms))
+            requests += d == datagram::encode(datagram::GET, 1, 0, "GET x.jpg");
+        CHECK(requests == 3);  // at 0, 1 s and 2 s
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(!udp_recv(fake, d, 0ms));  // and no fourth
+        CHECK(client->err().find("Erro: nenhuma resposta do servidor") == 0);
+        CHECK(downloads.names().empty());
+    }
+    close_fd(fake);
+}
+
+TEST_CASE("ex5 client: no server at all gives a clear error at once (ICMP port unreachable)") {
+    int fd = udp_socket();
+    const int port = udp_port(fd);
+    close_fd(fd);  // nothing listens on this UDP port now
+    TempDir downloads;
+    auto client = download(port, "iguana.jpg", downloads.path);
+    CHECK(client->wait_exit(10000ms) == 1);
+    CHECK(client->err().find("Erro: conexão recusada (ECONNREFUSED 111) (o servidor está rodando em "
+                             "127.0.0.1:" + std::to_string(port) + "?)") == 0);
+    CHECK(downloads.names().empty());
+}
+
+TEST_CASE("ex5: bad arguments exit 2; bad names are refused before sending anything") {
+    int fake = udp_socket();
+    const int port = udp_port(fake);
+    TempDir downloads;
+    for (const char* bad : {"../x.jpg", "/etc/passwd", ".oculto"}) {
+        auto client = download(port, bad, downloads.path);
+        CHECK(client->wait_exit(5000ms) == 2);
+        CHECK(client->err().find("Erro: nome de arquivo inválido: ") == 0);
+    }
+    std::string d;
+    CHECK(!udp_recv(fake, d, 200ms));  // nothing was sent
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"--janela", "0"}, {"--janela", "257"}, {"--janela", "x"}, {"--janela"}, {"--confiavel", "a", "1", "b", "c"}}) {
+        std::vector<std::string> argv = {bin("ex5_udp/client")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        Process p(argv);
+        CHECK(p.wait_exit(5000ms) == 2);
+        CHECK(p.err().find("uso: client [IP [PORTA [ARQUIVO]]]") != std::string::npos);
+    }
+    Process help({bin("ex5_udp/client"), "--help"});
+    CHECK(help.wait_exit(5000ms) == 0);
+    CHECK(help.out().find("--janela N") != std::string::npos);
+    Process chunk({bin("ex5_udp/server"), "--chunk", "0"});
+    CHECK(chunk.wait_exit(5000ms) == 2);
+    Process limit({bin("ex5_udp/server"), "--limite-por-ip", "0"});
+    CHECK(limit.wait_exit(5000ms) == 2);
+    Process server_help({bin("ex5_udp/server"), "--help"});
+    CHECK(server_help.wait_exit(5000ms) == 0);
+    CHECK(server_help.out().find("--rtt") != std::string::npos);
+    close_fd(fake);
+}
+
+TEST_CASE("ex5: --chunk 65507 fits a datagram; 65508 fails with EMSGSIZE (65535 - 20 - 8)") {
+    TempDir downloads;
+    {
+        Server server = ex5_server({"--chunk", "65507", "--quiet"});
+        auto client = download(server.port, "iguana.jpg", downloads.path);
+        CHECK(client->wait_exit(10000ms) == 0);
+        INFO(client->out() << client->err() << server.process->out());
+        CHECK(read_file(downloads.path / "iguana.jpg") == image("iguana.jpg"));
+        CHECK(server.process->wait_output("Enviados 2 datagramas", 5000ms));  // 65507 + 34609
+    }
+    {
+        Server server = ex5_server({"--chunk", "65508"});
+        auto client = download(server.port, "gato.jpg", downloads.path / "2");
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(server.process->wait_output("Envio interrompido no datagrama 1: mensagem grande demais "
+                                          "para um datagrama (EMSGSIZE 90)", 5000ms));
+        CHECK(client->err().find("O servidor respondeu: ERROR \"Envio interrompido no datagrama 1: ") == 0);
+        CHECK(!fs::exists(downloads.path / "2" / "gato.jpg"));
+    }
+    {   // Reliable mode: the header takes 8 of the 65507 bytes.
+        Server server = ex5_server({"--chunk", "65499", "--quiet"});
+        auto client = download(server.port, "gato.jpg", downloads.path / "3", {"--janela", "2"});
+        CHECK(client->wait_exit(10000ms) == 0);
+        CHECK(read_file(downloads.path / "3" / "gato.jpg") == image("gato.jpg"));
+    }
+}
+
+TEST_CASE("ex5: the default folder is ex3's images; the client writes to downloads/ beside it") {
+    // The server without --dir serves ../ex3_files/imagens next to its folder.
+    Server server = start_server("ex5_udp/server", {"--quiet"});
+    TempDir downloads;
+    auto client = download(server.port, "tucano.jpg", downloads.path, {"--confiavel"});
+    CHECK(client->wait_exit(10000ms) == 0);
+    CHECK(read_file(downloads.path / "tucano.jpg") == image("tucano.jpg"));
+}
+
+TEST_CASE("ex5 client: Ctrl+C in the middle leaves nothing behind") {
+    Server server = ex5_server({"--quiet"});
+    TempDir downloads;
+    LinkSettings slow;
+    slow.delay = std::chrono::microseconds(20000);
+    UdpRelay relay(server.port, slow, slow);
+    auto client = download(relay.port(), "gato.jpg", downloads.path, {"--confiavel"});
+    // Stop-and-wait at 40 ms per datagram: 233 datagrams take ~9 s.
+    for (int i = 0; i < 100 && downloads.names().empty(); ++i) std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(300ms);
+    client->kill(SIGINT);
+    CHECK(client->wait_exit(5000ms) == 130);
+    CHECK(downloads.names().empty());
+}
