@@ -3,8 +3,8 @@
 #   make            build every example next to its source (ex1_chat/server, ...)
 #   make demo       install what is missing, build, run a short scripted session
 #   make test       install what is missing, build with Make and CMake (gcc and
-#                   clang), run every test
-#   make test SAN=address|thread   the same under AddressSanitizer+UBSan / TSan
+#                   clang), run every test (under AddressSanitizer + UBSan)
+#   make test SAN=none|thread   without a sanitizer / ThreadSanitizer (a subset)
 #   make capture [EX=ex1|ex2|ex3|ex4|ex5|ex6] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/novas/*.pcapng);
 #                   ex5 also [MODO=confiavel|janela:N] [PERDA=P] (see scripts/capture.sh)
@@ -28,12 +28,14 @@ STD      := -std=c++17 -pthread
 WARN     := -Wall -Wextra -Werror
 SAN      ?=
 
-ifeq ($(SAN),address)
+ifeq ($(SAN),none)
+SANFLAGS :=
+else ifeq ($(SAN),address)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else ifeq ($(SAN),thread)
 SANFLAGS := -fsanitize=thread
 else ifneq ($(SAN),)
-$(error SAN must be address or thread)
+$(error SAN must be address, thread or none)
 endif
 
 ALLFLAGS := $(STD) $(WARN) $(CXXFLAGS) $(SANFLAGS)
@@ -42,9 +44,11 @@ ALLFLAGS := $(STD) $(WARN) $(CXXFLAGS) $(SANFLAGS)
 STAMP := build/make/.flags
 $(shell mkdir -p build/make; echo '$(CXX) $(ALLFLAGS)' | cmp -s - $(STAMP) || echo '$(CXX) $(ALLFLAGS)' > $(STAMP))
 
-# common/: the shim (net) and the small pieces (args, outbox, line_reader).
+# common/: the shim (net) and the small pieces (args, outbox, line_reader, ...),
+# compiled once into build/make/obj/ and linked into every program and test.
 COMMON_SRC := $(wildcard common/*.cpp)
-COMMON     := $(COMMON_SRC) $(wildcard common/*.h)
+COMMON_LIB := $(patsubst common/%.cpp,build/make/obj/common_%.o,$(COMMON_SRC))
+COMMON     := $(COMMON_LIB) $(wildcard common/*.h)
 EX1        := ex1_chat/server ex1_chat/client
 EX2        := ex2_crypto/server ex2_crypto/client
 EX3        := ex3_files/server ex3_files/client
@@ -56,52 +60,56 @@ PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) $(EX5) redes/meuip
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test tests capture samples fuzz windows bench clean redes figuras
+.PHONY: all deps demo test print-tests tests capture samples fuzz windows bench clean redes figuras
 all: $(PROGRAMS)
 
+build/make/obj/common_%.o: common/%.cpp $(wildcard common/*.h) $(STAMP)
+	@mkdir -p build/make/obj
+	$(CXX) $(ALLFLAGS) -c -o $@ $<
+
 ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
+	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_LIB) $(SODIUM_LIBS)
 
 ex3_files/%: ex3_files/%.cpp $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
+	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_LIB) $(SODIUM_LIBS)
 
 # ex5 includes ex3's headers (request.h, served_file.h, download.h, ...).
 ex5_udp/%: ex5_udp/%.cpp $(wildcard ex5_udp/*.h) $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 # ex6: Modbus/TCP (a simulated PLC and a master); no libraries beyond common/.
 EX6        := ex6_modbus/server ex6_modbus/client
 PROGRAMS   += $(EX6)
 all: $(EX6)
 ex6_modbus/%: ex6_modbus/%.cpp $(wildcard ex6_modbus/*.h) $(COMMON) $(STAMP)
-	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_SRC)
+	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 # ---- tests (doctest) --------------------------------------------------------
 TESTBIN    := build/make/tests
 TESTS      := unit_tests unit_classroom unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex4 e2e_hostile e2e_classroom
 TESTS      += unit_modbus e2e_ex6
 TESTS      += unit_ex5 e2e_ex5
-TESTFLAGS  := $(ALLFLAGS) -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
+# -O0: a test file compiles in a fifth of the time (doctest's macros are big)
+# and its speed does not matter; the programs it runs are built with -O2.
+TESTFLAGS  := $(ALLFLAGS) -O0 -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
-# Shared pieces compiled once: the doctest main(), the test support, common/.
-COMMON_OBJ := $(patsubst common/%.cpp,$(TESTBIN)/common_%.o,$(COMMON_SRC))
+# Shared pieces compiled once: the doctest main(), the test support; common/
+# is the programs' own build/make/obj/ (the test defines do not concern it).
+COMMON_OBJ := $(COMMON_LIB)
 TESTOBJ    := $(TESTBIN)/support.o $(COMMON_OBJ)
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 $(TESTBIN)/support.o: tests/support.cpp tests/support.h $(STAMP)
-	@mkdir -p $(TESTBIN)
-	$(CXX) $(TESTFLAGS) -c -o $@ $<
-$(TESTBIN)/common_%.o: common/%.cpp $(COMMON) $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 
@@ -132,8 +140,13 @@ demo: deps
 	@$(MAKE) --no-print-directory -s all
 	@scripts/demo.sh
 
+# make test runs the suite under AddressSanitizer + UBSan unless SAN is given:
+# SAN=thread (ThreadSanitizer, the threaded servers' tests), SAN=none (plain).
 test: deps
-	@SAN='$(SAN)' scripts/test.sh
+	@SAN='$(if $(SAN),$(SAN),address)' scripts/test.sh
+
+print-tests:
+	@echo $(TESTS) $(OWN_MAIN)
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
 FUZZERS      := fuzz_request fuzz_token fuzz_kx fuzz_ex5
@@ -141,7 +154,7 @@ FUZZERS      += fuzz_modbus
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
 
-build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h $(COMMON)
+build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h $(COMMON_SRC) $(wildcard common/*.h)
 	@mkdir -p build/fuzz
 	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
 

@@ -1,54 +1,71 @@
 #!/usr/bin/env bash
-# Build and run every test: once with the plain Make build (g++, or $CXX),
-# then with CMake + CTest (clang++ when present). SAN=address|thread builds
-# everything with that sanitizer and runs the suite (Make build only; all but
-# the capture, samples, network-lab and wine tests).
-# Called by `make test`.
+# Build and run every test. Called by `make test`.
+#
+#   SAN=address (make test's default)  the Make build (g++, or $CXX) under
+#                AddressSanitizer + UBSan runs the whole suite, then CMake
+#                builds everything again with clang++ (both compilers, -Werror)
+#                and CTest runs its unit tests;
+#   SAN=none     the same without a sanitizer;
+#   SAN=thread   ThreadSanitizer on the tests of the threaded servers only
+#                (ex1-ex4, ex6: the units, their end-to-end tests and the
+#                hostile peers), and nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SAN=${SAN:-}
+SAN=${SAN:-address}
+[ "$SAN" = none ] && SAN=
 jobs=$(nproc 2>/dev/null || echo 2)
 
-echo "== Make build (${CXX:-g++}${SAN:+, SAN=$SAN}) =="
-make -j"$jobs" --no-print-directory -s SAN="$SAN" all tests
-
-# The test programs to run. Under a sanitizer, skip the ones that check the
-# network, capture files and wine rather than our code: they run the same
-# server code the end-to-end tests run.
+# The test programs to run, slowest first (two run at a time, so the long
+# ones should not be left for the end), then the rest in the Makefile's order.
+slow="e2e_hostile redes_tests e2e_ex5 capture_tests e2e_classroom exercise_answers capture_ex5 e2e_ex4"
+if [ "$SAN" = thread ]; then
+    names="e2e_hostile e2e_ex4 e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex6 unit_tests unit_classroom"
+else
+    names="$slow $(make -s --no-print-directory print-tests)"
+fi
 tests=()
-for t in build/make/tests/*; do
-    case "$t" in *.o) continue ;; esac
-    [ -x "$t" ] || continue
-    case "$SAN:${t##*/}" in ?*:capture_tests | ?*:e2e_windows | ?*:redes_tests | ?*:sample_captures | ?*:exercise_answers | ?*:figure_data) continue ;; esac
-    case "$SAN:${t##*/}" in ?*:capture_ex5 | ?*:redes_ex5) continue ;; esac  # ex5's, likewise
-    tests+=("$t")
+for name in $names; do
+    case " ${tests[*]} " in *" build/make/tests/$name "*) continue ;; esac
+    tests+=("build/make/tests/$name")
 done
+
+echo "== Make build (${CXX:-g++}${SAN:+, SAN=$SAN}) =="
+make -j"$jobs" --no-print-directory -s SAN="${SAN:-none}" all "${tests[@]}"
 
 # Two at a time (most of a test's time is spent waiting on sockets), each
 # with a time limit; a test's output is shown whole when it ends. Exit code
-# 77 means skipped (the program said why).
+# 77 means skipped (the program said why). A failed test leaves its name in
+# $logs/failed, and the end of the run repeats what failed, so that the last
+# lines of a long log (all a CI page may show) say which test and which check.
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 run_one() {
-    local t=$1 log=$2/${1##*/}.log rc=0
-    timeout 900 "$t" --no-intro=true >"$log" 2>&1 || rc=$?
-    { echo "-- $t (exit $rc)"; cat "$log"; } 
-    [ "$rc" = 0 ] || [ "$rc" = 77 ]
+    local t=$1 log=$2/${1##*/}.log rc=0 start=$SECONDS
+    timeout "${LAB_TEST_TIMEOUT:-600}" "$t" --no-intro=true >"$log" 2>&1 || rc=$?
+    { echo "-- $t (exit $rc, $((SECONDS - start)) s)"; cat "$log"; }
+    [ "$rc" = 0 ] || [ "$rc" = 77 ] || echo "${t##*/} (exit $rc)" >>"$2/failed"
 }
 export -f run_one
 printf '%s\n' "${tests[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$1" "$2"' _ {} "$logs"
+if [ -s "$logs/failed" ]; then
+    echo "== FAILED (${CXX:-g++}${SAN:+, SAN=$SAN}): $(tr '\n' ' ' <"$logs/failed")=="
+    while read -r name _; do  # each failed check (doctest's ERROR lines), at most 8 per test
+        grep -E 'ERROR|error:|Sanitizer|timed out|Timeout' "$logs/$name.log" | head -8 | sed "s|^|$name: |"
+    done <"$logs/failed"
+    exit 1
+fi
 
-# With a sanitizer, the Make build above has run the whole suite: done.
-[ -n "$SAN" ] && exit 0
+# ThreadSanitizer's run ends here.
+[ "$SAN" = thread ] && exit 0
 
-# Then the CMake/CTest build, with clang when it is there (the Make build
-# above used g++, so both compilers build everything), running every test
-# again except the capture, samples, network-lab and Windows ones, which test
-# the network, capture files and wine rather than the compiler.
+# Then the CMake/CTest build, with clang when it is there: the Make build
+# above used g++, so both compilers build everything with -Werror. CTest runs
+# the unit tests of that build (the end-to-end ones ran above, against the
+# same sources; `ctest --test-dir build/cmake-clang++` runs them all).
 cc=clang++
 command -v "$cc" >/dev/null 2>&1 || { echo "(clang++ not installed: CMake build with g++)"; cc=g++; }
 dir="build/cmake-$cc"
 echo "== CMake build + CTest ($cc) =="
 cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cc" >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
-ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE 'capture|windows|redes|samples'
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L unit

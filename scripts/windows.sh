@@ -51,6 +51,19 @@ mkdir -p build
 ln -sfn "$sodium" build/mingw-sodium
 
 flags=(-std=c++17 -O2 -Wall -Wextra -Werror -D_WIN32_WINNT=0x0600)
+jobs=$(nproc 2>/dev/null || echo 2)
+# common/ once, into objects that every program links (two compilers at a time).
+# `room` waits until fewer than $jobs compilers run; a failed one sets status.
+status=0
+room() { while [ "$(jobs -rp | wc -l)" -ge "${1:-$jobs}" ]; do wait -n || status=1; done; }
+rm -rf "$out/obj"
+mkdir -p "$out/obj"
+for src in common/*.cpp; do
+    "$CXX" "${flags[@]}" -c -o "$out/obj/$(basename "$src" .cpp).o" "$src" &
+    room
+done
+room 1
+[ "$status" = 0 ] || { echo "make windows: common/ did not build (see above)" >&2; exit 1; }
 for ex in ex1_chat ex2_crypto ex3_files ex4_kx ex5_udp ex6_modbus; do  # ex5 serves ../ex3_files/imagens
     mkdir -p "$out/$ex"
     programs=(server client)
@@ -59,10 +72,13 @@ for ex in ex1_chat ex2_crypto ex3_files ex4_kx ex5_udp ex6_modbus; do  # ex5 ser
         extra=()
         case "$ex" in ex2_crypto | ex4_kx) extra=(-DSODIUM_STATIC -I"$sodium/include" -L"$sodium/lib" -lsodium) ;; esac
         echo "  $out/$ex/$program.exe"
-        "$CXX" "${flags[@]}" -o "$out/$ex/$program.exe" "$ex/$program.cpp" common/*.cpp \
-            "${extra[@]}" -static -lws2_32
+        "$CXX" "${flags[@]}" -o "$out/$ex/$program.exe" "$ex/$program.cpp" "$out"/obj/*.o \
+            "${extra[@]}" -static -lws2_32 &
+        room
     done
 done
+room 1
+[ "$status" = 0 ] || { echo "make windows: a program did not build (see above)" >&2; exit 1; }
 rm -rf "$out/ex3_files/imagens"
 cp -r ex3_files/imagens "$out/ex3_files/imagens"
 echo "Windows programs in $out/ (copy a folder to Windows and run server.exe / client.exe)"

@@ -87,7 +87,7 @@ std::vector<Chatter> join(const std::string& program, int port, int n) {
     std::vector<std::size_t> sizes;
     for (int i = 0; i < n; ++i) {
         Chatter c = connect_chatter(program, port);
-        char probe[16];
+        char probe[24];
         std::snprintf(probe, sizeof probe, "probe %05d", i);
         std::string bytes = wire(program, c, probe);
         REQUIRE(send_bytes(c.fd, bytes));
