@@ -154,26 +154,26 @@ FUZZERS      += fuzz_modbus
 FUZZ_SECONDS ?= 30
 FUZZFLAGS    := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined
 
-build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h $(COMMON_SRC) $(wildcard common/*.h)
+# common/ once for all harnesses (fuzzer-no-link: instrumented, no main).
+FUZZ_COMMON  := $(patsubst common/%.cpp,build/fuzz/common_%.o,$(COMMON_SRC))
+.SECONDARY: $(FUZZ_COMMON)
+build/fuzz/common_%.o: common/%.cpp $(wildcard common/*.h)
 	@mkdir -p build/fuzz
-	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_SRC) $(SODIUM_LIBS)
+	clang++ $(subst fuzzer,fuzzer-no-link,$(FUZZFLAGS)) -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.h $(FUZZ_COMMON)
+	@mkdir -p build/fuzz
+	clang++ $(FUZZFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(FUZZ_COMMON) $(SODIUM_LIBS)
 
 build/fuzz/fuzz_modbus: $(wildcard ex6_modbus/*.h)
 build/fuzz/fuzz_ex5: $(wildcard ex5_udp/*.h)
 
-# Each fuzzer runs FUZZ_SECONDS, starting from the committed corpus
-# (tests/fuzz/corpus/<fuzzer>); what it discovers goes to build/, not to git.
+# Each harness runs FUZZ_SECONDS, two at a time, from the committed corpus
+# (tests/fuzz/corpus/<harness>); scripts/fuzz.sh says what it found.
 fuzz:
 	@scripts/deps.sh clang
-	@$(MAKE) --no-print-directory $(addprefix build/fuzz/,$(FUZZERS))
-	@for f in $(FUZZERS); do \
-	    mkdir -p build/fuzz/found-$$f; \
-	    echo "== $$f: $(FUZZ_SECONDS) s =="; \
-	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -print_final_stats=1 \
-	        -artifact_prefix=build/fuzz/ build/fuzz/found-$$f tests/fuzz/corpus/$$f 2>&1 \
-	        | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
-	    test $${PIPESTATUS[0]} -eq 0 || exit 1; \
-	done
+	@$(MAKE) --no-print-directory -j$$(nproc 2>/dev/null || echo 2) $(addprefix build/fuzz/,$(FUZZERS))
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 
 # Benchmarks: figures next to baselines measured in the same run (not in CI,
 # except one smoke run with tiny sizes).

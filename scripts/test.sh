@@ -38,7 +38,21 @@ make -j"$jobs" --no-print-directory -s SAN="${SAN:-none}" all "${tests[@]}"
 # $logs/failed, and the end of the run repeats what failed, so that the last
 # lines of a long log (all a CI page may show) say which test and which check.
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+cmake_pid=
+trap '[ -n "$cmake_pid" ] && kill -- "-$cmake_pid" 2>/dev/null; rm -rf "$logs"' EXIT
+
+# Meanwhile CMake builds everything again with clang++ when it is there (the
+# Make build above used g++, so both compilers build everything with -Werror),
+# at low priority: the suite spends most of its time waiting on sockets.
+cc=clang++
+command -v "$cc" >/dev/null 2>&1 || { echo "(clang++ not installed: CMake build with g++)"; cc=g++; }
+dir="build/cmake-$cc"
+if [ "$SAN" != thread ]; then
+    # (its own process group, so that an early exit stops the whole build)
+    setsid bash -c 'cmake -S . -B "$1" -DCMAKE_CXX_COMPILER="$2" && nice -n 19 cmake --build "$1" -j "$3"' \
+        _ "$dir" "$cc" "$jobs" >"$logs/cmake.log" 2>&1 </dev/null &
+    cmake_pid=$!
+fi
 run_one() {
     local t=$1 log=$2/${1##*/}.log rc=0 start=$SECONDS
     timeout "${LAB_TEST_TIMEOUT:-600}" "$t" --no-intro=true >"$log" 2>&1 || rc=$?
@@ -48,24 +62,25 @@ run_one() {
 export -f run_one
 printf '%s\n' "${tests[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$1" "$2"' _ {} "$logs"
 if [ -s "$logs/failed" ]; then
-    echo "== FAILED (${CXX:-g++}${SAN:+, SAN=$SAN}): $(tr '\n' ' ' <"$logs/failed")=="
+    echo "== what failed =="
     while read -r name _; do  # each failed check (doctest's ERROR lines), at most 8 per test
         grep -E 'ERROR|error:|Sanitizer|timed out|Timeout' "$logs/$name.log" | head -8 | sed "s|^|$name: |"
     done <"$logs/failed"
+    echo "== FAILED (${CXX:-g++}${SAN:+, SAN=$SAN}): $(tr '\n' ' ' <"$logs/failed")=="
     exit 1
 fi
 
 # ThreadSanitizer's run ends here.
 [ "$SAN" = thread ] && exit 0
 
-# Then the CMake/CTest build, with clang when it is there: the Make build
-# above used g++, so both compilers build everything with -Werror. CTest runs
-# the unit tests of that build (the end-to-end ones ran above, against the
-# same sources; `ctest --test-dir build/cmake-clang++` runs them all).
-cc=clang++
-command -v "$cc" >/dev/null 2>&1 || { echo "(clang++ not installed: CMake build with g++)"; cc=g++; }
-dir="build/cmake-$cc"
+# The clang build, and its unit tests (the end-to-end ones ran above, against
+# the same sources; `ctest --test-dir build/cmake-clang++` runs them all).
 echo "== CMake build + CTest ($cc) =="
-cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cc" >/dev/null
-cmake --build "$dir" -j "$jobs" >/dev/null
+if ! wait "$cmake_pid"; then
+    cmake_pid=
+    tail -40 "$logs/cmake.log"
+    echo "== FAILED: the CMake build with $cc (above) =="
+    exit 1
+fi
+cmake_pid=
 ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L unit
