@@ -21,7 +21,7 @@ slow="e2e_hostile redes_tests e2e_ex5 capture_tests e2e_classroom exercise_answe
 if [ "$SAN" = thread ]; then
     names="e2e_hostile e2e_ex4 e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex6 unit_tests unit_classroom"
 else
-    names="$slow $(make -s --no-print-directory print-tests)"
+    names="$slow $(make -s --no-print-directory SAN="${SAN:-none}" print-tests)"
 fi
 tests=()
 for name in $names; do
