@@ -13,6 +13,7 @@
 #   BENCH_DIR=/dev/shm      where the test files go (default: /dev/shm if any)
 #   BENCH_EX6_SECONDS, BENCH_EX6_CLIENTS   ex6 (Modbus/TCP): see bench/ex6.sh
 #   BENCH_CURVES=1          0: skip the cost curves (bench/curves.sh, CURVES_* there)
+#   BENCH_EX5=1, BENCH_EX6=1   0: skip ex5's or ex6's part
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${BENCH_MB:-100}
@@ -285,9 +286,10 @@ awk -v l="$(class_median loaded msgs_per_s)" -v u="$(class_median unloaded msgs_
     'BEGIN { if (u > 0) printf "  loaded / unloaded: %.2fx the messages/s (goal >= 0.90x)\n", l / u }'
 
 # ---------------------------------------------------------------------------
-bench/ex5.sh  # ex5 (UDP): throughput against window over a 10 ms link
-# ex6 (Modbus/TCP) against libmodbus and pymodbus: its own script.
-bench/ex6.sh
+# ex5 (UDP): throughput against window over a 10 ms link; BENCH_EX5=0 skips it.
+[ "${BENCH_EX5:-1}" = 0 ] || bench/ex5.sh
+# ex6 (Modbus/TCP) against libmodbus and pymodbus: its own script; BENCH_EX6=0 skips it.
+[ "${BENCH_EX6:-1}" = 0 ] || bench/ex6.sh
 # The cost curves behind `make figuras` (bench/curves.sh writes bench/results/*.csv);
 # BENCH_CURVES=0 skips them.
 [ "${BENCH_CURVES:-1}" = 0 ] || bench/curves.sh
