@@ -57,7 +57,11 @@ run_one() {
     local t=$1 log=$2/${1##*/}.log rc=0 start=$SECONDS
     timeout "${LAB_TEST_TIMEOUT:-600}" "$t" --no-intro=true >"$log" 2>&1 || rc=$?
     { echo "-- $t (exit $rc, $((SECONDS - start)) s)"; cat "$log"; }
-    [ "$rc" = 0 ] || [ "$rc" = 77 ] || echo "${t##*/} (exit $rc)" >>"$2/failed"
+    case "$rc" in
+        0) echo "${t##*/}" >>"$2/passed" ;;
+        77) echo "${t##*/}" >>"$2/skipped" ;;
+        *) echo "${t##*/} (exit $rc)" >>"$2/failed" ;;
+    esac
 }
 export -f run_one
 printf '%s\n' "${tests[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$1" "$2"' _ {} "$logs"
@@ -69,6 +73,10 @@ if [ -s "$logs/failed" ]; then
     echo "== FAILED (${CXX:-g++}${SAN:+, SAN=$SAN}): $(tr '\n' ' ' <"$logs/failed")=="
     exit 1
 fi
+
+count() { [ -f "$logs/$1" ] && wc -l <"$logs/$1" || echo 0; }
+echo "== ${#tests[@]} test programs (${CXX:-g++}${SAN:+, SAN=$SAN}): $(count passed) passed, $(count skipped) skipped$(
+    [ -f "$logs/skipped" ] && echo " ($(tr '\n' ' ' <"$logs/skipped" | sed 's/ $//'): see their output above)") =="
 
 # ThreadSanitizer's run ends here.
 [ "$SAN" = thread ] && exit 0
