@@ -4,7 +4,7 @@
 // read with ex5's Lua dissector: in plain mode the colleague sent each of
 // the 98 data datagrams once and fewer reached home (the client says so and
 // keeps iguana.jpg.incompleto); with --confiavel the colleague resent what
-// was lost and all 98 reached home, each once, byte-identical. Needs root,
+// was lost and all 98 reached home, byte-identical. Needs root,
 // ip, nft, tcpdump, tshark, wireguard-go, wg (the script checks them all);
 // otherwise exits 77 with the reason. Never a timing.
 #define DOCTEST_CONFIG_IMPLEMENT
@@ -90,7 +90,11 @@ TEST_CASE("perda: ex5 plain loses for good; ex5 --confiavel resends and arrives 
     CHECK(sent.size() == 98);
     CHECK(total(sent) > 98);  // 10% of them lost on the way: resent
     CHECK(home.size() == 98);
-    CHECK(total(home) == 98);  // each arrived exactly once
+    // Each arrived at least once; a second copy only if the colleague resent
+    // one whose ACK was late (past the RTO, on a loaded machine), never more
+    // copies than were sent.
+    CHECK(total(home) >= 98);
+    CHECK(total(home) <= total(sent));
     CHECK(out.find("ex5 confiavel, enviados pelo colega: " + std::to_string(total(sent)) +
                    " datagramas de dados, " + std::to_string(total(sent) - 98) + " deles reenvios") !=
           std::string::npos);
