@@ -9,8 +9,8 @@
 #                   record an example's session with tcpdump (captures/novas/*.pcapng);
 #                   ex5 also [MODO=confiavel|janela:N] [PERDA=P] (see scripts/capture.sh)
 #   make samples    record again the sample captures shipped in captures/ (root)
-#   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens and
-#                   ex4's handshake and ex5's datagram parser
+#   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens,
+#                   ex4's handshake, ex5's datagrams and ex6's frames (two at a time)
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
 #   make figuras    the guides' pictures (figuras/*.png) from the shipped captures
