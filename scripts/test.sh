@@ -39,7 +39,7 @@ make -j"$jobs" --no-print-directory -s SAN="${SAN:-none}" all "${tests[@]}"
 # lines of a long log (all a CI page may show) say which test and which check.
 logs=$(mktemp -d)
 cmake_pid=
-trap '[ -n "$cmake_pid" ] && kill -- "-$cmake_pid" 2>/dev/null; rm -rf "$logs"' EXIT
+trap '[ -n "$cmake_pid" ] && { kill -- "-$cmake_pid" || kill "$cmake_pid"; } 2>/dev/null; rm -rf "$logs"' EXIT
 
 # Meanwhile CMake builds everything again with clang++ when it is there (the
 # Make build above used g++, so both compilers build everything with -Werror),
@@ -48,14 +48,21 @@ cc=clang++
 command -v "$cc" >/dev/null 2>&1 || { echo "(clang++ not installed: CMake build with g++)"; cc=g++; }
 dir="build/cmake-$cc"
 if [ "$SAN" != thread ]; then
-    # (its own process group, so that an early exit stops the whole build)
-    setsid bash -c 'cmake -S . -B "$1" -DCMAKE_CXX_COMPILER="$2" && nice -n 19 cmake --build "$1" -j "$3"' \
+    # In its own process group where setsid exists (Linux), so that an early
+    # exit stops the whole build.
+    group=()
+    command -v setsid >/dev/null 2>&1 && group=(setsid)
+    ${group[@]+"${group[@]}"} bash -c 'cmake -S . -B "$1" -DCMAKE_CXX_COMPILER="$2" && nice -n 19 cmake --build "$1" -j "$3"' \
         _ "$dir" "$cc" "$jobs" >"$logs/cmake.log" 2>&1 </dev/null &
     cmake_pid=$!
 fi
 run_one() {
     local t=$1 log=$2/${1##*/}.log rc=0 start=$SECONDS
-    timeout "${LAB_TEST_TIMEOUT:-600}" "$t" --no-intro=true >"$log" 2>&1 || rc=$?
+    # timeout(1) is GNU coreutils: on macOS `brew install coreutils` gives gtimeout.
+    local limit=()
+    if command -v timeout >/dev/null 2>&1; then limit=(timeout "${LAB_TEST_TIMEOUT:-600}")
+    elif command -v gtimeout >/dev/null 2>&1; then limit=(gtimeout "${LAB_TEST_TIMEOUT:-600}"); fi
+    ${limit[@]+"${limit[@]}"} "$t" --no-intro=true >"$log" 2>&1 || rc=$?
     { echo "-- $t (exit $rc, $((SECONDS - start)) s)"; cat "$log"; }
     case "$rc" in
         0) echo "${t##*/}" >>"$2/passed" ;;
