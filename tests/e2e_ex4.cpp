@@ -78,6 +78,14 @@ std::string printed_key(Process& p) {
     return out.substr(at, out.find('\n', at) - at);
 }
 
+// A first run of the server in `lab`: it makes servidor.chave; returns the
+// public key it printed and, in `out`, what else it printed.
+std::string first_run(const Lab& lab, std::string* out = nullptr) {
+    Server server = start_server(lab);
+    if (out) *out = server.process->out();
+    return printed_key(*server.process);
+}
+
 // The key pair in a servidor.chave file, as a thief who copied it has it.
 void stolen_keys(const fs::path& file, unsigned char pk[32], unsigned char sk[32]) {
     const std::string content = read_file(file);
@@ -397,12 +405,9 @@ TEST_CASE("ex4 server: the key file is made once, mode 0600, and the secret is n
     Sodium sodium;
     Lab lab;
     const fs::path file = lab.dir.path / "servidor.chave";
-    std::string key;
-    {
-        Server server = start_server(lab);
-        key = printed_key(*server.process);
-        CHECK(server.process->out().find("Par de chaves novo criado em") != std::string::npos);
-    }
+    std::string printed;
+    const std::string key = first_run(lab, &printed);
+    CHECK(printed.find("Par de chaves novo criado em") != std::string::npos);
     struct stat st {};
     REQUIRE(stat(file.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
@@ -435,11 +440,7 @@ TEST_CASE("ex4 server: a key file that group or others can read is refused, with
     Sodium sodium;
     Lab lab;
     const fs::path file = lab.dir.path / "servidor.chave";
-    std::string key;
-    {
-        Server server = start_server(lab);
-        key = printed_key(*server.process);
-    }
+    const std::string key = first_run(lab);
     const std::string content = read_file(file);
     for (mode_t mode : {0644, 0640, 0604, 0660, 0700 | 0020}) {
         char text[8];

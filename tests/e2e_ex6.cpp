@@ -42,16 +42,20 @@ struct Run {
     int code = -1;
     std::string out, err;
 };
-// The real client against 127.0.0.1:port, to the end.
-Run client(int port, std::vector<std::string> args) {
-    args.insert(args.begin(), {bin("ex6_modbus/client"), "127.0.0.1", std::to_string(port)});
-    Process p(args);
+// Any program, to the end (-1: it did not end within 20 s).
+Run run_to_end(const std::vector<std::string>& argv) {
+    Process p(argv);
     Run r;
     auto code = p.wait_exit(20000ms);
     r.code = code ? *code : -1;
     r.out = p.out();
     r.err = p.err();
     return r;
+}
+// The real client against 127.0.0.1:port, to the end.
+Run client(int port, std::vector<std::string> args) {
+    args.insert(args.begin(), {bin("ex6_modbus/client"), "127.0.0.1", std::to_string(port)});
+    return run_to_end(args);
 }
 
 // One whole reply read the way a Modbus master must: 7 bytes, then Length - 1.
@@ -484,23 +488,11 @@ TEST_CASE("ex6 interop: mbpoll and pymodbus read and write the C++ server, each 
         argv.insert(argv.end(), args.begin(), args.end());
         argv.push_back("127.0.0.1");
         if (!values.empty()) argv.push_back(values);
-        Process p(argv);
-        Run r;
-        auto code = p.wait_exit(10000ms);
-        r.code = code ? *code : -1;
-        r.out = p.out();
-        r.err = p.err();
-        return r;
+        return run_to_end(argv);
     };
     auto python = [&](std::vector<std::string> ops) {
         ops.insert(ops.begin(), {PYTHON, PEER, "client", port});
-        Process p(ops);
-        Run r;
-        auto code = p.wait_exit(20000ms);
-        r.code = code ? *code : -1;
-        r.out = p.out();
-        r.err = p.err();
-        return r;
+        return run_to_end(ops);
     };
     if (mbpoll) {
         // mbpoll counts from 1: its reference 3 is wire address 2.
