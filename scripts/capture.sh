@@ -125,6 +125,25 @@ print_table() {
     fi
 }
 
+# start_tcpdump DEV FILE FILTER [PREFIX...]: tcpdump on DEV into FILE in the
+# background (PREFIX: e.g. `ip netns exec NS`), its pid in tcpdump_pid and in
+# pids; returns once it listens. --immediate-mode: hand each packet over at
+# once, or packets still in the kernel's buffer when tcpdump stops are lost;
+# -B: a 64 MiB buffer, since loopback bursts 64 KiB frames faster than
+# tcpdump drains them.
+start_tcpdump() {
+    local dev=$1 file=$2 filter=$3
+    shift 3
+    "$@" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n -w "$file" "$filter" 2>"$work/tcpdump.err" &
+    tcpdump_pid=$!
+    pids+=("$tcpdump_pid")
+    for _ in $(seq 100); do
+        grep -q "listening on" "$work/tcpdump.err" && return 0
+        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "o tcpdump falhou"; }
+        sleep 0.05
+    done
+}
+
 capture() {
     local ex=$1 dir options=()
     case "$ex" in
@@ -138,18 +157,7 @@ capture() {
     # ex6: Wireshark knows Modbus/TCP only on 502; tell it the port used here.
     TSHARK_OPTIONS=()
     [ "$ex" = ex6 ] && TSHARK_OPTIONS=(-o "mbtcp.tcp.port:$port")
-    # --immediate-mode: hand each packet over at once; otherwise packets still
-    # in the kernel's capture buffer when tcpdump stops are lost. -B: a 64 MiB
-    # buffer, since loopback bursts 64 KiB frames faster than tcpdump drains them.
-    "${IN_CLIENT[@]}" tcpdump -i "$iface" --immediate-mode -B 65536 -U -n -w "$work/$ex.pcap" "tcp port $port" \
-        2>"$work/tcpdump.err" &
-    local tcpdump_pid=$!
-    pids+=("$tcpdump_pid")
-    for _ in $(seq 100); do
-        grep -q "listening on" "$work/tcpdump.err" && break
-        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "o tcpdump falhou"; }
-        sleep 0.05
-    done
+    start_tcpdump "$iface" "$work/$ex.pcap" "tcp port $port" ${IN_CLIENT[@]+"${IN_CLIENT[@]}"}
     case "$ex" in
         ex1) chat_session ex1_chat "Olá turma de redes industriais" "Oi! Recebi." ;;
         ex2) chat_session ex2_crypto "Olá turma de redes" "Oi! Recebi." ;;
@@ -223,15 +231,7 @@ NFT
         where=("${IN_SERVER[@]}") dev=$vb
     fi
     # UDP to or from the port, and the IP fragments that carry no UDP header.
-    "${where[@]}" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n -w "$work/ex5.pcap" \
-        "udp port $port or (ip[6:2] & 0x1fff != 0)" 2>"$work/tcpdump.err" &
-    local tcpdump_pid=$!
-    pids+=("$tcpdump_pid")
-    for _ in $(seq 100); do
-        grep -q "listening on" "$work/tcpdump.err" && break
-        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "o tcpdump falhou"; }
-        sleep 0.05
-    done
+    start_tcpdump "$dev" "$work/ex5.pcap" "udp port $port or (ip[6:2] & 0x1fff != 0)" ${where[@]+"${where[@]}"}
     mkdir -p "$work/downloads"
     timeout 60 "${IN_CLIENT[@]}" "$BIN/ex5_udp/client" "$HOST" "$port" iguana.jpg --dir "$work/downloads" \
         "${mode[@]}" >"$work/c1.txt" 2>&1 || true
