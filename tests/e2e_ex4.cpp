@@ -691,6 +691,7 @@ TEST_CASE("ex4: a recorded client session replayed on a new connection is refuse
     };
     replay(server);
     still_talking(peers, "depois da repetição");  // the next message is this: nothing came before
+    CHECK(server.process->wait_output(") sincronizado", 5000ms, 3));
     CHECK(count_of(server.process->out(), ") sincronizado") == 3);
     close_all(peers);
     // After a restart, with the same servidor.chave (the same S): refused too.

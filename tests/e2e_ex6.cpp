@@ -110,8 +110,10 @@ TEST_CASE("ex6: the client reads the PLC's documented values and reads back what
     CHECK(client(server.port, {"ler", "99"}).out == "registrador 99 = 0\n");  // the last one
     // The server shows each request on one line, with its transaction id.
     CHECK(server.process->wait_output("] Write Single Register 10 = 4321: ok\n", 5000ms));
-    CHECK(server.process->out().find("] Write Multiple Registers 20..22: ok\n") != std::string::npos);
-    CHECK(server.process->out().find("] Read Coils 40..42: ok\n") != std::string::npos);
+    // The server prints each request after its reply, and the test's reader
+    // may be a moment behind: wait for the lines.
+    CHECK(server.process->wait_output("] Write Multiple Registers 20..22: ok\n", 5000ms));
+    CHECK(server.process->wait_output("] Read Coils 40..42: ok\n", 5000ms));
 }
 
 TEST_CASE("ex6: exceptions 01, 02 and 03 come back explained, with exit code 1") {
@@ -206,7 +208,7 @@ TEST_CASE("ex6: the tank's level moves on its own; the pump coil decides which w
     CHECK(rising[0] < rising[1]);
     CHECK(rising[1] < rising[2]);
     for (int level : rising) CHECK((level >= 0 && level <= 1000));
-    CHECK(server.process->out().find("[3] Read Holding Registers 0: ok") != std::string::npos);
+    CHECK(server.process->wait_output("[3] Read Holding Registers 0: ok", 5000ms));  // printed after the reply
     REQUIRE(client(server.port, {"escrever-bobina", "0", "0"}).code == 0);
     std::vector<int> falling = levels("2");
     REQUIRE(falling.size() == 2);
