@@ -4,7 +4,8 @@
 #   make demo       install what is missing, build, run a short scripted session
 #   make test       install what is missing, build with Make and CMake (gcc and
 #                   clang), run every test (under AddressSanitizer + UBSan)
-#   make test SAN=none|thread   without a sanitizer / ThreadSanitizer (a subset)
+#   make test SAN=none|thread   without a sanitizer / ThreadSanitizer (units and
+#                   end-to-end tests)
 #   make capture [EX=ex1|ex2|ex3|ex4|ex5|ex6] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/novas/*.pcapng);
 #                   ex5 also [MODO=confiavel|janela:N] [PERDA=P] (see scripts/capture.sh)
@@ -141,7 +142,7 @@ demo: deps
 	@scripts/demo.sh
 
 # make test runs the suite under AddressSanitizer + UBSan unless SAN is given:
-# SAN=thread (ThreadSanitizer, the threaded servers' tests), SAN=none (plain).
+# SAN=thread (ThreadSanitizer, the units and end-to-end tests), SAN=none (plain).
 test: deps
 	@SAN='$(if $(SAN),$(SAN),address)' scripts/test.sh
 

@@ -6,9 +6,10 @@
 #                builds everything again with clang++ (both compilers, -Werror)
 #                and CTest runs its unit tests;
 #   SAN=none     the same without a sanitizer;
-#   SAN=thread   ThreadSanitizer on the tests of the threaded servers only
-#                (ex1-ex4, ex6: the units, their end-to-end tests and the
-#                hostile peers), and nothing else.
+#   SAN=thread   ThreadSanitizer on the unit and end-to-end tests of every
+#                example (ex1-ex6, the hostile and classroom peers), and
+#                nothing else: not the capture, network-lab, sample-capture
+#                and wine tests, which run the same server code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SAN=${SAN:-address}
@@ -19,7 +20,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # ones should not be left for the end), then the rest in the Makefile's order.
 slow="e2e_hostile redes_tests e2e_ex5 capture_tests e2e_classroom exercise_answers capture_ex5 e2e_ex4"
 if [ "$SAN" = thread ]; then
-    names="e2e_hostile e2e_ex4 e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex6 unit_tests unit_classroom"
+    names="e2e_hostile e2e_ex5 e2e_classroom e2e_ex4 e2e_ex6 e2e_ex3 e2e_ex2 e2e_ex1"
+    names+=" unit_ex5 unit_tests unit_classroom unit_token unit_request unit_modbus"
 else
     names="$slow $(make -s --no-print-directory SAN="${SAN:-none}" print-tests)"
 fi
