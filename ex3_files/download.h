@@ -33,9 +33,14 @@
 // enxerga variáveis globais).
 inline std::string partial_file;
 
-extern "C" inline void remove_partial_file(int) {
+// Depois de apagar, o programa termina pelo próprio sinal (não com exit(130)):
+// assim quem o rodou, um shell ou um script, sabe que foi Ctrl+C e para também.
+// Um programa que trata o SIGINT e sai "normalmente" faz o bash de um script
+// achar que o Ctrl+C foi resolvido, e o script continua.
+extern "C" inline void remove_partial_file(int sig) {
     if (!partial_file.empty()) std::remove(partial_file.c_str());
-    std::_Exit(130);
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);  // entregue ao sair deste tratador: o padrão, terminar
 }
 
 class Download {

@@ -71,7 +71,7 @@ tentar() {  # tentar <nome>: o 192.168.0.11 conecta em 203.0.113.10:8000, captur
     local t=$!
     for _ in $(seq 100); do grep -qs "listening on" "$work/$1.err" && break; sleep 0.05; done
     (sleep 0.5; echo "Olá, sou o outro PC da casa"; sleep 0.5) |
-        em pc2 timeout 6 "$BIN/ex1_chat/client" 203.0.113.10 8000 >"$work/$1.txt" 2>&1 ||
+        em pc2 timeout --foreground 6 "$BIN/ex1_chat/client" 203.0.113.10 8000 >"$work/$1.txt" 2>&1 ||
         echo "(nada em 6 s: o cliente continuaria reenviando o SYN até \"tempo esgotado\")" >>"$work/$1.txt"
     sleep 0.3
     kill -INT "$t"; wait "$t" 2>/dev/null || true

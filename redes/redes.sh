@@ -79,7 +79,9 @@ desmontar() {  # apaga os namespaces desta execução (e tudo dentro deles)
 }
 cleanup() {
     local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # Os processos guardados e todo trabalho em segundo plano (um "digitador"
+    # de conversa ignora o Ctrl+C: num script, o & faz o SIGINT ser ignorado).
+    for p in "${pids[@]}" $(jobs -p); do kill "$p" 2>/dev/null || true; done
     desmontar
     wait 2>/dev/null || true
     rm -rf "$work"
@@ -103,12 +105,15 @@ type_lines() {
     sleep 1
 }
 em() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }  # em <namespace> <comando>
+# Cada `timeout` aqui é `timeout --foreground`: sem ele, o timeout põe o comando
+# num grupo de processos à parte, o Ctrl+C não chega ao comando, e o script só
+# para quando o prazo do timeout acaba (até 30 s).
 # Dois terminais de chat ao mesmo tempo: o colega fala primeiro, a casa responde.
 # conversa <IP que o colega usa> <fala do colega> <IP que a casa usa> <fala da casa> <arquivos>
 conversa() {
-    type_lines 0.5 "$2" | em colega timeout 10 "$BIN/ex1_chat/client" "$1" 8000 >"$5-colega.txt" 2>&1 &
+    type_lines 0.5 "$2" | em colega timeout --foreground 10 "$BIN/ex1_chat/client" "$1" 8000 >"$5-colega.txt" 2>&1 &
     local a=$!
-    type_lines 1.2 "$4" | em casa timeout 10 "$BIN/ex1_chat/client" "$3" 8000 >"$5-casa.txt" 2>&1 &
+    type_lines 1.2 "$4" | em casa timeout --foreground 10 "$BIN/ex1_chat/client" "$3" 8000 >"$5-casa.txt" 2>&1 &
     local b=$!
     wait "$a" "$b" || true
 }
@@ -307,7 +312,7 @@ TXT
 
     passo "Servidor na casa com o IP público do roteador: ./server 203.0.113.10 8000"
     local rc=0
-    (cd "$BIN/ex1_chat" && em casa timeout 5 ./server 203.0.113.10 8000) >"$work/bind1.txt" 2>&1 || rc=$?
+    (cd "$BIN/ex1_chat" && em casa timeout --foreground 5 ./server 203.0.113.10 8000) >"$work/bind1.txt" 2>&1 || rc=$?
     show "terminal da casa (código de saída $rc)" "$work/bind1.txt"
 
     passo "Agora com 0.0.0.0 (todas as interfaces): ./server 0.0.0.0 8000"
@@ -316,7 +321,7 @@ TXT
     echo "O roteador (192.168.0.1) também é um computador da rede local: daqui ele faz"
     echo "o papel de outro PC da casa e conecta em 192.168.0.10:8000."
     type_lines 0.3 "Olá da rede local" |
-        em roteador timeout 10 "$BIN/ex1_chat/client" 192.168.0.10 8000 >"$work/bind3.txt" 2>&1 || true
+        em roteador timeout --foreground 10 "$BIN/ex1_chat/client" 192.168.0.10 8000 >"$work/bind3.txt" 2>&1 || true
     sleep 0.2
     parar "$server"
     parar_capturas bind
@@ -348,7 +353,7 @@ TXT
     local server=$last_pid
 
     passo "Sem a regra: o colega roda ./client 203.0.113.10 8000"
-    em colega timeout 10 "$BIN/ex1_chat/client" 203.0.113.10 8000 </dev/null >"$work/nat-sem.txt" 2>&1 || true
+    em colega timeout --foreground 10 "$BIN/ex1_chat/client" 203.0.113.10 8000 </dev/null >"$work/nat-sem.txt" 2>&1 || true
     show "terminal do colega" "$work/nat-sem.txt"
 
     passo "A regra de encaminhamento de porta no roteador (a página \"NAT\" / \"Port forwarding\"):"
@@ -395,7 +400,7 @@ TXT
     local server=$last_pid
     passo "O colega: ./server 198.51.100.20 8000    A casa: ./client 198.51.100.20 8000"
     type_lines 0.5 "Olá, aqui é a casa!" |
-        em casa timeout 10 "$BIN/ex1_chat/client" 198.51.100.20 8000 >"$work/saida-casa.txt" 2>&1 || true
+        em casa timeout --foreground 10 "$BIN/ex1_chat/client" 198.51.100.20 8000 >"$work/saida-casa.txt" 2>&1 || true
     sleep 0.2
     traducoes roteador "$work/saida-conntrack.txt"
     parar "$server"
@@ -437,13 +442,13 @@ TXT
     passo "A WAN do roteador (a página de status dele mostra isto):"
     em roteador ip -4 -br addr show wan | sed 's/^/    /'
     passo "A casa consulta o site \"Meu IP\" (192.0.2.80, porta 80): ./client 192.0.2.80 80"
-    em casa timeout 10 "$BIN/ex1_chat/client" 192.0.2.80 80 </dev/null >"$work/cgnat-casa.txt" 2>&1 || true
+    em casa timeout --foreground 10 "$BIN/ex1_chat/client" 192.0.2.80 80 </dev/null >"$work/cgnat-casa.txt" 2>&1 || true
     show "terminal da casa" "$work/cgnat-casa.txt"
     passo "O colega tenta o endereço da WAN do roteador: ./client 100.64.0.10 8000"
-    em colega timeout 10 "$BIN/ex1_chat/client" 100.64.0.10 8000 </dev/null >"$work/cgnat-colega1.txt" 2>&1 || true
+    em colega timeout --foreground 10 "$BIN/ex1_chat/client" 100.64.0.10 8000 </dev/null >"$work/cgnat-colega1.txt" 2>&1 || true
     show "terminal do colega" "$work/cgnat-colega1.txt"
     passo "O colega tenta o IP que o \"Meu IP\" mostrou: ./client 203.0.113.50 8000"
-    em colega timeout 10 "$BIN/ex1_chat/client" 203.0.113.50 8000 </dev/null >"$work/cgnat-colega2.txt" 2>&1 || true
+    em colega timeout --foreground 10 "$BIN/ex1_chat/client" 203.0.113.50 8000 </dev/null >"$work/cgnat-colega2.txt" 2>&1 || true
     show "terminal do colega" "$work/cgnat-colega2.txt"
     traducoes roteador "$work/cgnat-conntrack-roteador.txt"
     traducoes provedor "$work/cgnat-conntrack-provedor.txt"
@@ -512,7 +517,7 @@ TXT
     passo "A casa e o colega falam com o servidor VPN (o primeiro pacote faz o handshake):"
     for who in casa colega; do
         # Um SYN qualquer para 100.96.0.1 (nada escuta na porta 9: RST).
-        em "$who" timeout 5 bash -c 'exec 3<>/dev/tcp/100.96.0.1/9' 2>/dev/null || true
+        em "$who" timeout --foreground 5 bash -c 'exec 3<>/dev/tcp/100.96.0.1/9' 2>/dev/null || true
     done
     em vpn wg show "$W-vpn" >"$work/wg-show.txt"
     show "wg show no servidor VPN" "$work/wg-show.txt"
@@ -532,7 +537,7 @@ TXT
     iniciar casa "$work/vpn-ex3.txt" Aguardando "$BIN/ex3_files/server" 100.96.0.10 8001 --quiet
     server=$last_pid
     mkdir -p "$work/vpn-downloads"
-    em colega timeout 20 "$BIN/ex3_files/client" 100.96.0.10 8001 iguana.jpg --dir "$work/vpn-downloads" \
+    em colega timeout --foreground 20 "$BIN/ex3_files/client" 100.96.0.10 8001 iguana.jpg --dir "$work/vpn-downloads" \
         >"$work/vpn-ex3-colega.txt" 2>&1 || true
     parar "$server"
     show "terminal do colega" "$work/vpn-ex3-colega.txt"
@@ -606,7 +611,7 @@ perda_ex5() {
         rm -f "$work/perda-downloads/iguana.jpg"*
         local opcao=()
         [ "$modo" = confiavel ] && opcao=(--confiavel)
-        em casa timeout 30 "$BIN/ex5_udp/client" 198.51.100.20 8000 iguana.jpg --dir "$work/perda-downloads" \
+        em casa timeout --foreground 30 "$BIN/ex5_udp/client" 198.51.100.20 8000 iguana.jpg --dir "$work/perda-downloads" \
             "${opcao[@]}" >"$work/perda-ex5-$modo.txt" 2>&1 || true
         parar_capturas perda
         show "terminal da casa: ex5_udp/client 198.51.100.20 8000 iguana.jpg ${opcao[*]}" "$work/perda-ex5-$modo.txt"
@@ -661,7 +666,7 @@ NFT
         capturar colega eth0 colega
         capturar casa eth0 casa
         rm -f "$work/perda-downloads/iguana.jpg"
-        em casa timeout 20 "$BIN/ex3_files/client" 198.51.100.20 8000 iguana.jpg --dir "$work/perda-downloads" \
+        em casa timeout --foreground 20 "$BIN/ex3_files/client" 198.51.100.20 8000 iguana.jpg --dir "$work/perda-downloads" \
             >"$work/perda-casa.txt" 2>&1 || true
         parar_capturas perda
         cmp -s "$work/perda-downloads/iguana.jpg" "$BIN/ex3_files/imagens/iguana.jpg" || {

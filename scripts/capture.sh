@@ -233,7 +233,7 @@ NFT
     # UDP to or from the port, and the IP fragments that carry no UDP header.
     start_tcpdump "$dev" "$work/ex5.pcap" "udp port $port or (ip[6:2] & 0x1fff != 0)" ${where[@]+"${where[@]}"}
     mkdir -p "$work/downloads"
-    timeout 60 "${IN_CLIENT[@]}" "$BIN/ex5_udp/client" "$HOST" "$port" iguana.jpg --dir "$work/downloads" \
+    timeout --foreground 60 "${IN_CLIENT[@]}" "$BIN/ex5_udp/client" "$HOST" "$port" iguana.jpg --dir "$work/downloads" \
         "${mode[@]}" >"$work/c1.txt" 2>&1 || true
     sleep 0.3
     kill -INT "$tcpdump_pid" 2>/dev/null || true

@@ -89,9 +89,9 @@ middle=$((port + 1))
 (exec "$BIN/ex4_kx/intruso" 127.0.0.1 "$middle" 127.0.0.1 "$port") >"$work/intruso.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q Aguardando "$work/intruso.log" && break; sleep 0.05; done
-type_lines 0.4 "minha senha é 1234" | timeout 10 "$work/client" 127.0.0.1 "$middle" \
+type_lines 0.4 "minha senha é 1234" | timeout --foreground 10 "$work/client" 127.0.0.1 "$middle" \
     >"$work/c3.txt" 2>&1 || true
-type_lines 0.4 "minha senha é 1234" | timeout 10 "$BIN/ex4_kx/client" 127.0.0.1 "$middle" \
+type_lines 0.4 "minha senha é 1234" | timeout --foreground 10 "$BIN/ex4_kx/client" 127.0.0.1 "$middle" \
     --chave-servidor "$key" >"$work/c4.txt" 2>&1 || true
 sleep 0.2
 stop_server
@@ -130,7 +130,7 @@ echo "servidor: ex5_udp/server 127.0.0.1 $port --quiet   (serve ../ex3_files/ima
 echo "clientes: ex5_udp/client 127.0.0.1 $port iguana.jpg   e   ... iguana.jpg --confiavel"
 mkdir -p "$work/ex5"
 for mode in "" --confiavel; do
-    timeout 30 "$BIN/ex5_udp/client" 127.0.0.1 "$port" iguana.jpg --dir "$work/ex5$mode" $mode \
+    timeout --foreground 30 "$BIN/ex5_udp/client" 127.0.0.1 "$port" iguana.jpg --dir "$work/ex5$mode" $mode \
         >>"$work/ex5.txt" 2>&1 || true
 done
 sleep 0.2

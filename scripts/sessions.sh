@@ -49,10 +49,10 @@ type_lines() {
 # typing one line; screens in $work/c1.txt and $work/c2.txt.
 chat_session() {
     local dir=$1
-    type_lines 0.4 "$2" | timeout 10 "${IN_CLIENT[@]}" "$BIN/$dir/client" "$HOST" "$port" \
+    type_lines 0.4 "$2" | timeout --foreground 10 "${IN_CLIENT[@]}" "$BIN/$dir/client" "$HOST" "$port" \
         "${CLIENT_ARGS[@]}" >"$work/c1.txt" 2>&1 &
     local a=$!
-    type_lines 0.8 "$3" | timeout 10 "${IN_CLIENT[@]}" "$BIN/$dir/client" "$HOST" "$port" \
+    type_lines 0.8 "$3" | timeout --foreground 10 "${IN_CLIENT[@]}" "$BIN/$dir/client" "$HOST" "$port" \
         "${CLIENT_ARGS[@]}" >"$work/c2.txt" 2>&1 &
     local b=$!
     wait "$a" "$b" || true
@@ -65,7 +65,7 @@ files_session() {
     mkdir -p "$work/downloads"
     for name in "$@"; do
         i=$((i + 1))
-        timeout 30 "${IN_CLIENT[@]}" "$BIN/ex3_files/client" "$HOST" "$port" "$name" \
+        timeout --foreground 30 "${IN_CLIENT[@]}" "$BIN/ex3_files/client" "$HOST" "$port" "$name" \
             --dir "$work/downloads" >"$work/c$i.txt" 2>&1 || true
     done
 }
@@ -78,7 +78,7 @@ modbus_session() {
     for args in "ler 0 5" "escrever 10 4321" "ler 99 2"; do
         i=$((i + 1))
         # shellcheck disable=SC2086  # the words of one command
-        timeout 10 "${IN_CLIENT[@]}" "$BIN/ex6_modbus/client" "$HOST" "$port" $args \
+        timeout --foreground 10 "${IN_CLIENT[@]}" "$BIN/ex6_modbus/client" "$HOST" "$port" $args \
             >"$work/c$i.txt" 2>&1 || true
         sleep 0.2
     done

@@ -153,6 +153,7 @@ std::optional<int> Process::wait_exit(Duration timeout) {
         pid_t r = waitpid(pid_, &st, WNOHANG);
         if (r == pid_) {
             status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            if (WIFSIGNALED(st)) signal_ = WTERMSIG(st);
             // Let the reader collect the last output the child wrote before
             // exiting (bounded: a grandchild could keep the pipes open).
             std::unique_lock<std::mutex> lock(mutex_);

@@ -48,6 +48,8 @@ public:
     std::string err();
     // Exit code (128 + signal number when killed), or nothing on timeout.
     std::optional<int> wait_exit(Duration timeout);
+    // After wait_exit: the signal that ended it, if one did (not an exit code).
+    std::optional<int> signal() const { return signal_; }
     void kill(int sig);
 
 private:
@@ -55,6 +57,7 @@ private:
     pid_t pid_ = -1;
     int in_ = -1, out_ = -1, err_ = -1;
     std::optional<int> status_;
+    std::optional<int> signal_;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::string out_text_, err_text_;
