@@ -105,8 +105,7 @@ TESTFLAGS  := $(ALLFLAGS) -O0 -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(C
 
 # Shared pieces compiled once: the doctest main(), the test support; common/
 # is the programs' own build/make/obj/ (the test defines do not concern it).
-COMMON_OBJ := $(COMMON_LIB)
-TESTOBJ    := $(TESTBIN)/support.o $(COMMON_OBJ)
+TESTOBJ    := $(TESTBIN)/support.o $(COMMON_LIB)
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
