@@ -297,9 +297,19 @@ TEST_CASE("ex5 reliable: byte-identical under 10% loss, duplicates and reorderin
         CHECK(relay.to_client().lost + relay.to_server().lost > 0);
         CHECK(relay.to_client().duplicated + relay.to_server().duplicated > 0);
     }
-    REQUIRE(server.process->wait_output("Envio concluído e confirmado", 10000ms, 3));
-    std::string out = server.process->out();
-    CHECK(count_of(out, "Envio concluído e confirmado") == 3);
+    // Each transfer ends on the server when its OK is confirmed. The last ACK
+    // can be lost like any datagram (TCP keeps TIME_WAIT for this): the client
+    // answers repeated OKs for 3 s, and if all its answers are lost the server
+    // gives up 10 s later ("não confirmou o OK"), the file already whole.
+    const std::string confirmed = "Envio concluído e confirmado", unconfirmed = "não confirmou o OK";
+    std::string out;
+    for (int i = 0; i < 150; ++i) {
+        out = server.process->out();
+        if (count_of(out, confirmed) + count_of(out, unconfirmed) >= 3) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    CHECK(count_of(out, confirmed) + count_of(out, unconfirmed) == 3);
+    CHECK(count_of(out, unconfirmed) <= 1);  // all of one transfer's last ACKs lost: rare
     CHECK(out.find(" reenvios), ") != std::string::npos);
     CHECK(out.find(": tempo esgotado; reenviando a partir do número ") != std::string::npos);
     CHECK(out.find(": RTT ") != std::string::npos);
