@@ -38,27 +38,43 @@ inline std::string unhex(const std::string& hex) {
     return out;
 }
 
+// tshark's `fields` of every frame of `file`, one row per frame, each row
+// exactly fields.size() strings (empty where a frame has no such field).
+// `options` go before the fields (ex5 passes its Lua dissector there).
+inline std::vector<std::vector<std::string>> tshark_fields(
+    const std::filesystem::path& file, const std::vector<std::string>& fields,
+    const std::vector<std::string>& options = {}) {
+    std::vector<std::string> argv = {"tshark", "-r", file.string()};
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.insert(argv.end(), {"-T", "fields", "-E", "separator=;"});
+    for (const std::string& field : fields) argv.insert(argv.end(), {"-e", field});
+    Process tshark(argv);
+    auto code = tshark.wait_exit(60000ms);
+    INFO("tshark: " << tshark.err());
+    REQUIRE(code == 0);
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream lines(tshark.out());
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::vector<std::string> row;
+        std::stringstream values(line);
+        std::string value;
+        while (std::getline(values, value, ';')) row.push_back(value);
+        row.resize(fields.size());
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 struct TcpCapture {
     std::vector<Segment> segments;
     int server_port = 0;  // where the first SYN went
 
     void read(const std::filesystem::path& file) {
-        Process tshark({"tshark", "-r", file.string(), "-T", "fields", "-E", "separator=;",
-                        "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len", "-e",
-                        "tcp.flags.str", "-e", "tcp.payload", "-e", "tcp.stream", "-e",
-                        "tcp.seq", "-e", "frame.len", "-e", "tcp.options.mss_val", "-e",
-                        "frame.number"});
-        auto code = tshark.wait_exit(60000ms);
-        INFO("tshark: " << tshark.err());
-        REQUIRE(code == 0);
-        std::istringstream lines(tshark.out());
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::vector<std::string> f;
-            std::stringstream fields(line);
-            std::string x;
-            while (std::getline(fields, x, ';')) f.push_back(x);
-            f.resize(10);
+        for (const std::vector<std::string>& f :
+             tshark_fields(file, {"tcp.srcport", "tcp.dstport", "tcp.len", "tcp.flags.str",
+                                  "tcp.payload", "tcp.stream", "tcp.seq", "frame.len",
+                                  "tcp.options.mss_val", "frame.number"})) {
             Segment s;
             s.src = std::atoi(f[0].c_str());
             s.dst = std::atoi(f[1].c_str());

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "support.h"
-#include "tcp_capture.h"  // unhex
+#include "tcp_capture.h"  // tshark_fields, unhex
 
 namespace lab {
 
@@ -38,23 +38,12 @@ struct UdpCapture {
 
     void read(const std::filesystem::path& file) {
         const std::string lua = std::string(LAB_SOURCE_DIR) + "/ex5_udp/ex5.lua";
-        Process tshark({"tshark", "-r", file.string(), "-X", "lua_script:" + lua, "-T", "fields",
-                        "-E", "separator=;", "-e", "frame.number", "-e", "frame.len", "-e",
-                        "ip.flags.mf", "-e", "ip.frag_offset", "-e", "udp.srcport", "-e",
-                        "udp.dstport", "-e", "udp.payload", "-e", "tcp.srcport", "-e", "ex5.tipo",
-                        "-e", "ex5.seq", "-e", "ex5.ack", "-e", "ex5.reenvio", "-e",
-                        "ip.flags.df"});
-        auto code = tshark.wait_exit(60000ms);
-        INFO("tshark: " << tshark.err());
-        REQUIRE(code == 0);
-        std::istringstream lines(tshark.out());
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::vector<std::string> f;
-            std::stringstream fields(line);
-            std::string x;
-            while (std::getline(fields, x, ';')) f.push_back(x);
-            f.resize(13);
+        for (const std::vector<std::string>& f : tshark_fields(
+                 file,
+                 {"frame.number", "frame.len", "ip.flags.mf", "ip.frag_offset", "udp.srcport",
+                  "udp.dstport", "udp.payload", "tcp.srcport", "ex5.tipo", "ex5.seq", "ex5.ack",
+                  "ex5.reenvio", "ip.flags.df"},
+                 {"-X", "lua_script:" + lua})) {
             if (!f[7].empty()) {
                 ++tcp_frames;
                 continue;
