@@ -6,7 +6,7 @@
 # of those that are not 1024 bytes:
 #   1. ex3_files/server, net.ipv4.tcp_autocorking = 1 (Linux's default)
 #   2. ex3_files/server, net.ipv4.tcp_autocorking = 0
-#   3. the guide's repositorio.py (tests/guide/), Nagle on (as printed)
+#   3. the guide's repositorio.py (tests/guide/, indentation repaired), Nagle on (as printed)
 #   4. the same with TCP_NODELAY on each accepted socket: Nagle off
 # Root only (it captures, and creates a network namespace).
 #

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# make capture [EX=ex1|ex2|ex3|ex4|ex6] [NET=veth] [CHUNK=N]
+# make capture [EX=ex1|ex2|ex3|ex4|ex5|ex6] [NET=veth] [CHUNK=N]
 #
 # Runs an example's scripted session while tcpdump records it, writes
 # captures/novas/<ex>.pcapng (open it in Wireshark) and prints a table of the
 # packets like the lab guide's, with the display filter to use.
 #
-#   EX=ex1|ex2|ex3|ex4|ex6   one example (default: all of them; ex6 is Modbus/TCP,
+#   EX=ex1|...|ex6   one example (default: all of them; ex6 is Modbus/TCP,
 #                    decoded with -o mbtcp.tcp.port:PORT)
 #   NET=veth         two "hosts": the server and the client in two network
 #                    namespaces joined by a veth pair with MTU 1500, and
@@ -26,6 +26,10 @@
 # Messages for students are in Portuguese, like the programs'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+given=""  # the settings as the user gave them, for the hint in no_right
+for setting in EX NET CHUNK MODO PERDA; do
+    [ -n "${!setting:-}" ] && given+=" $setting=${!setting}"
+done
 EX=${EX:-all}
 NET=${NET:-lo}
 CHUNK=${CHUNK:-}
@@ -47,7 +51,7 @@ done
 no_right() {
     cat >&2 <<MSG
 Capturar pacotes exige mais permissões do que este usuário tem ($1). Escolha uma:
-  sudo make capture${EX:+ EX=$EX}${NET:+ NET=$NET}
+  sudo make capture$given
   sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
       (uma vez; depois 'make capture' funciona sem sudo, só no loopback)
   ou capture no próprio Wireshark: interface "Loopback: lo" (Linux) ou

@@ -1,6 +1,8 @@
-# The lab guide's repositorio.py (Exemplo 3), as printed in the guide, with
-# only the address, port and image folder taken from the command line so the
-# tests can run it on a free port: python3 repositorio.py PORT IMAGE_DIR
+# The lab guide's repositorio.py (Exemplo 3) with the printed listing's
+# indentation repaired (as printed, the block that checks the name and sends
+# the file falls out of receive_file and `else:` is a SyntaxError), and the
+# address, port and image folder taken from the command line so the tests can
+# run it on a free port: python3 repositorio.py PORT IMAGE_DIR
 # Used to prove that the C++ client works against the original server.
 import threading
 import socket
