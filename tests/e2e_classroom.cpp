@@ -72,20 +72,6 @@ bool heard(Process& from, Process& to, const std::string& text) {
     return false;
 }
 
-// The server adds a client to its list in the client's own thread, a moment
-// after it prints "Cliente conectado" or "sincronizado"; so a line sent at
-// once may miss a client that joined just before. `send_probe` sends "<sonda>"
-// (and reads back what the server echoes to the sender) until `client` shows
-// one: from then on both are in the list.
-template <typename SendProbe>
-void until_listed(Process& client, SendProbe send_probe) {
-    for (int i = 0; i < 10; ++i) {
-        send_probe();
-        if (client.wait_output("<sonda>", 2000ms)) return;
-    }
-    FAIL("the client never showed the probe");
-}
-
 void close_all(const std::vector<int>& fds) {
     for (int fd : fds) close_fd(fd);
 }
@@ -111,10 +97,10 @@ TEST_CASE("ex1 client shows escapes and invalid UTF-8 as text, valid UTF-8 as is
     int raw = connect_to(server.port);
     REQUIRE(raw >= 0);
     REQUIRE(server.process->wait_output("Cliente conectado", 5000ms, 2));
-    until_listed(client, [&] {
+    REQUIRE(until_listed(client, [&] {
         REQUIRE(send_bytes(raw, "<sonda>"));
         REQUIRE(recv_exactly(raw, 7, 5000ms) == "<sonda>");  // its echo to the sender
-    });
+    }));
     // One at a time: each is one recv() on the client, one line on its screen.
     for (const std::string& text : {ESCAPES, INVALID, VALID}) {
         REQUIRE(send_bytes(raw, text));
@@ -145,8 +131,8 @@ TEST_CASE("ex2 client shows escapes and invalid UTF-8 as text, valid UTF-8 as is
     REQUIRE(raw >= 0);
     std::vector<unsigned char> key = ex2_join(raw);  // anyone with the key can send
     REQUIRE(server.process->wait_output("sincronizado", 5000ms, 2));
-    until_listed(client,
-                 [&] { REQUIRE(send_bytes(raw, token::encrypt(key.data(), "<sonda>") + "\n")); });
+    REQUIRE(until_listed(
+        client, [&] { REQUIRE(send_bytes(raw, token::encrypt(key.data(), "<sonda>") + "\n")); }));
     for (const std::string& text : {ESCAPES, INVALID, VALID})
         REQUIRE(send_bytes(raw, token::encrypt(key.data(), text) + "\n"));
     CHECK(client.wait_output(VALID, 5000ms));

@@ -66,6 +66,22 @@ private:
     std::thread reader_;
 };
 
+// The chat servers add a client to their list in the client's own thread, a
+// moment after they print "Cliente conectado" or "sincronizado"; so a line
+// sent at once may miss a client that joined just before. Calls `send_probe`
+// (which sends "<sonda>", and reads back what the server echoes to the
+// sender, if the test reads that socket) until `client` shows "<sonda>":
+// from then on both are in the list. At most 10 tries, 2 s each; false if
+// the client never showed it.
+template <typename SendProbe>
+bool until_listed(Process& client, SendProbe send_probe) {
+    for (int i = 0; i < 10; ++i) {
+        send_probe();
+        if (client.wait_output("<sonda>", 2000ms)) return true;
+    }
+    return false;
+}
+
 // Count of occurrences of `needle` in `haystack`.
 int count_of(const std::string& haystack, const std::string& needle);
 
