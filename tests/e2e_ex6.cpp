@@ -42,11 +42,11 @@ struct Run {
     int code = -1;
     std::string out, err;
 };
-// Any program, to the end (-1: it did not end within 20 s).
-Run run_to_end(const std::vector<std::string>& argv) {
+// Any program, to the end (-1: it did not end within `limit`).
+Run run_to_end(const std::vector<std::string>& argv, Duration limit = 20000ms) {
     Process p(argv);
     Run r;
-    auto code = p.wait_exit(20000ms);
+    auto code = p.wait_exit(limit);
     r.code = code ? *code : -1;
     r.out = p.out();
     r.err = p.err();
@@ -490,7 +490,7 @@ TEST_CASE("ex6 interop: mbpoll and pymodbus read and write the C++ server, each 
         argv.insert(argv.end(), args.begin(), args.end());
         argv.push_back("127.0.0.1");
         if (!values.empty()) argv.push_back(values);
-        return run_to_end(argv);
+        return run_to_end(argv, 10000ms);
     };
     auto python = [&](std::vector<std::string> ops) {
         ops.insert(ops.begin(), {PYTHON, PEER, "client", port});
