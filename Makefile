@@ -11,7 +11,7 @@
 #                   ex5 also [MODO=confiavel|janela:N] [PERDA=P] (see scripts/capture.sh)
 #   make samples    record again the sample captures shipped in captures/ (root)
 #   make fuzz [FUZZ_SECONDS=30]   libFuzzer on ex3's request parser, ex2's tokens,
-#                   ex4's handshake, ex5's datagrams and ex6's frames (two at a time)
+#                   ex4's handshake, ex5's datagrams and ex6's frames (one per core)
 #   make bench      speed and memory, next to baselines (Python, nc, iperf3)
 #   make windows    cross-build every example for Windows into build/windows/
 #   make figuras    the guides' pictures (figuras/*.png) from the shipped captures
@@ -168,7 +168,7 @@ build/fuzz/%: tests/fuzz/%.cpp ex2_crypto/token.h ex3_files/request.h ex4_kx/kx.
 build/fuzz/fuzz_modbus: $(wildcard ex6_modbus/*.h)
 build/fuzz/fuzz_ex5: $(wildcard ex5_udp/*.h)
 
-# Each harness runs FUZZ_SECONDS, two at a time, from the committed corpus
+# Each harness runs FUZZ_SECONDS, one per core at a time, from the committed corpus
 # (tests/fuzz/corpus/<harness>); scripts/fuzz.sh says what it found.
 fuzz:
 	@scripts/deps.sh clang

@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
 # make fuzz: run each libFuzzer harness (build/fuzz/<name>) for FUZZ_SECONDS,
-# two at a time, from the committed corpus (tests/fuzz/corpus/<name>); what a
-# run discovers goes to build/fuzz/found-<name>, not to git, and a crash to
-# build/fuzz/crash-*. Prints each harness's summary in order; exit 1 if any
-# harness found something.
+# one per core at a time (xargs -P, as scripts/test.sh runs the tests), from
+# the committed corpus (tests/fuzz/corpus/<name>); what a run discovers goes
+# to build/fuzz/found-<name>, not to git, and a crash to build/fuzz/crash-*.
+# Prints each harness's summary in order; exit 1 if any harness found something.
 # Usage: scripts/fuzz.sh NAME...
 set -uo pipefail
 cd "$(dirname "$0")/.."
-seconds=${FUZZ_SECONDS:-30}
-jobs=$(nproc 2>/dev/null || echo 2)
-logs=build/fuzz/logs
+export seconds=${FUZZ_SECONDS:-30} logs=build/fuzz/logs
 mkdir -p "$logs"
-for f in "$@"; do
-    mkdir -p "build/fuzz/found-$f"
-    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-    ( build/fuzz/"$f" -max_total_time="$seconds" -timeout=5 -print_final_stats=1 \
-          -artifact_prefix=build/fuzz/ "build/fuzz/found-$f" "tests/fuzz/corpus/$f" >"$logs/$f.log" 2>&1
-      echo $? >"$logs/$f.rc" ) &
-done
-wait
+# run_one NAME: one harness; its output in $logs/NAME.log, its exit code in $logs/NAME.rc.
+run_one() {
+    mkdir -p "build/fuzz/found-$1"
+    build/fuzz/"$1" -max_total_time="$seconds" -timeout=5 -print_final_stats=1 \
+        -artifact_prefix=build/fuzz/ "build/fuzz/found-$1" "tests/fuzz/corpus/$1" >"$logs/$1.log" 2>&1
+    echo $? >"$logs/$1.rc"
+}
+export -f run_one
+printf '%s\n' "$@" | xargs -P "$(nproc 2>/dev/null || echo 2)" -I{} bash -c 'run_one "$1"' _ {}
 status=0
 for f in "$@"; do
     echo "== $f: $seconds s (exit $(cat "$logs/$f.rc")) =="
