@@ -3,21 +3,6 @@
 
 namespace net {
 
-// How long SO_RCVTIMEO lets recv() wait on s, in whole seconds (for messages).
-static int receive_timeout_seconds(socket_t s) {
-#ifdef _WIN32
-    DWORD ms = 0;
-    int length = sizeof ms;
-    getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<char*>(&ms), &length);
-    return static_cast<int>(ms / 1000);
-#else
-    timeval tv{};
-    socklen_t length = sizeof tv;
-    getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, &length);
-    return static_cast<int>(tv.tv_sec);
-#endif
-}
-
 LineReader::Result LineReader::next(std::string& line) {
     for (;;) {
         std::size_t newline = buffer_.find('\n');
@@ -48,39 +33,40 @@ static std::string seconds_text(double seconds) {
     return text;
 }
 
-bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why,
-                  const Deadline* deadline) {
+Received receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why,
+                      const Deadline* deadline) {
     char data[1024];
+    const std::string deadline_text =
+        deadline ? "não completou o handshake em " + seconds_text(deadline->seconds()) + " s" : "";
     for (;;) {
         switch (reader.next(line)) {
-            case LineReader::Result::Line: return true;
+            case LineReader::Result::Line: return Received::Line;
             case LineReader::Result::TooLong:
                 why = "enviou uma linha maior que " + std::to_string(reader.max_line()) + " bytes";
-                return false;
+                return Received::TooLong;
             case LineReader::Result::NeedMore: break;
         }
         if (deadline) {  // wait only for what is left of the whole exchange
             double left = deadline->remaining();
             if (left <= 0 || !set_timeout(s, SO_RCVTIMEO, left < 0.001 ? 0.001 : left)) {
-                why = "não completou o handshake em " + seconds_text(deadline->seconds()) + " s";
-                return false;
+                why = deadline_text;
+                return Received::TimedOut;
             }
         }
         auto received = recv(s, data, sizeof data, 0);
         if (received > 0) {
             reader.feed(data, static_cast<std::size_t>(received));
-        } else if (received < 0 && interrupted()) {
+        } else if (received == 0) {
+            why = "fechou a conexão";
+            return Received::Closed;
+        } else if (interrupted()) {
             continue;  // a signal arrived: just try again
+        } else if (timed_out()) {
+            why = deadline ? deadline_text : "não respondeu no prazo";
+            return Received::TimedOut;
         } else {
-            if (received == 0)
-                why = "fechou a conexão";
-            else if (timed_out() && deadline)
-                why = "não completou o handshake em " + seconds_text(deadline->seconds()) + " s";
-            else if (timed_out())
-                why = "não respondeu em " + std::to_string(receive_timeout_seconds(s)) + " s";
-            else
-                why = "erro: " + last_error();
-            return false;
+            why = "erro: " + last_error();
+            return Received::Error;
         }
     }
 }

@@ -58,15 +58,24 @@ private:
     std::chrono::steady_clock::time_point end_;
 };
 
+// How receive_line() ended. Callers branch on this, never on the text.
+enum class Received {
+    Line,      // `line` holds the next line
+    Closed,    // the peer closed the connection (recv() returned 0)
+    TooLong,   // max_line bytes went by without a '\n'
+    TimedOut,  // the deadline, or the caller's SO_RCVTIMEO, ran out
+    Error,     // recv() failed (a reset, ...)
+};
+
 // Receives the next whole line from `s` into `line`, calling recv() only when
-// `reader` holds no whole line yet. Returns false when the peer closed the
-// connection, on an error or a timeout (SO_RCVTIMEO), or when a line is too
-// long; `why` then says which, in Portuguese: "fechou a conexão",
-// "não respondeu em 10 s", "enviou uma linha maior que N bytes", "erro: ...".
+// `reader` holds no whole line yet. For every outcome but Line, `why` says
+// what happened, in Portuguese, for display only: "fechou a conexão",
+// "enviou uma linha maior que N bytes", "não respondeu no prazo",
+// "erro: <last_error()>".
 // With a `deadline`, each recv() waits only for what is left of it (it sets
-// SO_RCVTIMEO), and when it runs out `why` is "não completou o handshake em
-// N s"; the caller sets SO_RCVTIMEO back afterwards.
-bool receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why,
-                  const Deadline* deadline = nullptr);
+// SO_RCVTIMEO), and when it runs out (TimedOut) `why` is "não completou o
+// handshake em N s"; the caller sets SO_RCVTIMEO back afterwards.
+Received receive_line(socket_t s, LineReader& reader, std::string& line, std::string& why,
+                      const Deadline* deadline = nullptr);
 
 }  // namespace net

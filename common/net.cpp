@@ -172,6 +172,7 @@ static const KnownError KNOWN_ERRORS[] = {
     {CODE(ENFILE), "arquivos abertos demais no sistema"},
     {CODE(EPERM), "operação não permitida"},
     {CODE(ENOENT), "arquivo ou pasta não existe"},
+    {CODE(ENOTDIR), "um dos nomes do caminho não é uma pasta"},
 #endif
 };
 #undef CODE

@@ -4,6 +4,7 @@
 #include "../common/net.h"
 #include "../common/safe_text.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -17,7 +18,8 @@ int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: Argumentos e mensagens de erro. Uma falha: mensagem e código 1.
     std::string IP = "localhost", PORTA = "8000";
-    if (int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORTA); code >= 0) return code;
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORTA);
+    if (code >= 0) return code;
     // Cria um socket TCP/IP (SOCK_STREAM = TCP).
     // Diferença do original: IPv4 ou IPv6 conforme o IP. AF_INET6 se tiver ':' ("::1").
     socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
@@ -30,14 +32,15 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     // Conecta ao servidor (aqui acontece o handshake: SYN, SYN-ACK, ACK).
-    if (connect(client_socket, address->ai_addr, socklen_t(address->ai_addrlen)) != 0) {
+    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }
 
     // Função que fica aguardando o recebimento de novas mensagens.
-    auto listen_server = [client_socket] {
+    std::atomic<bool> input_ended{false};  // o usuário encerrou a entrada (Ctrl+D)
+    auto listen_server = [client_socket, &input_ended] {
         char data[1024];
         safe_text::Stream shown;  // um "á" cortado entre dois recv() continua inteiro
         while (true) {
@@ -45,8 +48,9 @@ int main(int argc, char* argv[]) {
             if (received < 0 && net::interrupted()) continue;  // um sinal: só repete o recv()
             // Diferença do original: Servidor fechou, o cliente avisa e termina. Sem loop de ">".
             if (received <= 0) {
-                std::string end = received == 0 ? "\nConexão encerrada pelo servidor"
-                                                : "\nErro ao receber do servidor: " + net::last_error();
+                std::string end = received < 0 ? "\nErro ao receber do servidor: " + net::last_error()
+                                  : input_ended ? "\nConexão encerrada por você (fim da entrada)"
+                                                : "\nConexão encerrada pelo servidor";
                 std::cout << shown.finish() << end << std::endl;
                 std::_Exit(received == 0 ? 0 : 1);  // tudo, mesmo com main() lendo o teclado
             }
@@ -62,7 +66,10 @@ int main(int argc, char* argv[]) {
         // Lê a mensagem do usuário.
         std::cout << "> " << std::flush;
         // Diferença do original: Fim da entrada fecha só o envio. Sem EOFError (veja o fim).
-        if (!net::read_line(message)) break;
+        if (!net::read_line(message)) {
+            input_ended = true;
+            break;
+        }
         // Envia a mensagem para o servidor: os bytes UTF-8, sem o "\n".
         if (!net::send_all(client_socket, message.data(), message.size())) {
             net::fail("Erro ao enviar");

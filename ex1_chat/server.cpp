@@ -94,9 +94,12 @@ static void handle_client(socket_t client_socket, std::string client_address,
                 // Remove o cliente da lista de clientes conectados (após o laço):
                 // recv() devolveu 0, o cliente fechou a conexão.
                 break;
-            } else if (!net::interrupted()) {  // um sinal (EINTR) só repete o recv()
+            } else if (net::interrupted()) {
+                continue;  // um sinal (EINTR) interrompeu o recv(): só repete
+            } else {
                 // Remove o cliente da lista de clientes conectados (após o laço)
-                break;  // caso ocorra algum erro: recv() devolveu -1 (o except)
+                // caso ocorra algum erro: recv() devolveu -1 (o except do Python).
+                break;
             }
         }
         // Diferença do original: Quem sai é removido uma única vez e avisado. Veja o fim do bloco.
@@ -134,7 +137,8 @@ static void accept_clients(socket_t server_socket) {
         std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
         std::cout << "Cliente conectado: " << client_text << std::endl;
         // Inicia uma thread para lidar com a conexão do cliente.
-        try {  // Roda cada solicitação paralelamente (detach: termina sozinha)
+        // Roda cada solicitação paralelamente (detach: a thread termina sozinha).
+        try {
             std::thread(handle_client, client_socket, client_text, std::move(slot)).detach();
         } catch (const std::system_error& e) {
             std::cerr << "Erro: não foi possível criar uma thread para " << client_text << ": "

@@ -7,6 +7,7 @@
 #include "client_key.h"  // receive_key() e decrypt_tokens(); inclui common/line_reader.h
 #include "token.h"       // biblioteca p/ criptografia (libsodium)
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -34,8 +35,11 @@ int main(int argc, char* argv[]) {
                                    {{"--decrypt", &key_text, &decrypt}});
     if (code >= 0) return code;
     // Diferença do original: --decrypt CHAVE decifra uma captura. Não existe no original.
-    if (decrypt && argc != 3) std::cerr << USAGE << "\n";  // --decrypt CHAVE, e nada mais
-    if (decrypt) return argc == 3 ? decrypt_tokens(key_text) : 2;
+    if (decrypt && argc != 3) {  // --decrypt CHAVE, e nada mais
+        std::cerr << USAGE << "\n";
+        return 2;
+    }
+    if (decrypt) return decrypt_tokens(key_text);
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
@@ -47,7 +51,7 @@ int main(int argc, char* argv[]) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen))) {
+    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
@@ -61,26 +65,33 @@ int main(int argc, char* argv[]) {
     const token::Encryptor f(UNIQUE_KEY);
 
     // Responde um "OK" criptografado para sinalizar
-    const std::string ok = f.encrypt("OK") + "\n";  // o recebimento da chave
+    // o recebimento da chave
+    const std::string ok = f.encrypt("OK") + "\n";
     if (!net::send_all(client_socket, ok.data(), ok.size())) return net::fail("Erro ao enviar");
 
     // Função que fica aguardando o recebimento de novas mensagens (um lambda, como um def)
+    std::atomic<bool> input_ended{false};  // o usuário encerrou a entrada (Ctrl+D)
     auto listen_server = [&]() {
         std::string data, message, why;
         while (true) {
             // Recebe os dados do servidor: a próxima linha inteira
-            bool received = net::receive_line(client_socket, reader, data, why);
+            const net::Received received = net::receive_line(client_socket, reader, data, why);
             // Diferença do original: Conexão encerrada: o cliente avisa e termina. Veja o README.
-            if (!received && why == "fechou a conexão")
-                finish("\nConexão encerrada pelo servidor", 0);
-            if (!received && why.rfind("erro: ", 0) == 0)
-                finish("\nErro ao receber do servidor: " + why.substr(6), 1);  // sem "erro: "
+            if (received == net::Received::Closed && input_ended)
+                finish("\nConexão encerrada por você (fim da entrada)", 0);
+            if (received == net::Received::Closed) finish("\nConexão encerrada pelo servidor", 0);
+            if (received == net::Received::Error)  // why: "erro: <motivo>"; mostra só o motivo
+                finish("\nErro ao receber do servidor: " + why.substr(6), 1);
             // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
             // Diferença do original: O que chega é mostrado, nunca executado. \x1b vira texto.
-            if (received && f.decrypt(data, message))  // Printa na tela a mensagem:
+            const bool valid = received == net::Received::Line && f.decrypt(data, message);
+            if (valid) {
+                // Printa na tela a mensagem
                 std::cout << safe_text::printable(message) << "\n>" << std::flush;
-            else  // Diferença do original: Mensagem inválida é descartada. O Python morreria.
+            } else {
+                // Diferença do original: Mensagem inválida é descartada. O Python morreria.
                 std::cout << "Mensagem inválida descartada\n>" << std::flush;
+            }
         }
     };
     // Se sincronizou, inicia uma thread para ficar ouvindo o servidor
@@ -92,6 +103,7 @@ int main(int argc, char* argv[]) {
         std::string message;
         if (!net::read_line(message)) {
             // Diferença do original: Fim da entrada fecha só o envio. Manda FIN; o resto chega.
+            input_ended = true;
             shutdown(client_socket, SHUT_WR);
             break;
         }

@@ -105,24 +105,27 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
         // Diferença do original: Cada mensagem é uma linha. Chave e tokens terminam em '\n'
         // (a chave ocupa 45 bytes): o TCP não separa as mensagens, um recv() traz 2 ou ½.
         const std::string key_line = UNIQUE_KEY + "\n";
-        if (!net::send_all(client_socket, key_line.data(), key_line.size()))
-            why = "erro ao enviar a chave: " + net::last_error();
+        const bool sent = net::send_all(client_socket, key_line.data(), key_line.size());
+        if (!sent) why = "erro ao enviar a chave: " + net::last_error();
 
         // Aguarda a resposta do cliente
         // Diferença do original: Prazo de 10 s para o handshake inteiro. Sem ele, quem nunca
         // responde, ou manda um byte a cada poucos segundos, prenderia esta thread.
-        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why, &deadline);
+        bool answered = false;
+        if (sent)
+            answered = net::receive_line(client_socket, reader, recv_data, why, &deadline) ==
+                       net::Received::Line;
         net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
         // Verifica o conteúdo retornado
-        if (why.empty() && !f.decrypt(recv_data, message))
-            why = "a resposta não decifra com a chave (token inválido)";
-        else if (why.empty() && message != "OK")
-            why = "a resposta decifrada não é OK";
-        const bool synchronized = why.empty();
+        const bool decrypted = answered && f.decrypt(recv_data, message);
+        const bool synchronized = decrypted && message == "OK";
+        if (answered && !decrypted) why = "a resposta não decifra com a chave (token inválido)";
+        if (decrypted && !synchronized) why = "a resposta decifrada não é OK";
         if (synchronized) {
             // Se o cliente retornar a mensagem "OK" com a criptografia certa,
-            say("Cliente " + client_address + " sincronizado");  // então possuem a mesma chave
-            // e ele pode ser adicionado à lista de clientes ativos
+            // então eles possuem a mesma chave e ele pode ser adicionado à
+            // lista de clientes ativos
+            say("Cliente " + client_address + " sincronizado");
             std::lock_guard<std::mutex> lock(clients_mutex);
             clients.push_back(&client);
         } else {
@@ -135,22 +138,21 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
         // Diferença do original: O laço de mensagens fica dentro de handle_client. No guia, fora.
         while (synchronized) {
             // Recebe a mensagem do cliente: uma linha inteira, um token
-            bool received = net::receive_line(client_socket, reader, recv_data, why);
+            const net::Received received = net::receive_line(client_socket, reader, recv_data, why);
             // Diferença do original: Cada token é conferido antes do repasse. Inválido: sai.
-            if (received && !f.decrypt(recv_data, message)) {
-                received = false;
-                why = "enviou uma mensagem inválida";
-            }
-            if (received) {
+            const bool valid = received == net::Received::Line && f.decrypt(recv_data, message);
+            if (received == net::Received::Line && !valid) why = "enviou uma mensagem inválida";
+            if (valid) {
                 // Envia a mensagem para todos os clientes conectados (a linha, sem alteração)
                 broadcast(recv_data + "\n");
-            } else if (why == "fechou a conexão") {
+            } else if (received == net::Received::Closed) {
                 // Remove o cliente da lista de clientes conectados
                 remove_client(&client);
                 break;
             } else {
                 // Remove o cliente da lista de clientes conectados caso
-                remove_client(&client);  // ocorra algum erro; e o servidor diz qual:
+                // ocorra algum erro (e o servidor diz qual)
+                remove_client(&client);
                 say("Cliente " + address + " " + why);
                 break;
             }
@@ -188,7 +190,8 @@ static void accept_clients(socket_t server_socket) {
         std::cout << "Cliente conectado: " << ip << ":" << port << std::endl;
 
         // Inicia uma thread para lidar com a conexão do cliente
-        try {  // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
+        // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
+        try {
             std::thread(handle_client, client_socket, ip, port, std::move(slot)).detach();
         } catch (const std::system_error& e) {
             // Diferença do original: Sem recursos para uma thread, só esta conexão é recusada.

@@ -32,7 +32,7 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     // Conecta o socket ao endereço IP e porta do servidor
-    if (connect(client_socket, address->ai_addr, address->ai_addrlen) != 0) {
+    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::cerr << "Erro: não foi possível conectar ao servidor " + HOST + ":" + PORT + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
@@ -46,7 +46,7 @@ int main(int argc, char* argv[]) {
             return 1;
         }
         // Diferença do original: O nome é conferido antes de ser enviado. "../x" sairia da pasta.
-        if (!file_name_ok(file_name)) return 1;
+        if (!file_name_ok(file_name)) return 2;  // como na linha de comando
     }
     std::string get = "GET " + file_name;
     if (!net::send_all(client_socket, get.data(), get.size()))

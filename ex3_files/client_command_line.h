@@ -3,6 +3,7 @@
 // é parte da lição do guia (lá, tudo é fixo no código ou perguntado).
 #pragma once
 
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -22,7 +23,9 @@ inline bool file_name_ok(const std::string& name) {
 // Lê os argumentos. host, port e file_name ficam como estão quando ausentes;
 // dir_given diz se veio --dir PASTA (em dir). Devolve -1 para seguir, ou o
 // código de saída: 0 depois de --help, 2 com um argumento inválido (também um
-// nome de arquivo recusado: ele é conferido antes de conectar).
+// nome de arquivo recusado: ele é conferido antes de conectar, e o mesmo nome
+// digitado no prompt também sai com 2), 1 se a pasta de --dir não existe e não
+// pode ser criada (preparada antes de conectar, não depois de pedir o arquivo).
 inline int parse_command_line(int argc, char* argv[], std::string& host, std::string& port,
                               std::string& file_name, std::string& dir, bool& dir_given) {
     static const char* const USAGE =
@@ -39,5 +42,15 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     }
     if (words.size() >= 1) host = words[0];
     if (words.size() == 3 && !file_name_ok(file_name = words[2])) return 2;
+    if (dir_given) {  // criada se faltar, como o download faria depois
+        const std::filesystem::path folder = std::filesystem::u8path(dir);
+        std::error_code ec;
+        std::filesystem::create_directories(folder, ec);
+        if (ec || !std::filesystem::is_directory(folder, ec)) {
+            std::cerr << "Erro: a pasta " << dir << " não existe e não pôde ser criada"
+                      << (ec ? ": " + net::error_text(ec.value()) : "") << "\n";
+            return 1;
+        }
+    }
     return -1;
 }

@@ -7,6 +7,7 @@
 // já passou por request::check_name (sem /, \, :, .., ponto inicial).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -41,7 +42,23 @@ struct ReadBuffer {
 class BufferedFile : private ReadBuffer, public std::ifstream {
 public:
     explicit BufferedFile(const std::filesystem::path& path) {
+        std::error_code ec;
+        size_ = std::filesystem::file_size(path, ec);
+        if (ec) size_ = 0;
         rdbuf()->pubsetbuf(bytes.data(), static_cast<std::streamsize>(bytes.size()));
         open(path, std::ios::binary);
     }
+
+    // O tamanho do arquivo quando foi aberto.
+    std::uintmax_t size() const { return size_; }
+
+    // Depois do laço de f.read(): true se ele leu o arquivo inteiro. Um f.read
+    // que falha acaba o laço como o fim do arquivo (gcount() 0), e o ifstream
+    // nem sempre distingue os dois: a libstdc++ liga o badbit quando read()
+    // falha, outras bibliotecas não. Por isso conta também os bytes: um erro do
+    // disco, ou um arquivo encurtado durante o envio, deixa menos que `size()`.
+    bool read_whole(std::uintmax_t total) const { return !bad() && total == size_; }
+
+private:
+    std::uintmax_t size_ = 0;
 };

@@ -120,18 +120,19 @@ static void receive_file(socket_t client_socket, std::string client_address,
             // Diferença do original: Buffer de leitura de 64 KiB. Menos leituras do disco.
             BufferedFile f(path);
             std::vector<char> data(chunk_size);
-            std::string failed = f.is_open() ? "" : "Erro ao abrir " + req.name;
             // Envia o arquivo em pacotes de 1024 em 1024 bytes (chunk_size: 1024 ou --chunk)
             std::size_t count = 0, total = 0;
             TransferClock clock;
-            while (failed.empty()) {
+            bool sent = true;  // false: o cliente caiu ou parou de ler (veja Prazos)
+            while (f.is_open()) {  // (um arquivo que não abriu nem entra no laço)
                 f.read(data.data(), static_cast<std::streamsize>(chunk_size));
                 std::size_t got = static_cast<std::size_t>(f.gcount());
                 if (got == 0) break;
                 // Diferença do original: send_all envia o pedaço inteiro. send() envia parte.
-                if (!net::send_all(client_socket, data.data(), got)) {
-                    failed = "Envio interrompido no segmento " + std::to_string(count + 1) +
-                             ": " + net::last_error();
+                sent = net::send_all(client_socket, data.data(), got);
+                if (!sent) {
+                    say("Envio interrompido no segmento " + std::to_string(count + 1) + ": " +
+                        net::last_error());
                     break;
                 }
                 count += 1;
@@ -139,17 +140,24 @@ static void receive_file(socket_t client_socket, std::string client_address,
                 if (!quiet) say("Enviado o segmento número " + std::to_string(count));
             }
             // Envia uma mensagem final para o cliente (só se o arquivo foi inteiro)
-            if (!failed.empty()) {
-                say(failed);
-                if (!f.is_open()) send_error(client_socket, "Erro ao ler o arquivo " + req.name);
-            } else {
+            // Diferença do original: Erro de leitura não termina em OK. Um arquivo lido pela
+            // metade (encurtado no meio do envio, erro do disco) acaba o laço como o fim dele;
+            // sem o OK, o cliente não guarda um arquivo truncado.
+            if (!f.is_open()) {
+                say("Erro ao abrir " + req.name);
+                send_error(client_socket, "Erro ao ler o arquivo " + req.name);
+            } else if (sent && !f.read_whole(total)) {
+                say("Erro ao ler " + req.name + ": " + std::to_string(total) + " de " +
+                    std::to_string(f.size()) + " bytes lidos (o arquivo mudou ou o disco falhou)");
+            } else if (sent) {
                 if (quiet)
                     say("Enviados " + std::to_string(count) + " segmentos, " +
                         clock.bytes_in_time(total, " (") + ")");
                 say("Envio concluído");
                 net::send_all(client_socket, "OK", 2);
             }
-        } else {  // Se o arquivo não existe, responde ERROR e encerra a conexão
+            // Se o arquivo não existe, responde ERROR e encerra a conexão
+        } else {
             // Caso o arquivo não exista
             say("Arquivo " + req.name + " NÃO encontrado.");
             send_error(client_socket, "O arquivo " + req.name + " não existe");

@@ -9,6 +9,7 @@
 #include "client_key.h"  // receive_key(), trust_server_key(), save_server_key(); line_reader.h
 #include "kx.h"          // biblioteca p/ criptografia (libsodium): chaves, fluxos, linhas
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -27,34 +28,46 @@ static const char* const HELP =
 // as duas do servidor (kx.h): rx para o que vem dele, tx para o que vai para ele. Envia a
 // sua chave e o cabeçalho do fluxo de envio num envio só, abre o fluxo de recebimento com o
 // cabeçalho do servidor e confere o "OK" dele, que só quem tem a chave secreta consegue
-// cifrar. Devolve o motivo da falha (a frase de erro inteira), ou "".
-static std::string exchange_keys(socket_t client_socket, net::LineReader& reader,
-                                 const std::string& server_key, kx::Stream& sending,
-                                 kx::Stream& receiving, const net::Deadline& deadline) {
+// cifrar. Devolve false se falhou, e `failure` tem a frase de erro inteira.
+static bool exchange_keys(socket_t client_socket, net::LineReader& reader,
+                          const std::string& server_key, kx::Stream& sending,
+                          kx::Stream& receiving, const net::Deadline& deadline,
+                          std::string& failure) {
     unsigned char server_public_key[kx::KEY_BYTES], connection_key[kx::KEY_BYTES];
     unsigned char rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
     std::string why, line, ok;
     kx::read_key(server_key, server_public_key);  // já conferida por receive_key()
     kx::Ephemeral mine;  // o par desta conexão: a secreta é apagada logo após o uso
-    if (!net::receive_line(client_socket, reader, line, why, &deadline))
-        return "Erro: o aperto de mão com o servidor falhou (" + why + ")";
+    if (net::receive_line(client_socket, reader, line, why, &deadline) != net::Received::Line) {
+        failure = "Erro: o aperto de mão com o servidor falhou (" + why + ")";
+        return false;
+    }
     if (!kx::read_key(line, connection_key) ||
-        !kx::client_session_keys(rx, tx, mine, server_public_key, connection_key))
-        return "Erro: chave inválida recebida do servidor";
+        !kx::client_session_keys(rx, tx, mine, server_public_key, connection_key)) {
+        failure = "Erro: chave inválida recebida do servidor";
+        return false;
+    }
     line = mine.line() + kx::start_sending(sending, tx) + "\n";
-    if (!net::send_all(client_socket, line.data(), line.size()))
-        why = "erro ao enviar: " + net::last_error();
-    else if (net::receive_line(client_socket, reader, line, why, &deadline) &&
-             !kx::start_receiving(receiving, line, rx))
+    bool done = net::send_all(client_socket, line.data(), line.size());
+    if (!done) why = "erro ao enviar: " + net::last_error();
+    if (done)
+        done = net::receive_line(client_socket, reader, line, why, &deadline) == net::Received::Line;
+    if (done && !kx::start_receiving(receiving, line, rx)) {
         why = "cabeçalho inválido";
-    else if (why.empty() && net::receive_line(client_socket, reader, line, why, &deadline) &&
-             (!kx::open(receiving, line, ok) || ok != kx::CONFIRMATION))
-        why = NOT_THE_SERVER;  // client_key.h: "este servidor não tem a chave que diz ter"
+        done = false;
+    }
+    if (done)
+        done = net::receive_line(client_socket, reader, line, why, &deadline) == net::Received::Line;
+    // O "OK" do servidor: só quem tem as chaves secretas que ele diz ter consegue cifrá-lo.
+    const bool impostor = done && (!kx::open(receiving, line, ok) || ok != kx::CONFIRMATION);
     net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
     sodium_memzero(rx, sizeof rx);
     sodium_memzero(tx, sizeof tx);
-    if (why.empty() || why == NOT_THE_SERVER) return why;
-    return "Erro: o aperto de mão com o servidor falhou (" + why + ")";
+    if (impostor)
+        failure = NOT_THE_SERVER;  // client_key.h: "este servidor não tem a chave que diz ter"
+    else if (!done)
+        failure = "Erro: o aperto de mão com o servidor falhou (" + why + ")";
+    return done && !impostor;
 }
 
 // Mostra `text` e termina o programa, de qualquer thread (a principal espera o teclado)
@@ -88,7 +101,7 @@ int main(int argc, char* argv[]) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen))) {
+    if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
@@ -108,10 +121,9 @@ int main(int argc, char* argv[]) {
 
     // Responde com a troca de chaves: a chave pública desta conexão e os cabeçalhos
     kx::Stream sending{}, receiving{};  // os dois fluxos: cada um é de uma só thread
-    std::string why = exchange_keys(client_socket, reader, server_key, sending, receiving,
-                                    deadline);
-    if (!why.empty()) {
-        std::cerr << why << "\n";
+    std::string failure;
+    if (!exchange_keys(client_socket, reader, server_key, sending, receiving, deadline, failure)) {
+        std::cerr << failure << "\n";
         return 1;
     }
     // Diferença do Exemplo 2: Uma chave nova só é salva depois do "OK" do servidor. Como o
@@ -119,27 +131,35 @@ int main(int argc, char* argv[]) {
     if (first_use && !save_server_key(server_key, IP, PORTA, argv[0])) return 1;
 
     // Responde um "OK" criptografado para sinalizar
-    const std::string ok = kx::seal(sending, kx::CONFIRMATION) + "\n";  // o recebimento da chave
+    // o recebimento da chave
+    const std::string ok = kx::seal(sending, kx::CONFIRMATION) + "\n";
     if (!net::send_all(client_socket, ok.data(), ok.size())) return net::fail("Erro ao enviar");
 
     // Função que fica aguardando o recebimento de novas mensagens (um lambda, como um def)
+    std::atomic<bool> input_ended{false};  // o usuário encerrou a entrada (Ctrl+D)
     auto listen_server = [&]() {
         std::string data, message, why;
         while (true) {
             // Recebe os dados do servidor: a próxima linha inteira
-            bool received = net::receive_line(client_socket, reader, data, why);
+            const net::Received received = net::receive_line(client_socket, reader, data, why);
             // Diferença do original: Conexão encerrada: o cliente avisa e termina. Veja o README.
-            if (!received && why == "fechou a conexão")
-                finish("\nConexão encerrada pelo servidor", 0);
-            if (!received && why.rfind("erro: ", 0) == 0)
-                finish("\nErro ao receber do servidor: " + why.substr(6), 1);  // sem "erro: "
+            if (received == net::Received::Closed && input_ended)
+                finish("\nConexão encerrada por você (fim da entrada)", 0);
+            if (received == net::Received::Closed) finish("\nConexão encerrada pelo servidor", 0);
+            if (received == net::Received::Error)  // why: "erro: <motivo>"; mostra só o motivo
+                finish("\nErro ao receber do servidor: " + why.substr(6), 1);
             // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
             // Diferença do original: O que chega é mostrado, nunca executado. \x1b vira texto.
-            if (received && kx::open(receiving, data, message))  // Printa na tela a mensagem:
+            const bool valid = received == net::Received::Line && kx::open(receiving, data, message);
+            if (valid) {
+                // Printa na tela a mensagem
                 std::cout << safe_text::printable(message) << "\n>" << std::flush;
-            else  // Diferença do Exemplo 2: Mensagem inválida encerra a conexão. A conversa
+            } else {
+                // Diferença do Exemplo 2: Mensagem inválida encerra a conexão. A conversa
+                // deixou de ser confiável.
                 finish("\nErro: mensagem inválida (alterada, repetida, fora de ordem ou longa "
-                       "demais); conexão encerrada", 1);  // deixou de ser confiável
+                       "demais); conexão encerrada", 1);
+            }
         }
     };
     // Se sincronizou, inicia uma thread para ficar ouvindo o servidor
@@ -151,6 +171,7 @@ int main(int argc, char* argv[]) {
         std::string message;
         if (!net::read_line(message)) {
             // Diferença do original: Fim da entrada fecha só o envio. Manda FIN; o resto chega.
+            input_ended = true;
             shutdown(client_socket, SHUT_WR);
             break;
         }

@@ -47,7 +47,7 @@ inline std::string receive_key(socket_t client_socket, net::LineReader& reader,
                                const net::Deadline& deadline) {
     std::string key, why;
     unsigned char bytes[kx::KEY_BYTES];
-    if (!net::receive_line(client_socket, reader, key, why, &deadline)) {
+    if (net::receive_line(client_socket, reader, key, why, &deadline) != net::Received::Line) {
         std::cerr << "Erro: o servidor não enviou a chave (" << why
                   << "). É o servidor do Exemplo 4?\n";
         return "";

@@ -64,7 +64,8 @@ static bool handshake(Side& side, bool as_server) {
     kx::Ephemeral mine;  // o par desta conexão
     std::string line, why, out, ok;
     auto receive = [&]() {
-        return net::receive_line(side.socket, side.reader, line, why, &deadline);
+        return net::receive_line(side.socket, side.reader, line, why, &deadline) ==
+               net::Received::Line;
     };
     auto send = [&]() { return net::send_all(side.socket, out.data(), out.size()); };
     bool good;
@@ -74,8 +75,9 @@ static bool handshake(Side& side, bool as_server) {
                kx::server_session_keys(rx, tx, my_keys.public_key, my_keys.secret_key, mine,
                                        peer_key) &&
                receive() && kx::start_receiving(side.receiving, line, rx);
-        if (good) out = kx::start_sending(side.sending, tx) + "\n";  // o cabeçalho, e
-        if (good) out += kx::seal(side.sending, kx::CONFIRMATION) + "\n";  // só então o OK
+        // O cabeçalho e, só então, o OK.
+        if (good) out = kx::start_sending(side.sending, tx) + "\n";
+        if (good) out += kx::seal(side.sending, kx::CONFIRMATION) + "\n";
         good = good && send() && receive() && kx::open(side.receiving, line, ok) &&
                ok == kx::CONFIRMATION;
     } else {  // recebe S e Es do servidor e responde com um Ec novo, como um cliente
@@ -98,7 +100,7 @@ static bool handshake(Side& side, bool as_server) {
 // lados sair; então fecha os dois.
 static void relay(Side& from, Side& to, const std::string& direction) {
     std::string line, why, message;
-    while (net::receive_line(from.socket, from.reader, line, why) &&
+    while (net::receive_line(from.socket, from.reader, line, why) == net::Received::Line &&
            kx::open(from.receiving, line, message)) {
         say("Intruso leu (" + direction + "): " + safe_text::printable(message));
         std::string again = kx::seal(to.sending, message) + "\n";

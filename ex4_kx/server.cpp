@@ -115,26 +115,35 @@ static void remove_client(Client* client) {
 // cliente (`client_key`, Ec), o par do servidor (S) e o desta conexão (`mine`, Es), calcula
 // as chaves de sessão (kx.h): rx para o que vem dele, tx para o que vai para ele. Abre o
 // fluxo de recebimento com o cabeçalho do cliente, e envia o seu cabeçalho e o "OK" que
-// confirma a chave. Devolve o motivo da falha, ou "". As chaves de sessão são apagadas.
-static std::string exchange_keys(socket_t client_socket, net::LineReader& reader,
-                                 const std::string& client_key, kx::Ephemeral& mine,
-                                 Client& client, const net::Deadline& deadline) {
+// confirma a chave. Devolve false se falhou, e `why` diz por quê. As chaves de sessão são
+// apagadas.
+static bool exchange_keys(socket_t client_socket, net::LineReader& reader,
+                          const std::string& client_key, kx::Ephemeral& mine, Client& client,
+                          const net::Deadline& deadline, std::string& why) {
     unsigned char client_public_key[kx::KEY_BYTES], rx[kx::SESSION_BYTES], tx[kx::SESSION_BYTES];
-    std::string why, header;
+    std::string header;
     if (!kx::read_key(client_key, client_public_key) ||
         !kx::server_session_keys(rx, tx, server_keys.public_key, server_keys.secret_key, mine,
-                                 client_public_key))
-        return "a chave pública recebida é inválida";
-    if (net::receive_line(client_socket, reader, header, why, &deadline) &&
-        !kx::start_receiving(client.receiving, header, rx))
+                                 client_public_key)) {
+        why = "a chave pública recebida é inválida";
+        return false;
+    }
+    bool done = net::receive_line(client_socket, reader, header, why, &deadline) ==
+                net::Received::Line;
+    if (done && !kx::start_receiving(client.receiving, header, rx)) {
         why = "o cabeçalho recebido é inválido";
-    header = kx::start_sending(client.sending, tx) + "\n";  // o cabeçalho do servidor e,
-    header += kx::seal(client.sending, kx::CONFIRMATION) + "\n";  // no fluxo, o "OK"
-    if (why.empty() && !net::send_all(client_socket, header.data(), header.size()))
+        done = false;
+    }
+    // O cabeçalho do servidor e, já no fluxo, o "OK" que confirma a chave.
+    header = kx::start_sending(client.sending, tx) + "\n";
+    header += kx::seal(client.sending, kx::CONFIRMATION) + "\n";
+    if (done && !net::send_all(client_socket, header.data(), header.size())) {
         why = "erro ao enviar o cabeçalho: " + net::last_error();
+        done = false;
+    }
     sodium_memzero(rx, sizeof rx);
     sodium_memzero(tx, sizeof tx);
-    return why;
+    return done;
 }
 
 // Função para lidar com as conexões de clientes (roda numa thread para cada um)
@@ -155,28 +164,37 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
         // ela, uma sessão gravada e repetida seria aceita, e quem roubasse a chave lia tudo.
         kx::Ephemeral mine;  // o par desta conexão: a secreta é apagada logo após o uso
         const std::string key_line = server_keys.public_text + "\n" + mine.line();
-        if (!net::send_all(client_socket, key_line.data(), key_line.size()))
-            why = "erro ao enviar a chave: " + net::last_error();
+        const bool sent = net::send_all(client_socket, key_line.data(), key_line.size());
+        if (!sent) why = "erro ao enviar a chave: " + net::last_error();
 
         // Aguarda a resposta do cliente
         // Diferença do original: Prazo de 10 s para o handshake inteiro. Sem ele, quem nunca
         // responde, ou manda um byte a cada poucos segundos, prenderia esta thread.
-        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why, &deadline);
+        bool answered = false;
+        if (sent)
+            answered = net::receive_line(client_socket, reader, recv_data, why, &deadline) ==
+                       net::Received::Line;
         // Diferença do Exemplo 2: A resposta é a chave pública do cliente. O aperto de mão
         // segue com a troca de chaves e dos cabeçalhos, e só então vem o "OK" cifrado.
-        if (why.empty()) why = exchange_keys(client_socket, reader, recv_data, mine, client, deadline);
-        if (why.empty()) net::receive_line(client_socket, reader, recv_data, why, &deadline);
+        bool exchanged = false;
+        if (answered)
+            exchanged = exchange_keys(client_socket, reader, recv_data, mine, client, deadline, why);
+        bool ok_arrived = false;
+        if (exchanged)
+            ok_arrived = net::receive_line(client_socket, reader, recv_data, why, &deadline) ==
+                         net::Received::Line;
         net::set_timeout(client_socket, SO_RCVTIMEO, 0);  // daqui em diante, sem prazo
         // Verifica o conteúdo retornado
-        if (why.empty() && !kx::open(client.receiving, recv_data, message))
+        const bool decrypted = ok_arrived && kx::open(client.receiving, recv_data, message);
+        const bool synchronized = decrypted && message == kx::CONFIRMATION;
+        if (ok_arrived && !decrypted)
             why = "o OK não abre no fluxo do cliente (chaves de outra conexão?)";
-        else if (why.empty() && message != kx::CONFIRMATION)
-            why = "a resposta decifrada não é OK";
-        const bool synchronized = why.empty();
+        if (decrypted && !synchronized) why = "a resposta decifrada não é OK";
         if (synchronized) {
             // Se o cliente retornar a mensagem "OK" com a criptografia certa,
-            say("Cliente " + client_address + " sincronizado");  // então possuem as mesmas chaves
-            // e ele pode ser adicionado à lista de clientes ativos
+            // então eles possuem as mesmas chaves e ele pode ser adicionado à
+            // lista de clientes ativos
+            say("Cliente " + client_address + " sincronizado");
             std::lock_guard<std::mutex> lock(clients_mutex);
             clients.push_back(&client);
         } else {
@@ -189,25 +207,26 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
         // Diferença do original: O laço de mensagens fica dentro de handle_client. No guia, fora.
         while (synchronized) {
             // Recebe a mensagem do cliente: uma linha inteira, um token
-            bool received = net::receive_line(client_socket, reader, recv_data, why);
+            const net::Received received = net::receive_line(client_socket, reader, recv_data, why);
             // Diferença do original: Cada token é conferido antes do repasse. Inválido: sai.
             // Diferença do Exemplo 2: A mensagem é decifrada no fluxo de quem a enviou. Uma
             // linha alterada, repetida, fora de ordem ou depois de uma que faltou não abre.
-            if (received && !kx::open(client.receiving, recv_data, message)) {
-                received = false;
+            const bool valid =
+                received == net::Received::Line && kx::open(client.receiving, recv_data, message);
+            if (received == net::Received::Line && !valid)
                 why = "enviou uma mensagem inválida (alterada, repetida ou fora de ordem)";
-            }
-            if (received) {
+            if (valid) {
                 // Envia a mensagem para todos os clientes conectados (cifrada para cada um)
                 broadcast(message);
                 sodium_memzero(&message[0], message.size());
-            } else if (why == "fechou a conexão") {
+            } else if (received == net::Received::Closed) {
                 // Remove o cliente da lista de clientes conectados
                 remove_client(&client);
                 break;
             } else {
                 // Remove o cliente da lista de clientes conectados caso
-                remove_client(&client);  // ocorra algum erro; e o servidor diz qual:
+                // ocorra algum erro (e o servidor diz qual)
+                remove_client(&client);
                 say("Cliente " + address + " " + why);
                 break;
             }
@@ -245,7 +264,8 @@ static void accept_clients(socket_t server_socket) {
         std::cout << "Cliente conectado: " << ip << ":" << port << std::endl;
 
         // Inicia uma thread para lidar com a conexão do cliente
-        try {  // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
+        // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
+        try {
             std::thread(handle_client, client_socket, ip, port, std::move(slot)).detach();
         } catch (const std::system_error& e) {
             // Diferença do original: Sem recursos para uma thread, só esta conexão é recusada.

@@ -214,7 +214,9 @@ TEST_CASE("ex1 client: end of input half-closes, shows what still arrives, exits
     CHECK(recv_exactly(fds[0], 15, 5000ms) == "primeirasegunda");
     client.close_stdin();
     CHECK(client.wait_exit(5000ms) == 0);
-    CHECK(client.out().find("Conexão encerrada pelo servidor") != std::string::npos);
+    // The user ended it (issue 28: it said "pelo servidor").
+    CHECK(client.out().find("Conexão encerrada por você (fim da entrada)") != std::string::npos);
+    CHECK(client.out().find("pelo servidor") == std::string::npos);
     CHECK(client.err().empty());
     CHECK(server.process->wait_output("Cliente desconectado", 5000ms));
     close_all(fds);

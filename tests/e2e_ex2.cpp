@@ -327,6 +327,17 @@ TEST_CASE("ex2 client: server shutdown and end of input both end with exit 0") {
     CHECK(client.out().find("Conexão encerrada pelo servidor") != std::string::npos);
 }
 
+TEST_CASE("ex2 client: after end of input (Ctrl+D) it says the user ended it") {
+    Sodium sodium;
+    Server server = start_server("ex2_crypto/server");
+    Process client({bin("ex2_crypto/client"), "127.0.0.1", std::to_string(server.port)});
+    REQUIRE(server.process->wait_output("sincronizado", 5000ms));
+    client.close_stdin();
+    CHECK(client.wait_exit(5000ms) == 0);
+    CHECK(client.out().find("Conexão encerrada por você (fim da entrada)") != std::string::npos);
+    CHECK(client.out().find("pelo servidor") == std::string::npos);  // issue 28
+}
+
 TEST_CASE("ex2 client --decrypt: reads tokens taken from a capture") {
     Sodium sodium;
     std::vector<unsigned char> key(32, 5);

@@ -3,7 +3,10 @@
 // programs (tests/guide/) on the other end of the wire.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -180,7 +183,7 @@ TEST_CASE("ex3 client: bad names are refused before connecting; bad arguments ex
                    downloads.path.string()});
     CHECK(typed.wait_output("Digite o nome do arquivo para fazer download: ", 5000ms));
     typed.write_stdin("../../etc/passwd\n");
-    CHECK(typed.wait_exit(5000ms) == 1);
+    CHECK(typed.wait_exit(5000ms) == 2);  // as on the command line (issue 28)
     CHECK(typed.err().find("Erro: nome de arquivo inválido") != std::string::npos);
     CHECK(server.process->out().find("Cliente solicitou") == std::string::npos);
 
@@ -193,6 +196,28 @@ TEST_CASE("ex3 client: bad names are refused before connecting; bad arguments ex
     Process dir({bin("ex3_files/server"), "127.0.0.1", "1", "--dir", "/nao/existe"});
     CHECK(dir.wait_exit(5000ms) == 1);
     CHECK(dir.err().find("Erro: a pasta /nao/existe não existe") == 0);
+}
+
+// Issue 28: the client checked --dir only after connecting and sending GET,
+// then said only "não foi possível criar /naoexiste/.gato.jpg.NNN.part". A
+// folder under a regular file cannot be created, even by root.
+TEST_CASE("ex3 client: a --dir that cannot be created is refused before connecting") {
+    int port = 0;
+    int listener = listen_local(port);  // would see a connection
+    TempDir place;
+    std::ofstream(place.path / "arquivo").close();
+    const std::string dir = (place.path / "arquivo" / "sub").string();
+    for (bool named : {true, false}) {
+        std::vector<std::string> argv = {bin("ex3_files/client"), "127.0.0.1", std::to_string(port)};
+        if (named) argv.push_back("gato.jpg");
+        argv.insert(argv.end(), {"--dir", dir});
+        Process client(argv);
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("Erro: a pasta " + dir + " não existe e não pôde ser criada: ") == 0);
+        CHECK(client.out().find("Digite o nome") == std::string::npos);
+    }
+    CHECK(accept_within(listener, 100ms) == -1);  // nobody connected
+    close_fd(listener);
 }
 
 TEST_CASE("ex3 client: a transfer cut before the final OK leaves no file") {
@@ -224,6 +249,44 @@ TEST_CASE("ex3 client: a transfer cut before the final OK leaves no file") {
         CHECK(client.err().find("Erro: transferência incompleta") == 0);
     }
     CHECK(downloads.names().empty());
+}
+
+// Issue 29 item 8: a file read only in part (here: shortened while it is being
+// sent; a disk error ends the C++ read loop the same way) must not end in OK,
+// or the client keeps a truncated file as if it were whole.
+TEST_CASE("ex3: a file shortened while it is being sent ends without OK") {
+    TempDir served;
+    const std::size_t size = 32u << 20;  // more than the socket buffers can hold
+    {
+        std::ofstream out(served.path / "encolhe.bin", std::ios::binary);
+        out << std::string(size, 'x');
+    }
+    Server server = start_server("ex3_files/server",
+                                 {"--chunk", "65536", "--quiet", "--dir", served.path.string()});
+    // A small receive buffer, and nothing read yet: the server stops in send()
+    // long before the end of the file.
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    int small = 16 * 1024;
+    REQUIRE(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(server.port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+    REQUIRE(send_bytes(fd, "GET encolhe.bin"));
+    // The first bytes arrived: the server has the file open and is in its loop.
+    std::string answer = recv_exactly(fd, 1024, 10000ms);
+    REQUIRE(answer.size() == 1024);
+    fs::resize_file(served.path / "encolhe.bin", 0);
+    bool closed = false;
+    answer += recv_until_close(fd, 20000ms, &closed);
+    close_fd(fd);
+    CHECK(closed);
+    CHECK(answer.size() < size);
+    CHECK(answer.find("OK") == std::string::npos);  // only 'x' bytes: no final OK
+    CHECK(server.process->wait_output("Erro ao ler encolhe.bin: ", 5000ms));
+    CHECK(server.process->out().find("Envio concluído") == std::string::npos);
 }
 
 TEST_CASE("ex3: 20 clients downloading at once all get identical files") {

@@ -511,7 +511,9 @@ TEST_CASE("ex4: two real clients talk; the server re-encrypts for each one") {
     b.close_stdin();
     CHECK(a.wait_exit(5000ms) == 0);
     CHECK(b.wait_exit(5000ms) == 0);
-    CHECK(a.out().find("Conexão encerrada pelo servidor") != std::string::npos);
+    // Issue 28: after Ctrl+D the user ended it, not the server.
+    CHECK(a.out().find("Conexão encerrada por você (fim da entrada)") != std::string::npos);
+    CHECK(a.out().find("pelo servidor") == std::string::npos);
 }
 
 TEST_CASE("ex4 client: what arrives is shown, never executed (escapes, invalid UTF-8)") {

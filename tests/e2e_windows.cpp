@@ -131,7 +131,7 @@ TEST_CASE("windows ex1: same bytes on the wire in both directions") {
         CHECK(recv_exactly(raw, 31, 20000ms) == OLA);  // exactly the 31 bytes
         client.close_stdin();
         CHECK(client.wait_exit(20000ms) == 0);
-        CHECK(client.out().find("Conexão encerrada pelo servidor") != std::string::npos);
+        CHECK(client.out().find("Conexão encerrada por você (fim da entrada)") != std::string::npos);
         close_fd(raw);
     }
 }

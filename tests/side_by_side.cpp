@@ -2,7 +2,10 @@
 //  - every full-line comment of each Python original (tests/guide/original/)
 //    appears in its C++ translation, in the original's order: at least 60% of
 //    its distinct words in one C++ comment (a block of consecutive // lines);
-//  - each program stays within about 2.5 times its original's lines;
+//    the lines of one Python comment (consecutive # lines) may share a block;
+//  - each program's CODE lines (not blank, not a comment) stay within 10% of
+//    their count when this rule was set (issue 29): the comments are the
+//    lesson and never compete for a line; only code is budgeted;
 //  - the `Diferença do original:` tags of each example file and the list in
 //    the appendix of the example's README are the same titles, in the same
 //    order, one to one; ex4's `Diferença do Exemplo 2:` tags likewise, and
@@ -78,17 +81,28 @@ std::vector<std::string> cpp_comments(const fs::path& path) {
 struct Pair {
     const char* original;  // under tests/guide/original/
     const char* program;   // under the project's root
-    std::size_t max_lines;  // about 2.5 times the original's (the issue's figures)
+    std::size_t max_code_lines;  // code lines on 2026-12-06 (102, 55, 134, 84, 150, 56) + 10%
 };
 
 const Pair PAIRS[] = {
-    {"ex1_chat/Servidor.py", "ex1_chat/server.cpp", 145},
-    {"ex1_chat/Cliente.py", "ex1_chat/client.cpp", 75},
-    {"ex2_crypto/Servidor_seguro.py", "ex2_crypto/server.cpp", 200},
-    {"ex2_crypto/Cliente_seguro.py", "ex2_crypto/client.cpp", 115},
-    {"ex3_files/repositorio.py", "ex3_files/server.cpp", 195},
-    {"ex3_files/cliente.py", "ex3_files/client.cpp", 80},
+    {"ex1_chat/Servidor.py", "ex1_chat/server.cpp", 112},
+    {"ex1_chat/Cliente.py", "ex1_chat/client.cpp", 60},
+    {"ex2_crypto/Servidor_seguro.py", "ex2_crypto/server.cpp", 147},
+    {"ex2_crypto/Cliente_seguro.py", "ex2_crypto/client.cpp", 92},
+    {"ex3_files/repositorio.py", "ex3_files/server.cpp", 165},
+    {"ex3_files/cliente.py", "ex3_files/client.cpp", 61},
 };
+
+// The lines that hold code: not blank and not only a // comment (a code line
+// with a comment at its end counts as code).
+std::size_t code_lines(const fs::path& path) {
+    std::size_t count = 0;
+    for (const std::string& line : lines_of(path)) {
+        const std::string t = trim(line);
+        if (!t.empty() && t.rfind("//", 0) != 0) ++count;
+    }
+    return count;
+}
 
 // The title of each `Diferença do original:` tag (or another tag) in a file:
 // the words after the colon up to the first '.', on the same line.
@@ -150,13 +164,19 @@ TEST_CASE("every comment of each Python original is in its C++ translation, in o
         CAPTURE(program);
         std::vector<std::string> comments = cpp_comments(SOURCE / pair.program);
         std::size_t position = 0;
+        bool continued = false;  // the previous Python line was a comment too
         for (const std::string& line : lines_of(SOURCE / "tests/guide/original" / pair.original)) {
             std::string t = trim(line);
-            if (t.rfind("#", 0) != 0) continue;
+            const bool comment = t.rfind("#", 0) == 0;
+            // A comment the Python spreads over consecutive lines is one comment:
+            // its lines may all be in the same C++ block, so it is never cut to fit.
+            const std::size_t from = continued && position > 0 ? position - 1 : position;
+            continued = comment;
+            if (!comment) continue;
             std::set<std::string> wanted = words(t.substr(1));
             if (wanted.empty()) continue;
             std::size_t found = comments.size();
-            for (std::size_t i = position; i < comments.size() && found == comments.size(); ++i) {
+            for (std::size_t i = from; i < comments.size() && found == comments.size(); ++i) {
                 std::set<std::string> have = words(comments[i]);
                 std::size_t common = 0;
                 for (const auto& w : wanted) common += have.count(w);
@@ -168,11 +188,11 @@ TEST_CASE("every comment of each Python original is in its C++ translation, in o
     }
 }
 
-TEST_CASE("each program is at most about 2.5 times its original's lines") {
+TEST_CASE("each program's code lines stay within their budget (comments are not counted)") {
     for (const Pair& pair : PAIRS) {
         const std::string program = pair.program;
         CAPTURE(program);
-        CHECK(lines_of(SOURCE / pair.program).size() <= pair.max_lines);
+        CHECK(code_lines(SOURCE / pair.program) <= pair.max_code_lines);
     }
 }
 

@@ -151,7 +151,7 @@ TEST_CASE("Deadline: receive_line gives up when the whole exchange runs out, how
     net::LineReader reader;
     std::string line, why;
     net::Deadline deadline(0.5);
-    CHECK(!net::receive_line(pair[0], reader, line, why, &deadline));
+    CHECK(net::receive_line(pair[0], reader, line, why, &deadline) == net::Received::TimedOut);
     CHECK(why == "não completou o handshake em 0.5 s");
     dripper.join();
     net::close_socket(pair[0]);

@@ -197,26 +197,58 @@ TEST_CASE("LineReader: whole lines whatever way TCP cuts them; long lines are sk
     CHECK(line == "ok");
 }
 
-TEST_CASE("receive_line: lines from a socket, and why it stopped") {
+TEST_CASE("receive_line: lines from a socket, and how it stopped (an outcome, not a text)") {
+    using R = net::Received;
     int pair[2];
     REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
     net::LineReader reader(16);
     std::string line, why;
     REQUIRE(send(pair[1], "um\ndois\n", 8, 0) == 8);
-    CHECK(net::receive_line(pair[0], reader, line, why));
+    CHECK(net::receive_line(pair[0], reader, line, why) == R::Line);
     CHECK(line == "um");
-    CHECK(net::receive_line(pair[0], reader, line, why));
+    CHECK(net::receive_line(pair[0], reader, line, why) == R::Line);
     CHECK(line == "dois");
     REQUIRE(send(pair[1], "0123456789abcdefgh\n", 19, 0) == 19);
-    CHECK(!net::receive_line(pair[0], reader, line, why));
-    CHECK(why == "enviou uma linha maior que 16 bytes");
-    REQUIRE(net::set_timeout(pair[0], SO_RCVTIMEO, 1.0));
-    CHECK(!net::receive_line(pair[0], reader, line, why));
-    CHECK(why == "não respondeu em 1 s");
+    CHECK(net::receive_line(pair[0], reader, line, why) == R::TooLong);
+    CHECK(why == "enviou uma linha maior que 16 bytes");  // the text is for display
+    REQUIRE(net::set_timeout(pair[0], SO_RCVTIMEO, 0.2));
+    CHECK(net::receive_line(pair[0], reader, line, why) == R::TimedOut);
+    CHECK(why == "não respondeu no prazo");
+    REQUIRE(send(pair[1], "tres\n", 5, 0) == 5);  // a line after a timeout still arrives
+    CHECK(net::receive_line(pair[0], reader, line, why) == R::Line);
+    CHECK(line == "tres");
     close(pair[1]);
-    CHECK(!net::receive_line(pair[0], reader, line, why));
+    CHECK(net::receive_line(pair[0], reader, line, why) == R::Closed);
     CHECK(why == "fechou a conexão");
     close(pair[0]);
+    // A socket that does not exist (EBADF): Error, with the system's reason.
+    CHECK(net::receive_line(-1, reader, line, why) == R::Error);
+    CHECK(why.rfind("erro: ", 0) == 0);
+}
+
+TEST_CASE("receive_line: a reset (RST) is an Error, not Closed") {
+    using R = net::Received;
+    socket_t listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    REQUIRE(listen(listener, 1) == 0);
+    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    socket_t client = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    socket_t server = accept(listener, nullptr, nullptr);
+    REQUIRE(server != INVALID_SOCKET);
+    linger abort_close{1, 0};  // close() with SO_LINGER 0 sends RST instead of FIN
+    REQUIRE(setsockopt(server, SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close) == 0);
+    close(server);
+    net::LineReader reader;
+    std::string line, why;
+    CHECK(net::receive_line(client, reader, line, why) == R::Error);
+    CHECK(why.find("ECONNRESET") != std::string::npos);
+    close(client);
+    close(listener);
 }
 
 // ---- common/outbox.h ----------------------------------------------------------
