@@ -276,17 +276,61 @@ int fail(const std::string& what) {
     return 1;
 }
 
-std::string bind_hint() {
+// True when a TCP connection to `address` is refused: nothing listens there.
+// A wildcard address (0.0.0.0, ::) is tried as loopback.
+static bool nothing_listens(const sockaddr* address) {
+    sockaddr_storage to{};
+    socklen_t length = 0;
+    if (address->sa_family == AF_INET) {
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&to);
+        *v4 = *reinterpret_cast<const sockaddr_in*>(address);
+        if (v4->sin_addr.s_addr == htonl(INADDR_ANY)) v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        length = sizeof *v4;
+    } else if (address->sa_family == AF_INET6) {
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&to);
+        *v6 = *reinterpret_cast<const sockaddr_in6*>(address);
+        if (IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr)) v6->sin6_addr = in6addr_loopback;
+        length = sizeof *v6;
+    } else {
+        return false;
+    }
+    socket_t probe = socket(to.ss_family, SOCK_STREAM, 0);
+    if (probe == INVALID_SOCKET) return false;
+    set_timeout(probe, SO_SNDTIMEO, 1.0);  // Linux: a connect() that waits gives up after 1 s
+    const bool refused = connect(probe, reinterpret_cast<const sockaddr*>(&to), length) != 0 &&
+#ifdef _WIN32
+                         WSAGetLastError() == WSAECONNREFUSED;
+#else
+                         errno == ECONNREFUSED;
+#endif
+    close_socket(probe);
+    return refused;
+}
+
+std::string bind_hint(const sockaddr* tcp_address) {
 #ifdef _WIN32
     int code = WSAGetLastError();
     const bool in_use = code == WSAEADDRINUSE || code == WSAEACCES;
     const bool not_here = code == WSAEADDRNOTAVAIL;
     const bool needs_root = false;
+    const char* const list_command = "netstat -an | findstr :";
 #else
+    int code = errno;
     const bool in_use = errno == EADDRINUSE;
     const bool not_here = errno == EADDRNOTAVAIL;
     const bool needs_root = errno == EACCES;  // Linux: ports below 1024 need root
+    const char* const list_command = "ss -tan sport = :";
 #endif
+    const bool time_wait = in_use && tcp_address && nothing_listens(tcp_address);
+#ifdef _WIN32
+    WSASetLastError(code);  // as bind() left it (the probe changed it), for last_error()
+#else
+    errno = code;
+#endif
+    if (time_wait)
+        return " (nada escuta nesta porta: ela está presa por conexões antigas em TIME_WAIT, "
+               "de um servidor sem SO_REUSEADDR, como o Servidor.py; fica livre em até 60 s. "
+               "Veja com: " + std::string(list_command) + std::to_string(port_of(tcp_address)) + ")";
     if (in_use) return " (a porta já está em uso?)";
     if (needs_root) return " (portas abaixo de 1024 exigem root: use uma porta acima de 1023)";
     // The guide's "put your public IP in the server": that IP is the router's.

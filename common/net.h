@@ -116,7 +116,13 @@ int fail(const std::string& what);
 // " (a porta já está em uso?)" when the port is taken, a different hint when
 // the address is not one of this machine's (e.g. the router's public IP) or
 // when a port below 1024 needs root, "" otherwise. Call it right after bind().
-std::string bind_hint();
+// With `tcp_address` (the address a TCP server tried to bind), a port "in use"
+// where nothing listens (a connection to it is refused) is explained instead:
+// old connections in TIME_WAIT, left by a server without SO_REUSEADDR (the
+// guide's Python server), hold it for up to 60 s, and SO_REUSEADDR on this
+// side does not help (Linux lets the port be shared only when both sides set
+// it). The socket error (last_error()) is left as bind() set it.
+std::string bind_hint(const sockaddr* tcp_address = nullptr);
 
 // Let a server bind its port again right after it stops, while connections of
 // the previous run still sit in TIME_WAIT. POSIX: SO_REUSEADDR. Windows:

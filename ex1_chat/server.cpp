@@ -47,7 +47,7 @@ int main(int argc, char* argv[]) {
     // Diferença do original: Reinício imediato (SO_REUSEADDR). Sem ela, ~60 s em TIME_WAIT.
     net::set_reuse_address(server_socket);
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::string why = net::last_error() + net::bind_hint();  // em uso? IP de outra máquina?
+        std::string why = net::last_error() + net::bind_hint(address->ai_addr);  // e o porquê
         std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
                   << why << "\n";
         return 1;

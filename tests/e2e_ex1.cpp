@@ -2,7 +2,11 @@
 // ex1_chat/client binaries, checked from raw sockets in the test.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -249,4 +253,40 @@ TEST_CASE("ex1 server and client over IPv6 (::1)") {
     REQUIRE(send_bytes(raw, OLA));
     CHECK(recv_exactly(raw, OLA.size(), 5000ms) == OLA);
     close_fd(raw);
+}
+
+// Issue 28: port 8000 after the guide's Python server (no SO_REUSEADDR) had a
+// client: bind() fails for ~60 s although nothing listens, because Linux
+// shares a port with TIME_WAIT connections only when both sockets set
+// SO_REUSEADDR. The servers say so instead of "(a porta já está em uso?)".
+TEST_CASE("ex1-ex4 servers: a port held only by TIME_WAIT is explained, with ss -tan") {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);  // like Servidor.py: no SO_REUSEADDR
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    REQUIRE(listen(listener, 1) == 0);
+    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    const std::string port = std::to_string(ntohs(address.sin_port));
+    int client = connect_to(ntohs(address.sin_port));
+    REQUIRE(client >= 0);
+    int accepted = accept_within(listener, 5000ms);
+    REQUIRE(accepted >= 0);
+    close_fd(accepted);  // the server closes first: its side goes to TIME_WAIT
+    CHECK(recv_until_close(client, 5000ms).empty());
+    close_fd(client);
+    close_fd(listener);
+    for (const char* program : {"ex1_chat/server", "ex2_crypto/server", "ex3_files/server",
+                                "ex4_kx/server"}) {
+        CAPTURE(program);
+        Process server({bin(program), "127.0.0.1", port});
+        CHECK(server.wait_exit(5000ms) == 1);
+        CHECK(server.err().find("não foi possível usar o endereço 127.0.0.1:" + port +
+                                ": endereço já em uso (EADDRINUSE 98) (nada escuta nesta porta: "
+                                "ela está presa por conexões antigas em TIME_WAIT") !=
+              std::string::npos);
+        CHECK(server.err().find("Veja com: ss -tan sport = :" + port + ")") != std::string::npos);
+        CHECK(server.err().find("a porta já está em uso?") == std::string::npos);
+    }
 }

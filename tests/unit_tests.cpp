@@ -144,6 +144,59 @@ TEST_CASE("bind_hint tells a port in use from an address that is not this machin
     close(second);
 }
 
+// Old connections in TIME_WAIT of a socket without SO_REUSEADDR (the guide's
+// Python server) hold the port; nothing listens. Returns the port (127.0.0.1).
+static int port_in_time_wait() {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);  // no SO_REUSEADDR, as in Python
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    REQUIRE(listen(listener, 1) == 0);
+    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    int accepted = accept(listener, nullptr, nullptr);
+    REQUIRE(accepted >= 0);
+    close(accepted);  // the server side closes first: its end goes to TIME_WAIT
+    char byte;
+    CHECK(recv(client, &byte, 1, 0) == 0);  // the FIN arrived
+    close(client);
+    close(listener);
+    return ntohs(address.sin_port);
+}
+
+TEST_CASE("bind_hint: a port held only by TIME_WAIT says so (issue 28), not 'em uso?'") {
+    net::Startup startup;
+    const int port = port_in_time_wait();
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(net::set_reuse_address(server));  // as the C++ servers: it does not help here
+    REQUIRE(bind(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0);
+    REQUIRE(errno == EADDRINUSE);
+    const std::string hint = net::bind_hint(reinterpret_cast<sockaddr*>(&address));
+    CHECK(errno == EADDRINUSE);  // left as bind() set it, for last_error()
+    CHECK(hint.find("conexões antigas em TIME_WAIT") != std::string::npos);
+    CHECK(hint.find("ss -tan sport = :" + std::to_string(port)) != std::string::npos);
+    close(server);
+
+    // A port where something listens keeps the old hint, with the address too.
+    int first = socket(AF_INET, SOCK_STREAM, 0), second = socket(AF_INET, SOCK_STREAM, 0);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    REQUIRE(bind(first, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    REQUIRE(listen(first, 1) == 0);
+    REQUIRE(getsockname(first, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    REQUIRE(bind(second, reinterpret_cast<sockaddr*>(&address), length) != 0);
+    CHECK(net::bind_hint(reinterpret_cast<sockaddr*>(&address)) == " (a porta já está em uso?)");
+    close(first);
+    close(second);
+}
+
 // ---- common/args.h ----------------------------------------------------------
 #include "../common/args.h"
 
