@@ -3,8 +3,6 @@
 
 #include <iostream>
 
-#include "net.h"
-
 namespace args {
 
 static int bad(const std::string& usage) {
@@ -48,12 +46,19 @@ bool number(const std::string& text, std::size_t min, std::size_t max, std::size
     return true;
 }
 
+bool parse_port(const std::string& text, std::string& port) {
+    std::size_t value = 0;
+    if (!number(text, 1, 65535, value)) return false;
+    port = std::to_string(value);
+    return true;
+}
+
 int parse_address(int argc, char* argv[], const std::string& usage, const std::string& help,
                   std::string& ip, std::string& port, const std::vector<Option>& options) {
     std::vector<std::string> words;
     int code = parse(argc, argv, usage, help, words, 2, options);
     if (code >= 0) return code;
-    if (words.size() == 2 && !net::parse_port(words[1], port)) return bad(usage);
+    if (words.size() == 2 && !parse_port(words[1], port)) return bad(usage);
     if (!words.empty()) ip = words[0];
     return -1;
 }

@@ -30,6 +30,10 @@ int parse(int argc, char* argv[], const std::string& usage, const std::string& h
 // spaces, at most 9 digits): the value of an option such as "--chunk 1024".
 bool number(const std::string& text, std::size_t min, std::size_t max, std::size_t& out);
 
+// A TCP or UDP port, "1".."65535" in plain digits (number() above); `port`
+// gets it without leading zeros ("08000" -> "8000"). False for anything else.
+bool parse_port(const std::string& text, std::string& port);
+
 // The usual "[IP [PORTA]]": ip and port keep their defaults when absent, and a
 // port that is not 1..65535 is a bad argument (exit code 2).
 int parse_address(int argc, char* argv[], const std::string& usage, const std::string& help,

@@ -1,6 +1,8 @@
 // common/net.cpp - see net.h for what each function is for.
 #include "net.h"
 
+#include "args.h"  // parse_port(), the old name of args::parse_port()
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -233,10 +235,10 @@ long try_send(socket_t s, const void* data, std::size_t len) {
 }
 
 AddrList resolve(const std::string& host, const std::string& port, bool passive,
-                 std::string& error, int family) {
+                 std::string& error, int family, int socktype) {
     addrinfo hints{};
-    hints.ai_family = family;         // AF_UNSPEC: IPv4 or IPv6, whatever the name gives
-    hints.ai_socktype = SOCK_STREAM;  // TCP
+    hints.ai_family = family;      // AF_UNSPEC: IPv4 or IPv6, whatever the name gives
+    hints.ai_socktype = socktype;  // SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     addrinfo* list = nullptr;
     int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &list);
@@ -357,13 +359,7 @@ unsigned port_of(const sockaddr* sa) {
 }
 
 bool parse_port(const std::string& text, std::string& port) {
-    if (text.empty() || text.size() > 5) return false;
-    for (char c : text)
-        if (c < '0' || c > '9') return false;
-    long value = std::stol(text);
-    if (value < 1 || value > 65535) return false;
-    port = std::to_string(value);  // "08000" -> "8000"
-    return true;
+    return args::parse_port(text, port);
 }
 
 std::string program_folder(const char* argv0) {

@@ -1,9 +1,16 @@
-// common/net.h - the thin portability shim shared by every example.
+// common/net.h - the sockets layer shared by every example, in two parts.
 //
-// It hides only what differs between POSIX (Linux, macOS) and Windows
-// (Winsock). Every socket call that matters for the lesson - socket, bind,
-// listen, accept, connect, send, recv, shutdown - stays visible in the
-// examples themselves.
+// 1. The portability shim: what differs between POSIX (Linux, macOS) and
+//    Windows (Winsock), and nothing else - Startup, close_socket, last_error
+//    and error_text, interrupted, timed_out, try_send, set_reuse_address,
+//    set_timeout, read_line, stdout_is_terminal (and socket_t, SHUT_*).
+// 2. Named conveniences, the same on every system, each one a thing the
+//    examples would otherwise write again and again: send_all, resolve,
+//    family_of, fail, bind_hint, address_of, port_of, program_folder.
+//
+// Every socket call that matters for the lesson - socket, bind, listen,
+// accept, connect, send, recv, shutdown - stays visible in the examples
+// themselves. (Lines, deadlines: line_reader.h; the command line: args.h.)
 //
 // Read this file and net.cpp top to bottom; together they are short.
 #pragma once
@@ -95,13 +102,16 @@ long try_send(socket_t s, const void* data, std::size_t len);
 using AddrList = std::unique_ptr<addrinfo, void (*)(addrinfo*)>;
 
 // Resolve a host name or address ("localhost", "127.0.0.1", "::1") and a port
-// into the list of TCP addresses to try. passive = true for a server (an empty
+// into the list of addresses to try, for sockets of type `socktype`
+// (SOCK_STREAM: TCP; SOCK_DGRAM: UDP). passive = true for a server (an empty
 // host then means "every interface"). family: AF_INET or AF_INET6 to get only
-// that kind (the family of a socket already created), AF_UNSPEC for both,
-// IPv4 first. On failure the list is empty and error says why, in Portuguese
-// (shown to the user).
+// that kind (the family of a socket already created, from family_of()),
+// AF_UNSPEC for both. Either way the rule is the guide's, "localhost" is
+// 127.0.0.1: family_of() gives AF_INET for every name, and with AF_UNSPEC the
+// IPv4 addresses come first in the list. On failure the list is empty and
+// error says why, in Portuguese (shown to the user).
 AddrList resolve(const std::string& host, const std::string& port, bool passive,
-                 std::string& error, int family = AF_UNSPEC);
+                 std::string& error, int family = AF_UNSPEC, int socktype = SOCK_STREAM);
 
 // The address family to create a socket for, before the address is resolved:
 // AF_INET6 when the text is an IPv6 address (it has a ':'), else AF_INET,
@@ -144,7 +154,8 @@ unsigned port_of(const sockaddr* sa);
 // the same bytes as on Linux. Returns false at end of input (Ctrl+D / Ctrl+Z).
 bool read_line(std::string& line);
 
-// Parse a TCP port "1".."65535". Returns false for anything else.
+// args::parse_port(), under its old name: kept only until ex5's and ex6's
+// command lines call args::parse_port (the one implementation, args.h).
 bool parse_port(const std::string& text, std::string& port);
 
 // The folder the program was started from, taken from argv[0] ("." when it

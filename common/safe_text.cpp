@@ -1,15 +1,15 @@
 // common/safe_text.cpp - see safe_text.h.
 #include "safe_text.h"
 
+#include "hex_text.h"
+
 namespace safe_text {
 
 namespace {
 
 void append_hex(std::string& out, unsigned char byte) {
-    static const char hex[] = "0123456789abcdef";
     out += "\\x";
-    out += hex[byte >> 4];
-    out += hex[byte & 15];
+    hex_text::append(out, byte);
 }
 
 // Length of the valid UTF-8 character that starts at p (1-4), 0 when the

@@ -36,7 +36,7 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     std::vector<std::string> words;
     int code = args::parse(argc, argv, USAGE, HELP, words, 3, {{"--dir", &dir, &dir_given}});
     if (code >= 0) return code;
-    if (words.size() >= 2 && !net::parse_port(words[1], port)) {
+    if (words.size() >= 2 && !args::parse_port(words[1], port)) {
         std::cerr << USAGE << "\n";
         return 2;
     }

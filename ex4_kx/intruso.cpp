@@ -157,8 +157,8 @@ int main(int argc, char* argv[]) {
     std::string port = "8001";
     server_ip = words[2].empty() ? "localhost" : words[2];
     server_port = "8000";
-    if ((!words[1].empty() && !net::parse_port(words[1], port)) ||
-        (!words[3].empty() && !net::parse_port(words[3], server_port))) {
+    if ((!words[1].empty() && !args::parse_port(words[1], port)) ||
+        (!words[3].empty() && !args::parse_port(words[3], server_port))) {
         std::cerr << USAGE << "\n";
         return 2;
     }

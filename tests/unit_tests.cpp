@@ -8,21 +8,39 @@
 #include <string>
 #include <thread>
 
+#include "../common/args.h"
+#include "../common/hex_text.h"
 #include "../common/net.h"
+#include "../common/safe_text.h"
 #include "support.h"
 
 using namespace std::chrono_literals;
 
 TEST_CASE("parse_port accepts 1..65535 and nothing else") {
     std::string port;
-    CHECK(net::parse_port("8000", port));
+    CHECK(args::parse_port("8000", port));
     CHECK(port == "8000");
-    CHECK(net::parse_port("1", port));
-    CHECK(net::parse_port("65535", port));
-    CHECK(net::parse_port("08000", port));
+    CHECK(args::parse_port("1", port));
+    CHECK(args::parse_port("65535", port));
+    CHECK(args::parse_port("08000", port));
     CHECK(port == "8000");
-    for (const char* bad : {"", "0", "65536", "99999", "-1", "80a", " 80", "1e3", "123456"})
-        CHECK_MESSAGE(!net::parse_port(bad, port), bad);
+    for (const char* bad : {"", "0", "65536", "99999", "-1", "80a", " 80", "1e3", "123456",
+                            "0000065536"}) {
+        CHECK_MESSAGE(!args::parse_port(bad, port), bad);
+        CHECK_MESSAGE(!net::parse_port(bad, port), bad);  // the old name, until ex5/ex6 switch
+    }
+    CHECK(net::parse_port("09000", port));
+    CHECK(port == "9000");
+}
+
+TEST_CASE("hex_text: the one hex encoder (bytes, numbers, safe_text's \\xNN)") {
+    const unsigned char some[] = {0x00, 0x01, 0x1b, 0xff};
+    CHECK(hex_text::bytes(some, 4) == "00011bff");
+    CHECK(hex_text::bytes(some, 4, " ") == "00 01 1b ff");
+    CHECK(hex_text::bytes(some, 0, " ").empty());
+    CHECK(hex_text::number(0x1a2b, 8) == "00001a2b");
+    CHECK(hex_text::number(0xffffffffu, 8) == "ffffffff");
+    CHECK(safe_text::printable("a\x1b[2J") == "a\\x1b[2J");
 }
 
 TEST_CASE("resolve: localhost gives IPv4 first, ::1 is IPv6, errors are explained") {
@@ -34,6 +52,10 @@ TEST_CASE("resolve: localhost gives IPv4 first, ::1 is IPv6, errors are explaine
     CHECK(net::address_of(list->ai_addr) == "127.0.0.1");
     CHECK(net::port_of(list->ai_addr) == 8000);
     for (addrinfo* a = list.get(); a; a = a->ai_next) CHECK(a->ai_socktype == SOCK_STREAM);
+    // For UDP (ex5), the socket type asked for.
+    auto udp = net::resolve("localhost", "8000", false, error, AF_INET, SOCK_DGRAM);
+    REQUIRE(udp);
+    for (addrinfo* a = udp.get(); a; a = a->ai_next) CHECK(a->ai_socktype == SOCK_DGRAM);
 
     auto v6 = net::resolve("::1", "9", false, error);
     REQUIRE(v6);
