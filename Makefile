@@ -77,7 +77,8 @@ ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
 ex3_files/%: ex3_files/%.cpp $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
-ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) $(COMMON) $(STAMP)
+# ex4 includes ex2's token.h (base64url and start_sodium).
+ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) ex2_crypto/token.h $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_LIB) $(SODIUM_LIBS)
 
 # ex5 includes ex3's headers (request.h, served_file.h, download.h, ...).

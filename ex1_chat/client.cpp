@@ -66,10 +66,8 @@ int main(int argc, char* argv[]) {
         // Lê a mensagem do usuário.
         std::cout << "> " << std::flush;
         // Diferença do original: Fim da entrada fecha só o envio. Sem EOFError (veja o fim).
-        if (!net::read_line(message)) {
-            input_ended = true;
-            break;
-        }
+        input_ended = !net::read_line(message);
+        if (input_ended) break;
         // Envia a mensagem para o servidor: os bytes UTF-8, sem o "\n".
         if (!net::send_all(client_socket, message.data(), message.size())) {
             net::fail("Erro ao enviar");

@@ -56,15 +56,20 @@ inline std::string to_base64(const unsigned char* data, std::size_t length) {
     return text;
 }
 
+// true se `c` é do alfabeto base64url, ou o '=' do padding. Quem decodifica
+// confere isso antes da libsodium: a 1.0.18 lê alguns bytes acima de 127 como
+// se fossem '_', e então o mesmo valor teria mais de uma grafia (o fuzzer do
+// Exemplo 4 achou isso; o kx.h de lá usa estas mesmas funções).
+inline bool is_base64(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '=';
+}
+
 // Decodifica base64url com padding. Rejeita qualquer caractere fora do
 // alfabeto, padding errado ou sobra no fim.
 inline bool from_base64(const std::string& text, std::vector<unsigned char>& data) {
-    // O alfabeto é conferido antes: a libsodium 1.0.18 lê alguns bytes acima
-    // de 127 como se fossem '_' (o fuzzer do Exemplo 4 achou isso).
     for (char c : text)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '='))
-            return false;
+        if (!is_base64(c)) return false;
     data.assign(text.size() / 4 * 3 + 3, 0);
     std::size_t length = 0;
     const char* end = nullptr;

@@ -150,8 +150,7 @@ int main(int argc, char* argv[]) {
                 finish("\nErro ao receber do servidor: " + why.substr(6), 1);
             // Quebra a criptografia dos dados e transforma os bytes em texto (UTF-8)
             // Diferença do original: O que chega é mostrado, nunca executado. \x1b vira texto.
-            const bool valid = received == net::Received::Line && kx::open(receiving, data, message);
-            if (valid) {
+            if (received == net::Received::Line && kx::open(receiving, data, message)) {
                 // Printa na tela a mensagem
                 std::cout << safe_text::printable(message) << "\n>" << std::flush;
             } else {

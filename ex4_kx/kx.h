@@ -37,10 +37,9 @@
 #include <sodium.h>
 
 #include "../common/net.h"
+#include "../ex2_crypto/token.h"  // base64url (com a conferência do alfabeto) e start_sodium
 
 #include <cstddef>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -53,7 +52,6 @@ constexpr std::size_t SESSION_BYTES = crypto_kx_SESSIONKEYBYTES;    // 32
 constexpr std::size_t HEADER_BYTES =
     crypto_secretstream_xchacha20poly1305_HEADERBYTES;              // 24
 constexpr std::size_t EXTRA_BYTES = crypto_secretstream_xchacha20poly1305_ABYTES;  // 17
-constexpr int BASE64 = sodium_base64_VARIANT_URLSAFE;               // com '='
 
 // Tamanhos das linhas, sem o '\n'.
 constexpr std::size_t KEY_LINE = 44;     // base64 de 32 bytes
@@ -70,14 +68,13 @@ constexpr std::size_t MAX_TEXT = (MAX_LINE - 1) / 4 * 3 - EXTRA_BYTES;  // 748
 
 using Stream = crypto_secretstream_xchacha20poly1305_state;
 
-// A libsodium precisa ser iniciada antes do primeiro uso (chamar de novo não
-// custa nada). Só falha se o sistema não tiver fonte de números aleatórios.
-inline void start_sodium() {
-    if (sodium_init() < 0) {
-        std::fputs("Erro: não foi possível iniciar a libsodium\n", stderr);
-        std::exit(1);
-    }
-}
+// O base64url e o início da libsodium são os do Exemplo 2 (token.h), os mesmos
+// nas linhas dos dois exemplos: uma correção lá vale aqui.
+using token::BASE64;        // base64url COM padding, como urlsafe_b64encode
+using token::from_base64;   // rejeita o que não é do alfabeto, padding errado, sobras
+using token::is_base64;     // o alfabeto, conferido antes da libsodium
+using token::start_sodium;  // sodium_init(), uma vez
+using token::to_base64;
 
 // O texto de um erro de arquivo (errno): em português para os mais comuns,
 // com o nome e o número, como os de rede (common/net.h).
@@ -89,35 +86,6 @@ inline std::string file_error(int code) {
 #endif
 }
 
-inline std::string to_base64(const unsigned char* data, std::size_t length) {
-    std::string text(sodium_base64_ENCODED_LEN(length, BASE64), '\0');
-    sodium_bin2base64(&text[0], text.size(), data, length, BASE64);
-    text.pop_back();  // o '\0' final que a libsodium escreve
-    return text;
-}
-
-inline bool is_base64(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '=';
-}
-
-// Decodifica base64url com padding. Rejeita qualquer caractere fora do
-// alfabeto, padding errado ou sobra no fim. (O alfabeto é conferido aqui
-// antes: a libsodium 1.0.18 lê alguns bytes acima de 127 como se fossem '_',
-// e então a mesma chave teria mais de uma grafia. O fuzzer achou isso.)
-inline bool from_base64(const std::string& text, std::vector<unsigned char>& data) {
-    for (char c : text)
-        if (!is_base64(c)) return false;
-    data.assign(text.size() / 4 * 3 + 3, 0);
-    std::size_t length = 0;
-    const char* end = nullptr;
-    if (sodium_base642bin(data.data(), data.size(), text.data(), text.size(), nullptr,
-                          &length, &end, BASE64) != 0 ||
-        end != text.data() + text.size())
-        return false;
-    data.resize(length);
-    return true;
-}
 
 // Lê `length` caracteres de base64 que têm que ser exatamente `size` bytes
 // (uma chave: 32; um cabeçalho: 24), direto em `out`, sem cópias no meio

@@ -2,11 +2,7 @@
 // ex1_chat/client binaries, checked from raw sockets in the test.
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -260,16 +256,10 @@ TEST_CASE("ex1 server and client over IPv6 (::1)") {
 // shares a port with TIME_WAIT connections only when both sockets set
 // SO_REUSEADDR. The servers say so instead of "(a porta já está em uso?)".
 TEST_CASE("ex1-ex4 servers: a port held only by TIME_WAIT is explained, with ss -tan") {
-    int listener = socket(AF_INET, SOCK_STREAM, 0);  // like Servidor.py: no SO_REUSEADDR
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
-    REQUIRE(listen(listener, 1) == 0);
-    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    const std::string port = std::to_string(ntohs(address.sin_port));
-    int client = connect_to(ntohs(address.sin_port));
+    int number = 0;
+    int listener = listen_local(number);  // like Servidor.py: no SO_REUSEADDR
+    const std::string port = std::to_string(number);
+    int client = connect_to(number);
     REQUIRE(client >= 0);
     int accepted = accept_within(listener, 5000ms);
     REQUIRE(accepted >= 0);

@@ -167,26 +167,19 @@ TEST_CASE("bind_hint tells a port in use from an address that is not this machin
 }
 
 // Old connections in TIME_WAIT of a socket without SO_REUSEADDR (the guide's
-// Python server) hold the port; nothing listens. Returns the port (127.0.0.1).
+// Python server; lab::listen_local does not set it either) hold the port, and
+// nothing listens. Returns the port (on 127.0.0.1).
 static int port_in_time_wait() {
-    int listener = socket(AF_INET, SOCK_STREAM, 0);  // no SO_REUSEADDR, as in Python
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
-    REQUIRE(listen(listener, 1) == 0);
-    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    int client = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&address), length) == 0);
-    int accepted = accept(listener, nullptr, nullptr);
+    int port = 0;
+    int listener = lab::listen_local(port);
+    int client = lab::connect_to(port);
+    int accepted = lab::accept_within(listener, 5000ms);
     REQUIRE(accepted >= 0);
     close(accepted);  // the server side closes first: its end goes to TIME_WAIT
-    char byte;
-    CHECK(recv(client, &byte, 1, 0) == 0);  // the FIN arrived
+    CHECK(lab::recv_until_close(client, 5000ms).empty());  // the FIN arrived
     close(client);
     close(listener);
-    return ntohs(address.sin_port);
+    return port;
 }
 
 TEST_CASE("bind_hint: a port held only by TIME_WAIT says so (issue 28), not 'em uso?'") {
@@ -302,25 +295,15 @@ TEST_CASE("receive_line: lines from a socket, and how it stopped (an outcome, no
 }
 
 TEST_CASE("receive_line: a reset (RST) is an Error, not Closed") {
-    using R = net::Received;
-    socket_t listener = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
-    REQUIRE(listen(listener, 1) == 0);
-    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    socket_t client = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&address), length) == 0);
-    socket_t server = accept(listener, nullptr, nullptr);
-    REQUIRE(server != INVALID_SOCKET);
-    linger abort_close{1, 0};  // close() with SO_LINGER 0 sends RST instead of FIN
-    REQUIRE(setsockopt(server, SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close) == 0);
-    close(server);
+    int port = 0;
+    int listener = lab::listen_local(port);
+    int client = lab::connect_to(port);
+    int server = lab::accept_within(listener, 5000ms);
+    REQUIRE(server >= 0);
+    lab::reset_close(server);  // SO_LINGER 0: the client gets a RST instead of a FIN
     net::LineReader reader;
     std::string line, why;
-    CHECK(net::receive_line(client, reader, line, why) == R::Error);
+    CHECK(net::receive_line(client, reader, line, why) == net::Received::Error);
     CHECK(why.find("ECONNRESET") != std::string::npos);
     close(client);
     close(listener);
