@@ -5,6 +5,8 @@
 // client's command line.
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,7 +14,9 @@
 #include "../ex6_modbus/clp.h"
 #include "../ex6_modbus/command.h"
 #include "../ex6_modbus/details.h"
-#include "../ex6_modbus/modbus.h"
+#include "../ex6_modbus/mbap.h"
+#include "../ex6_modbus/pdu.h"
+#include "../ex6_modbus/receive_adu.h"
 
 namespace {
 
@@ -224,7 +228,7 @@ TEST_CASE("--detalhes: every field, with Wireshark's names, in Wireshark's order
     CHECK(exception.find("83          Function Code: Read Holding Registers (3)") != std::string::npos);
     CHECK(exception.find("02          Exception Code: Illegal data address (2)") != std::string::npos);
     const std::string write = modbus::describe(modbus::frame(1, 1, bytes("06 00 09 10 e1")));
-    CHECK(write.find("10 e1       Data: 10e1  (o valor: 4321)") != std::string::npos);
+    CHECK(write.find("10 e1       Data: 10e1  (Register Value: 4321)") != std::string::npos);
 }
 
 TEST_CASE("--detalhes never prints a raw byte from the network, whatever it gets") {
@@ -307,3 +311,4 @@ TEST_CASE("client command line: each command's request, and what is refused") {
     many.resize(2 + 124, "1");
     CHECK(build(many, bad) == "valores demais: a PDU passaria de 253 bytes");
 }
+
