@@ -5,7 +5,7 @@
 // desliga no limite alto, e o nível sobe e desce sozinho; um cliente pode ligar e
 // desligar a bomba (bobina 0) ou tirar o CLP do automático (bobina 1). A temperatura
 // da água segue devagar a do motor da bomba. O mapa de memória está em README.md.
-// Quem chama step() e describe() trava o mutex do servidor antes.
+// Quem chama step(), answer() e publish() trava o mutex do servidor antes.
 #pragma once
 
 #include <string>
@@ -62,8 +62,18 @@ struct Plant {
 
     // A resposta (PDU) a um pedido (PDU) de um cliente, e o estado publicado de novo:
     // uma escrita nos limites já muda as entradas discretas.
+    // Erro comum: Aceitar um valor que o processo não admite. O padrão confere só o
+    // formato do pedido; o que um valor significa, só o CLP sabe. Um limite alto abaixo
+    // do baixo desfaria a histerese do automático (a bomba ligaria e desligaria a cada
+    // poucos ciclos): o CLP recusa com a exceção 03 (valor de dados ilegal), e nada é
+    // escrito.
     std::string answer(const std::string& request) {
+        const modbus::Memory before = memory;
         std::string reply = modbus::answer(request, memory);
+        if (memory.holding[HIGH_LIMIT] < memory.holding[LOW_LIMIT]) {
+            memory = before;
+            reply = modbus::exception_reply(static_cast<std::uint8_t>(request[0]), modbus::ILLEGAL_DATA_VALUE);
+        }
         publish();
         return reply;
     }

@@ -120,13 +120,14 @@ inline std::string request_failure(const Receipt& in, double prazo) {
 
 // O cliente: por que não há uma resposta inteira. `reply_timeout`: quanto ele espera.
 inline std::string reply_failure(const Receipt& in, double reply_timeout) {
-    (void)reply_timeout;
     if (in.what == Received::BadHeader) return "resposta inválida: " + in.detail;
     switch (in.stop) {
         case Stop::PeerClosed:
             return "resposta incompleta: o servidor fechou a conexão (" + std::to_string(in.got) + " de " +
                    std::to_string(in.wanted) + " bytes recebidos)";
-        case Stop::TimedOut: return "resposta incompleta: o servidor não respondeu em 5 s";
+        case Stop::TimedOut:
+            return "resposta incompleta: o servidor não respondeu em " +
+                   std::to_string(static_cast<int>(reply_timeout)) + " s";
         case Stop::Error: return "resposta incompleta: " + in.detail;
         case Stop::None: break;
     }

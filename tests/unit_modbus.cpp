@@ -312,3 +312,71 @@ TEST_CASE("client command line: each command's request, and what is refused") {
     CHECK(build(many, bad) == "valores demais: a PDU passaria de 253 bytes");
 }
 
+TEST_CASE("the plant refuses a high limit below the low limit (exception 03), and writes nothing") {
+    Plant plant;
+    // Register 3 (low limit) = 900, above the high limit's 800: refused.
+    CHECK(hex_of(plant.answer(bytes("06 00 03 03 84"))) == "86 03");
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 200);
+    // Register 2 (high limit) = 100, below the low limit's 200: refused.
+    CHECK(hex_of(plant.answer(bytes("06 00 02 00 64"))) == "86 03");
+    CHECK(plant.memory.holding[Plant::HIGH_LIMIT] == 800);
+    // Both at once (function 16), the wrong way round: nothing is written.
+    CHECK(hex_of(plant.answer(bytes("10 00 02 00 02 04 00 64 03 84"))) == "90 03");
+    CHECK(plant.memory.holding[Plant::HIGH_LIMIT] == 800);
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 200);
+    // The right way round, and equal limits, are accepted.
+    CHECK(hex_of(plant.answer(bytes("10 00 02 00 02 04 03 84 00 64"))) == "10 00 02 00 02");
+    CHECK(plant.memory.holding[Plant::HIGH_LIMIT] == 900);
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 100);
+    CHECK(hex_of(plant.answer(bytes("06 00 03 03 84"))) == "06 00 03 03 84");
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 900);
+    // Other registers are written as before.
+    CHECK(hex_of(plant.answer(bytes("10 00 0a 00 02 04 00 01 00 02"))) == "10 00 0a 00 02");
+}
+
+TEST_CASE("the client's timeout message says REPLY_TIMEOUT's seconds, whatever they are") {
+    modbus::Receipt silent;
+    silent.what = modbus::Received::Nothing;
+    silent.stop = modbus::Stop::TimedOut;
+    silent.wanted = 7;
+    CHECK(modbus::reply_failure(silent, 3.0) == "resposta incompleta: o servidor não respondeu em 3 s");
+    CHECK(modbus::reply_failure(silent, 5.0) == "resposta incompleta: o servidor não respondeu em 5 s");
+    // The server's --prazo line, likewise.
+    CHECK(modbus::request_failure(silent, 7.0) == "ficou 7 s sem enviar nada (--prazo)");
+    modbus::Receipt closed = silent;
+    closed.stop = modbus::Stop::PeerClosed;
+    CHECK(modbus::request_failure(closed, 7.0) == "");  // closed between two messages: normal
+    CHECK(modbus::reply_failure(closed, 5.0) ==
+          "resposta incompleta: o servidor fechou a conexão (0 de 7 bytes recebidos)");
+}
+
+// A function named in a comment of one of ex6's protocol headers, as "name()", is
+// one that header defines (clp.h once named a describe() that Plant does not have).
+TEST_CASE("every name() in the comments of clp.h, mbap.h, pdu.h and receive_adu.h is defined there") {
+    int named = 0;
+    for (const char* file : {"clp.h", "mbap.h", "pdu.h", "receive_adu.h"}) {
+        CAPTURE(file);
+        std::ifstream in(std::string(LAB_SOURCE_DIR) + "/ex6_modbus/" + file);
+        REQUIRE(in);
+        std::string code;  // the file without its comments
+        std::vector<std::string> comments;
+        for (std::string line; std::getline(in, line);) {
+            const std::size_t at = line.find("//");
+            code += line.substr(0, at) + "\n";
+            if (at != std::string::npos) comments.push_back(line.substr(at));
+        }
+        for (const std::string& text : comments) {
+            for (std::size_t at = text.find("()"); at != std::string::npos; at = text.find("()", at + 2)) {
+                std::size_t start = at;
+                while (start > 0 && (std::isalnum(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '_'))
+                    --start;
+                const std::string name = text.substr(start, at - start);
+                if (name.empty() || name == "recv") continue;  // recv() is the system's
+                ++named;
+                CAPTURE(text);
+                CHECK_MESSAGE(code.find(" " + name + "(") != std::string::npos, name << "() is not defined here");
+            }
+        }
+    }
+    CHECK(named >= 2);
+}

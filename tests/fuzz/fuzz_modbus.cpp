@@ -34,8 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const std::string request = input.substr(at + modbus::MBAP_BYTES, pdu_length);
         at += modbus::MBAP_BYTES + pdu_length;
 
-        const std::string reply = modbus::answer(request, plant.memory);
-        plant.publish();
+        const std::string reply = plant.answer(request);  // as the server answers
         plant.step();
         if (reply.empty() || reply.size() > modbus::MAX_PDU_BYTES) std::abort();
         const auto function = static_cast<unsigned char>(request[0]);
