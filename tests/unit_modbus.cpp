@@ -380,3 +380,20 @@ TEST_CASE("every name() in the comments of clp.h, mbap.h, pdu.h and receive_adu.
     }
     CHECK(named >= 2);
 }
+
+// Exercise 7's answer (PROFESSOR.md): with limits 800 and 200, the automatic mode
+// keeps the pump off for 300 cycles of 100 ms (30 s) and on for 150 (15 s).
+TEST_CASE("the plant: 300 cycles off, 150 on, in automatic mode") {
+    Plant plant;
+    int steps = 0;
+    for (; plant.memory.coils[Plant::PUMP] == 0 && steps < 1000; ++steps) plant.step();
+    REQUIRE(plant.memory.coils[Plant::PUMP] == 1);  // the low limit switched it on
+    auto run_length = [&](std::uint8_t state) {
+        int n = 0;
+        for (; plant.memory.coils[Plant::PUMP] == state && n < 1000; ++n) plant.step();
+        return n;
+    };
+    CHECK(run_length(1) == 150);
+    CHECK(run_length(0) == 300);
+    CHECK(run_length(1) == 150);
+}
