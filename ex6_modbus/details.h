@@ -135,25 +135,48 @@ inline void list_values(Listing& l, bool bits, unsigned first, const std::string
     }
 }
 
+// Funções de bits (1, 2, 15): 8 por byte. As outras contam registradores de 16 bits.
+inline bool counts_bits(unsigned function) {
+    return function == READ_COILS || function == READ_DISCRETE_INPUTS || function == WRITE_MULTIPLE_COILS;
+}
+
+// O nome da quantidade na especificação (o Wireshark diz Bit Count ou Word Count).
+inline std::string quantity_name(unsigned function) {
+    switch (function) {
+        case READ_COILS: return "Quantity of Coils";
+        case READ_DISCRETE_INPUTS: return "Quantity of Inputs";
+        case READ_INPUT_REGISTERS: return "Quantity of Input Registers";
+        case WRITE_MULTIPLE_COILS: return "Quantity of Outputs";
+        default: return "Quantity of Registers";  // 3 e 16
+    }
+}
+
+// Starting Address e Quantity of ... (funções 1 a 4, 15 e 16). `written`: na
+// resposta de 15 e 16, que repete os dois do pedido.
+inline void list_range(Listing& l, unsigned function, bool written) {
+    const bool bits = counts_bits(function);
+    l.u16("Reference Number", written ? "Starting Address: o primeiro endereço escrito"
+                                      : "Starting Address: o primeiro endereço");
+    l.u16(bits ? "Bit Count" : "Word Count",
+          quantity_name(function) + ": " +
+              (written ? "quantos foram escritos" : bits ? "quantos bits" : "quantos registradores"));
+}
+
+// O Byte Count e os valores que ele conta, numerados a partir de `first`.
+inline void list_data(Listing& l, unsigned function, unsigned first, const std::string& spec_name) {
+    if (l.at() < l.size()) l.field(1, "Byte Count", std::to_string(l.byte_at(l.at())), "bytes de dados a seguir");
+    list_values(l, counts_bits(function), first, spec_name);
+}
+
 // Os campos da PDU de um pedido, depois do Function code.
 inline void list_request(Listing& l, unsigned function, const std::string& pdu) {
     const unsigned first = pdu.size() >= 3 ? get16(pdu.data() + 1) : 0;
     switch (function) {
         case READ_COILS:  // §6.1 a §6.4: Starting Address, Quantity of ...
-            l.u16("Reference Number", "Starting Address: o primeiro endereço");
-            l.u16("Bit Count", "Quantity of Coils: quantos bits");
-            break;
         case READ_DISCRETE_INPUTS:
-            l.u16("Reference Number", "Starting Address: o primeiro endereço");
-            l.u16("Bit Count", "Quantity of Inputs: quantos bits");
-            break;
         case READ_HOLDING_REGISTERS:
-            l.u16("Reference Number", "Starting Address: o primeiro endereço");
-            l.u16("Word Count", "Quantity of Registers: quantos registradores");
-            break;
         case READ_INPUT_REGISTERS:
-            l.u16("Reference Number", "Starting Address: o primeiro endereço");
-            l.u16("Word Count", "Quantity of Input Registers: quantos registradores");
+            list_range(l, function, false);
             break;
         case WRITE_SINGLE_COIL:  // §6.5: Output Address, Output Value
             l.u16("Reference Number", "Output Address: o endereço");
@@ -167,17 +190,13 @@ inline void list_request(Listing& l, unsigned function, const std::string& pdu) 
                 l.field(2, "Data", hex(l.adu(), l.at(), 1) + hex(l.adu(), l.at() + 1, 1),
                         "Register Value: " + std::to_string(get16(l.adu().data() + l.at())));
             break;
-        case WRITE_MULTIPLE_COILS:  // §6.11: Starting Address, Quantity of Outputs, Byte Count, Outputs Value
-            l.u16("Reference Number", "Starting Address: o primeiro endereço");
-            l.u16("Bit Count", "Quantity of Outputs: quantos bits");
-            if (l.at() < l.size()) l.field(1, "Byte Count", std::to_string(l.byte_at(l.at())), "bytes de dados a seguir");
-            list_values(l, true, first, "Outputs Value");
+        case WRITE_MULTIPLE_COILS:  // §6.11: ..., Byte Count, Outputs Value
+            list_range(l, function, false);
+            list_data(l, function, first, "Outputs Value");
             break;
-        case WRITE_MULTIPLE_REGISTERS:  // §6.12: ..., Quantity of Registers, Byte Count, Registers Value
-            l.u16("Reference Number", "Starting Address: o primeiro endereço");
-            l.u16("Word Count", "Quantity of Registers: quantos registradores");
-            if (l.at() < l.size()) l.field(1, "Byte Count", std::to_string(l.byte_at(l.at())), "bytes de dados a seguir");
-            list_values(l, false, first, "Registers Value");
+        case WRITE_MULTIPLE_REGISTERS:  // §6.12: ..., Byte Count, Registers Value
+            list_range(l, function, false);
+            list_data(l, function, first, "Registers Value");
             break;
         default:  // uma função que este exemplo não conhece: os bytes, em rest()
             break;
@@ -189,26 +208,23 @@ inline void list_request(Listing& l, unsigned function, const std::string& pdu) 
 inline void list_response(Listing& l, unsigned function, const std::string& request) {
     const unsigned first = request.size() >= 3 ? get16(request.data() + 1) : 0;
     switch (function) {
-        case READ_COILS:
-        case READ_DISCRETE_INPUTS:
-        case READ_HOLDING_REGISTERS:
-        case READ_INPUT_REGISTERS: {  // Byte count e os valores
-            if (l.at() < l.size()) l.field(1, "Byte Count", std::to_string(l.byte_at(l.at())), "bytes de dados a seguir");
-            const bool bits = function == READ_COILS || function == READ_DISCRETE_INPUTS;
-            list_values(l, bits, first, function == READ_COILS ? "Coil Status" : "Input Status");
+        case READ_COILS:  // Byte count e Coil Status / Input Status / Register value
+            list_data(l, function, first, "Coil Status");
             break;
-        }
+        case READ_DISCRETE_INPUTS:
+            list_data(l, function, first, "Input Status");
+            break;
+        case READ_HOLDING_REGISTERS:
+        case READ_INPUT_REGISTERS:
+            list_data(l, function, first, "Register value");
+            break;
         case WRITE_SINGLE_COIL:
         case WRITE_SINGLE_REGISTER:  // a resposta repete o pedido
             list_request(l, function, request);
             break;
-        case WRITE_MULTIPLE_COILS:  // o endereço e a quantidade do pedido
-            l.u16("Reference Number", "Starting Address: o primeiro endereço escrito");
-            l.u16("Bit Count", "Quantity of Outputs: quantos foram escritos");
-            break;
-        case WRITE_MULTIPLE_REGISTERS:
-            l.u16("Reference Number", "Starting Address: o primeiro endereço escrito");
-            l.u16("Word Count", "Quantity of Registers: quantos foram escritos");
+        case WRITE_MULTIPLE_COILS:
+        case WRITE_MULTIPLE_REGISTERS:  // o endereço e a quantidade do pedido
+            list_range(l, function, true);
             break;
         default:
             break;
