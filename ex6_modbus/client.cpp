@@ -67,7 +67,7 @@ int main(int argc, char* argv[]) {
                         std::to_string(transaction) + ", unidade " + std::to_string(unit));
         if (in.what != modbus::Received::Adu) return fail(modbus::reply_failure(in, REPLY_TIMEOUT));
         const std::string& reply = in.pdu;
-        if (details) {
+        if (details) {  // a mensagem como chegou (Protocol Identifier e Length já conferidos)
             const std::string whole = modbus::frame(header.transaction, header.unit, reply);
             std::cout << "<< resposta, " << whole.size() << " bytes: "
                       << modbus::hex(whole, 0, whole.size()) << "\n"
@@ -78,8 +78,7 @@ int main(int argc, char* argv[]) {
         modbus::Reply result = modbus::parse_reply(command.pdu, reply);
         if (!result.error.empty()) return fail("resposta inválida: " + result.error);
         if (result.exception)
-            return fail("o servidor respondeu com a exceção " +
-                        std::string(result.exception < 10 ? "0" : "") + std::to_string(result.exception) +
+            return fail("o servidor respondeu com a exceção " + modbus::exception_code_text(result.exception) +
                         " (" + modbus::exception_name(result.exception) + "): " +
                         modbus::exception_meaning(result.exception));
         if (round > 1) std::cout << "\n";

@@ -285,8 +285,7 @@ inline std::string summary(const std::string& request, const std::string& reply)
             text += " " + std::to_string(first) + ".." + std::to_string(first + second - 1);
     }
     if (reply.size() == 2 && (static_cast<unsigned char>(reply[0]) & EXCEPTION_BIT))
-        return text + ": exceção " + (static_cast<unsigned char>(reply[1]) < 10 ? "0" : "") +
-               std::to_string(static_cast<unsigned char>(reply[1])) + " (" +
+        return text + ": exceção " + exception_code_text(static_cast<unsigned char>(reply[1])) + " (" +
                exception_name(static_cast<unsigned char>(reply[1])) + ")";
     return text + ": ok";
 }

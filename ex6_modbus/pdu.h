@@ -193,6 +193,13 @@ inline Reply parse_reply(const std::string& request, const std::string& reply) {
     }
 }
 
+// O código de uma exceção como a especificação o escreve: dois dígitos
+// hexadecimais (01, 02, ..., 0A, 0B).
+inline std::string exception_code_text(unsigned code) {
+    static const char digits[] = "0123456789ABCDEF";
+    return std::string(1, digits[(code >> 4) & 15]) + digits[code & 15];
+}
+
 // O significado de uma exceção, para quem usa o cliente.
 inline std::string exception_meaning(unsigned code) {
     switch (code) {

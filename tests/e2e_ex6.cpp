@@ -421,6 +421,10 @@ TEST_CASE("ex6 client against a fake server: split, foreign and broken replies")
          "Erro: resposta inválida: a resposta traz 4 bytes de dados; para 1 itens são 2\n"},
         {bytes("00 01 00 00 00 03 01 04 02"), false, 1,
          "Erro: resposta inválida: a resposta é da função 4, o pedido foi da 3\n"},
+        // A gateway's exception, in hex as the spec writes it.
+        {bytes("00 01 00 00 00 03 01 83 0b"), false, 1,
+         "Erro: o servidor respondeu com a exceção 0B (Gateway target device failed to respond): "
+         "gateway: o dispositivo de destino não respondeu\n"},
     };
     for (const Case& c : cases) {
         CAPTURE(hex_of(c.reply));

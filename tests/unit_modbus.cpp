@@ -231,6 +231,15 @@ TEST_CASE("--detalhes: every field, with Wireshark's names, in Wireshark's order
     CHECK(write.find("10 e1       Data: 10e1  (Register Value: 4321)") != std::string::npos);
 }
 
+TEST_CASE("exception codes are written as the spec writes them: 01 ... 0A, 0B") {
+    CHECK(modbus::exception_code_text(2) == "02");
+    CHECK(modbus::exception_code_text(10) == "0A");
+    const std::string request = modbus::read_request(modbus::READ_HOLDING_REGISTERS, 0, 1);
+    CHECK(modbus::summary(request, bytes("83 0b")) ==
+          "Read Holding Registers 0: exceção 0B (Gateway target device failed to respond)");
+    CHECK(modbus::summary(request, bytes("83 04")) == "Read Holding Registers 0: exceção 04 (Slave device failure)");
+}
+
 TEST_CASE("--detalhes never prints a raw byte from the network, whatever it gets") {
     std::mt19937 gen(6);
     for (int round = 0; round < 2000; ++round) {
