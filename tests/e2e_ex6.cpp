@@ -133,6 +133,7 @@ TEST_CASE("ex6: exceptions 01, 02 and 03 come back explained, with exit code 1")
         {{"ler", "0", "126"}, e03},          {{"ler", "0", "0"}, e03},
         {{"ler-discretas", "0", "2001"}, e03}, {{"pdu", "05", "00", "00", "12", "34"}, e03},
         {{"pdu", "03", "00"}, e03},          {{"pdu", "07"}, e01},
+        {{"escrever", "3", "900"}, e03},  // a low limit above the high one (800)
         {{"pdu", "2b", "0e", "01", "00"}, e01}, {{"pdu", "83", "00", "00", "00", "01"}, e01},
     };
     for (const Case& c : cases) {
