@@ -7,18 +7,25 @@
 #     above the 100 connections that all come from 127.0.0.1;
 #   - a libmodbus server built here (bench/libmodbus_server.c, libmodbus-dev);
 #   - pymodbus' server (tests/peer_modbus.py server, Debian's python3-pymodbus).
-# Goals at 100 masters: requests/s >= 0.9x libmodbus and >= 5x pymodbus.
-# Writes bench/results/ex6.csv (date and machine in a comment at the top).
+# Goals, on the medians, at each of 1, 10 and 100 masters (issue 29):
+#   - requests/s >= 1.0x libmodbus's, and server CPU per request <= libmodbus's;
+#   - requests/s >= 2x pymodbus's at 10 and 100 masters.
+# (The old ">= 5x pymodbus" came from pymodbus 2 figures; pymodbus 3 with asyncio
+# is within 2-3x here, because loopback TCP in the kernel costs every server the same.)
+# Writes build/bench/ex6.csv (date and machine in a comment at the top); with
+# BENCH_SAVE=1 also bench/results/ex6.csv, the copy in git that the README cites.
 #
 #   BENCH_EX6_SECONDS=2       seconds counted per run (after 0.3 s of warm-up)
 #   BENCH_EX6_CLIENTS="1 10 100"
 #   BENCH_ROUNDS=3            runs of each server per N; figures are medians
+#   BENCH_SAVE=1              also write bench/results/ex6.csv (tracked by git)
+#   BENCH_NOTE="..."          a line of your own in the CSV (e.g. what else the machine ran)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${BENCH_EX6_SECONDS:-2}
 CLIENTS=${BENCH_EX6_CLIENTS:-1 10 100}
 ROUNDS=${BENCH_ROUNDS:-3}
-csv=bench/results/ex6.csv
+csv=build/bench/ex6.csv
 
 work=$(mktemp -d)
 spid=""
@@ -32,7 +39,7 @@ trap 'exit 130' INT TERM
 
 echo
 echo "== ex6: Modbus/TCP, N masters polling 10 registers, one request in flight each =="
-mkdir -p build/bench bench/results
+mkdir -p build/bench
 [ "build/bench/modbus_load" -nt bench/modbus_load.cpp ] ||
     ${CXX:-g++} -std=c++17 -O2 -Wall -Wextra -Werror -o build/bench/modbus_load bench/modbus_load.cpp
 servers=(cpp)
@@ -55,6 +62,10 @@ start() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do
         port=$((20000 + RANDOM % 40000))
         local args=("${@//\{PORT\}/$port}")
+        # Empty the log first: the redirection below truncates it only when the
+        # background job gets to run, and the loop could find the previous server's
+        # "Aguardando" (then the load connects before this one listens: refused).
+        : >"$work/s.log"
         "${args[@]}" >"$work/s.log" 2>&1 &
         spid=$!
         for _ in $(seq 200); do
@@ -84,6 +95,7 @@ label_of() {
     esac
 }
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)  # how busy the machine was: the figures depend on it
 declare -A runs
 for n in $CLIENTS; do
     for _ in $(seq "$ROUNDS"); do
@@ -110,7 +122,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a 
 {
     echo "# ex6 Modbus/TCP bench (bench/ex6.sh): $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm),"
     echo "# $(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);" \
-         "median of $ROUNDS runs of $SECONDS_PER_RUN s each, servers taking turns"
+         "median of $ROUNDS runs of $SECONDS_PER_RUN s each, servers taking turns;" \
+         "load average before: $load"
+    [ -z "${BENCH_NOTE:-}" ] || echo "# note: $BENCH_NOTE"
     echo "server,clients,requests_per_s,p50_us,p99_us,server_cpu_us_per_request"
 } >"$csv"
 printf '  %-5s %-26s %12s %9s %9s %14s\n' N server "requests/s" "p50 us" "p99 us" "CPU us/request"
@@ -134,17 +148,32 @@ for n in $CLIENTS; do
             "$(ratio "$(median "$base:$n" cpu_us_per_request)" "$cpp_cpu")"
     done
 done
-# The goals, at 100 masters.
-goal() {  # goal <baseline> <factor>
-    local a b
-    a=$(median "cpp:100" requests_per_s) b=$(median "$1:100" requests_per_s)
-    [ -n "$b" ] || { echo "  goal >= $2x $1 at 100: (no baseline)"; return; }
-    awk -v a="$a" -v b="$b" -v f="$2" -v n="$1" 'BEGIN {
-        printf "  goal >= %sx %s at 100 masters: %.2fx, %s\n", f, n, a / b, (a >= f * b) ? "met" : "MISSED" }'
+# The goals, on the medians: C++ against libmodbus at every N (requests/s and CPU
+# per request), against pymodbus at 10 and 100 masters.
+goal() {  # goal <N> <what> <baseline> <factor>: "requests" (C++ >= factor x) or "cpu" (C++ <= baseline)
+    local field=requests_per_s a b
+    [ "$2" = cpu ] && field=cpu_us_per_request
+    a=$(median "cpp:$1" "$field") b=$(median "$3:$1" "$field")
+    [ -n "$a" ] && [ -n "$b" ] || { echo "  goal at $1 masters, $2 vs $3: (no figures)"; return; }
+    awk -v n="$1" -v what="$2" -v a="$a" -v b="$b" -v f="$4" -v base="$3" 'BEGIN {
+        if (what == "cpu")
+            printf "  goal at %3s masters: CPU per request <= %s (%s vs %s us): %s\n", n, base, a, b, (a <= b) ? "met" : "MISSED"
+        else
+            printf "  goal at %3s masters: requests/s >= %sx %s: %.2fx, %s\n", n, f, base, a / b, (a >= f * b) ? "met" : "MISSED" }'
 }
-if [[ " $CLIENTS " == *" 100 "* ]]; then
-    goal libmodbus 0.9
-    goal pymodbus 5
-fi
+for n in $CLIENTS; do
+    if [ -n "${runs[libmodbus:$n]:-}" ]; then
+        goal "$n" requests libmodbus 1.0
+        goal "$n" cpu libmodbus 1
+    fi
+    if [ -n "${runs[pymodbus:$n]:-}" ] && [ "$n" -ge 10 ]; then
+        goal "$n" requests pymodbus 2
+    fi
+done
 echo "  (the ratios: C++ requests/s over the baseline's, and the baseline's CPU per request"
 echo "   over C++'s: both above 1 when C++ is better; figures in $csv)"
+if [ "${BENCH_SAVE:-0}" = 1 ]; then
+    mkdir -p bench/results
+    cp "$csv" bench/results/ex6.csv
+    echo "  (BENCH_SAVE=1: copied to bench/results/ex6.csv)"
+fi

@@ -4,8 +4,10 @@
 //   ./client escrever-bobina 0 1    liga a bomba
 #include "../common/net.h"
 #include "command.h"  // COMANDO ARGUMENTOS -> a PDU do pedido; --help
-#include "details.h"  // --detalhes: cada campo, como no Wireshark
-#include "modbus.h"   // o formato MBAP + PDU
+#include "details.h"  // --detalhes: cada campo, com os nomes do Wireshark e do padrão
+#include "mbap.h"     // o cabeçalho MBAP: a PDU dentro do TCP
+#include "pdu.h"      // a PDU: os pedidos, as respostas, as exceções
+#include "receive_adu.h"  // uma mensagem inteira (MBAP + PDU) do socket
 
 #include <chrono>
 #include <iostream>
@@ -13,28 +15,6 @@
 #include <thread>
 
 static const double REPLY_TIMEOUT = 5.0;  // segundos para o servidor responder
-
-// Recebe EXATAMENTE `length` bytes; devolve false (e diz por quê) se não chegaram.
-// Erro comum: Tomar um recv() como uma mensagem inteira. Um recv(s, buf, 1024) devolve
-// o que já chegou: pode ser meia resposta (o resto vem no próximo segmento). Aqui se
-// lê o cabeçalho de 7 bytes inteiro e depois exatamente o que o Length diz.
-static bool receive_exactly(socket_t s, char* buffer, std::size_t length, std::string& why) {
-    std::size_t got = 0;
-    while (got < length) {
-        auto received = recv(s, buffer + got, static_cast<int>(length - got), 0);
-        if (received > 0) {
-            got += static_cast<std::size_t>(received);
-        } else if (received == 0) {
-            why = "o servidor fechou a conexão (" + std::to_string(got) + " de " +
-                  std::to_string(length) + " bytes recebidos)";
-            return false;
-        } else if (!net::interrupted()) {  // um sinal (EINTR) só repete o recv()
-            why = net::timed_out() ? "o servidor não respondeu em 5 s" : net::last_error();
-            return false;
-        }
-    }
-    return true;
-}
 
 // "Erro: ..." no stderr e o código 1.
 static int fail(const std::string& text) {
@@ -73,27 +53,22 @@ int main(int argc, char* argv[]) {
         if (!net::send_all(client_socket, request.data(), request.size()))
             return fail("não foi possível enviar o pedido: " + net::last_error());
 
-        // A resposta: o cabeçalho MBAP (7 bytes), conferido, e depois Length - 1 bytes.
-        char header_bytes[modbus::MBAP_BYTES];
-        std::string why;
-        if (!receive_exactly(client_socket, header_bytes, sizeof header_bytes, why))
-            return fail("resposta incompleta: " + why);
-        modbus::Header header = modbus::read_header(header_bytes);
-        why = modbus::check_header(header);
-        if (!why.empty()) return fail("resposta inválida: " + why);
+        // A resposta inteira: o cabeçalho MBAP (7 bytes), conferido, e depois Length - 1
+        // bytes, a PDU.
+        const modbus::Receipt in = modbus::receive_adu(client_socket);
+        const modbus::Header& header = in.header;
         // Erro comum: Aceitar uma resposta sem conferir de que pedido ela é. Uma resposta
         // atrasada (de um pedido anterior) seria lida como a deste: valores trocados sem
         // aviso. O Transaction Identifier e o Unit Identifier têm de ser os do pedido.
-        if (header.transaction != transaction || header.unit != unit_id)
+        const bool header_read = in.what == modbus::Received::Adu || in.what == modbus::Received::ShortPdu;
+        if (header_read && (header.transaction != transaction || header.unit != unit_id))
             return fail("a resposta é da transação " + std::to_string(header.transaction) +
                         ", unidade " + std::to_string(header.unit) + "; o pedido foi a " +
                         std::to_string(transaction) + ", unidade " + std::to_string(unit));
-        char pdu_bytes[modbus::MAX_PDU_BYTES];
-        if (!receive_exactly(client_socket, pdu_bytes, header.length - 1u, why))
-            return fail("resposta incompleta: " + why);
-        const std::string reply(pdu_bytes, header.length - 1u);
-        if (details) {
-            const std::string whole = std::string(header_bytes, sizeof header_bytes) + reply;
+        if (in.what != modbus::Received::Adu) return fail(modbus::reply_failure(in, REPLY_TIMEOUT));
+        const std::string& reply = in.pdu;
+        if (details) {  // a mensagem como chegou (Protocol Identifier e Length já conferidos)
+            const std::string whole = modbus::frame(header.transaction, header.unit, reply);
             std::cout << "<< resposta, " << whole.size() << " bytes: "
                       << modbus::hex(whole, 0, whole.size()) << "\n"
                       << modbus::describe(whole, command.pdu);
@@ -103,8 +78,7 @@ int main(int argc, char* argv[]) {
         modbus::Reply result = modbus::parse_reply(command.pdu, reply);
         if (!result.error.empty()) return fail("resposta inválida: " + result.error);
         if (result.exception)
-            return fail("o servidor respondeu com a exceção " +
-                        std::string(result.exception < 10 ? "0" : "") + std::to_string(result.exception) +
+            return fail("o servidor respondeu com a exceção " + modbus::exception_code_text(result.exception) +
                         " (" + modbus::exception_name(result.exception) + "): " +
                         modbus::exception_meaning(result.exception));
         if (round > 1) std::cout << "\n";

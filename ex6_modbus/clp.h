@@ -5,14 +5,15 @@
 // desliga no limite alto, e o nível sobe e desce sozinho; um cliente pode ligar e
 // desligar a bomba (bobina 0) ou tirar o CLP do automático (bobina 1). A temperatura
 // da água segue devagar a do motor da bomba. O mapa de memória está em README.md.
-// Quem chama step() e describe() trava o mutex do servidor antes.
+// Quem chama step(), answer() e publish() trava o mutex do servidor antes.
 #pragma once
 
 #include <string>
 
-#include "modbus.h"
+#include "pdu.h"
 
 struct Plant {
+    // O mapa de memória (a tabela do README): cada endereço usado, pelo nome.
     // Holding registers (função 3; 6 e 16 escrevem)
     static constexpr unsigned LEVEL = 0;        // nível, décimos de % (503 = 50,3 %): só leitura
     static constexpr unsigned TEMPERATURE = 1;  // temperatura, décimos de °C: só leitura
@@ -22,8 +23,13 @@ struct Plant {
     // Coils (função 1; 5 e 15 escrevem)
     static constexpr unsigned PUMP = 0;       // 1 = bomba ligada
     static constexpr unsigned AUTOMATIC = 1;  // 1 = o CLP comanda a bomba pelos limites
-    // Discrete inputs (função 2): 0 = nível alto (>= limite alto), 1 = nível baixo
-    // Input registers (função 4): 0 = nível, 1 = temperatura, 2 = segundos ligado
+    // Discrete inputs (função 2)
+    static constexpr unsigned LEVEL_HIGH = 0;  // 1 = nível >= limite alto
+    static constexpr unsigned LEVEL_LOW = 1;   // 1 = nível <= limite baixo
+    // Input registers (função 4)
+    static constexpr unsigned LEVEL_INPUT = 0;        // o nível, como no holding register 0
+    static constexpr unsigned TEMPERATURE_INPUT = 1;  // a temperatura, como no 1
+    static constexpr unsigned UPTIME = 2;             // segundos desde o início
 
     modbus::Memory memory;
     double level = 500, temperature = 250;  // décimos; o processo anda em frações
@@ -54,13 +60,31 @@ struct Plant {
         publish();
     }
 
+    // A resposta (PDU) a um pedido (PDU) de um cliente, e o estado publicado de novo:
+    // uma escrita nos limites já muda as entradas discretas.
+    // Erro comum: Aceitar um valor que o processo não admite. O padrão confere só o
+    // formato do pedido; o que um valor significa, só o CLP sabe. Um limite alto abaixo
+    // do baixo desfaria a histerese do automático (a bomba ligaria e desligaria a cada
+    // poucos ciclos): o CLP recusa com a exceção 03 (valor de dados ilegal), e nada é
+    // escrito.
+    std::string answer(const std::string& request) {
+        const modbus::Memory before = memory;
+        std::string reply = modbus::answer(request, memory);
+        if (memory.holding[HIGH_LIMIT] < memory.holding[LOW_LIMIT]) {
+            memory = before;
+            reply = modbus::exception_reply(static_cast<std::uint8_t>(request[0]), modbus::ILLEGAL_DATA_VALUE);
+        }
+        publish();
+        return reply;
+    }
+
     // Copia o estado do processo para as tabelas que os clientes leem.
     void publish() {
         modbus::Memory& m = memory;
-        m.holding[LEVEL] = m.input[0] = static_cast<std::uint16_t>(level + 0.5);
-        m.holding[TEMPERATURE] = m.input[1] = static_cast<std::uint16_t>(temperature + 0.5);
-        m.input[2] = static_cast<std::uint16_t>(ticks / 10);
-        m.discrete_inputs[0] = level >= m.holding[HIGH_LIMIT];
-        m.discrete_inputs[1] = level <= m.holding[LOW_LIMIT];
+        m.holding[LEVEL] = m.input[LEVEL_INPUT] = static_cast<std::uint16_t>(level + 0.5);
+        m.holding[TEMPERATURE] = m.input[TEMPERATURE_INPUT] = static_cast<std::uint16_t>(temperature + 0.5);
+        m.input[UPTIME] = static_cast<std::uint16_t>(ticks / 10);
+        m.discrete_inputs[LEVEL_HIGH] = level >= m.holding[HIGH_LIMIT];
+        m.discrete_inputs[LEVEL_LOW] = level <= m.holding[LOW_LIMIT];
     }
 };

@@ -1,6 +1,6 @@
 // Exemplo 6 - a linha de comando do cliente: client [IP [PORTA]] COMANDO ARGUMENTOS
 // [--detalhes] [--unidade N] [--repetir N]. Cada comando vira a PDU de um pedido.
-// Não é a lição (a lição é o que vai na rede: modbus.h e client.cpp).
+// Não é a lição (a lição é o que vai na rede: mbap.h, pdu.h e client.cpp).
 #pragma once
 
 #include <cstdint>
@@ -10,27 +10,63 @@
 
 #include "../common/args.h"
 #include "../common/net.h"
-#include "modbus.h"
+#include "pdu.h"
 
 static const char* const USAGE =
     "uso: client [IP [PORTA]] COMANDO ARGUMENTOS [--detalhes] [--unidade N] [--repetir N]"
     "   (padrão: localhost 1502)";
-static const char* const HELP =
-    "Cliente Modbus/TCP do Exemplo 6. Endereços como vão na rede: o primeiro é 0\n"
-    "(no mbpoll, -r 1). Valores de 0 a 65535. Comandos:\n"
-    "  ler ENDEREÇO [QUANTIDADE]             registradores (função 3)\n"
-    "  ler-entradas ENDEREÇO [QUANTIDADE]    registradores de entrada (função 4)\n"
-    "  ler-bobinas ENDEREÇO [QUANTIDADE]     bobinas (função 1)\n"
-    "  ler-discretas ENDEREÇO [QUANTIDADE]   entradas discretas (função 2)\n"
-    "  escrever ENDEREÇO VALOR               um registrador (função 6)\n"
-    "  escrever-varios ENDEREÇO VALOR...     vários registradores (função 16)\n"
-    "  escrever-bobina ENDEREÇO 0|1          uma bobina (função 5)\n"
-    "  escrever-bobinas ENDEREÇO 0|1...      várias bobinas (função 15)\n"
-    "  pdu BYTE...                           uma PDU qualquer, em hexadecimal (ex.: pdu 07)\n"
-    "  --detalhes    mostra cada campo do MBAP e da PDU enviados e recebidos\n"
-    "  --unidade N   o Unit Identifier, de 0 a 255 (padrão 1)\n"
-    "  --repetir N   envia o mesmo pedido N vezes, uma por segundo, na mesma conexão\n"
-    "Uma resposta de exceção é explicada e o programa termina com o código 1.\n";
+
+// Os comandos, numa tabela só: o --help, a busca pelo nome e a montagem do pedido
+// saem dela. A função Modbus diz a forma do pedido: 1 a 4 leem, 5 e 6 escrevem um
+// item, 15 e 16 vários; o comando pdu (função 0 aqui) envia bytes quaisquer.
+struct CommandSpec {
+    const char* name;
+    const char* arguments;  // como no --help e na mensagem de erro
+    std::uint8_t function;
+    const char* label;  // o que cada valor é, na saída ("" no comando pdu)
+    const char* help;   // a linha do --help
+};
+static const CommandSpec COMMANDS[] = {
+    {"ler", "ENDEREÇO [QUANTIDADE]", modbus::READ_HOLDING_REGISTERS, "registrador", "registradores"},
+    {"ler-entradas", "ENDEREÇO [QUANTIDADE]", modbus::READ_INPUT_REGISTERS, "registrador de entrada",
+     "registradores de entrada"},
+    {"ler-bobinas", "ENDEREÇO [QUANTIDADE]", modbus::READ_COILS, "bobina", "bobinas"},
+    {"ler-discretas", "ENDEREÇO [QUANTIDADE]", modbus::READ_DISCRETE_INPUTS, "entrada discreta",
+     "entradas discretas"},
+    {"escrever", "ENDEREÇO VALOR", modbus::WRITE_SINGLE_REGISTER, "registrador", "um registrador"},
+    {"escrever-varios", "ENDEREÇO VALOR...", modbus::WRITE_MULTIPLE_REGISTERS, "registrador",
+     "vários registradores"},
+    {"escrever-bobina", "ENDEREÇO 0|1", modbus::WRITE_SINGLE_COIL, "bobina", "uma bobina"},
+    {"escrever-bobinas", "ENDEREÇO 0|1...", modbus::WRITE_MULTIPLE_COILS, "bobina", "várias bobinas"},
+    {"pdu", "BYTE...", 0, "", "uma PDU qualquer, em hexadecimal (ex.: pdu 07)"},
+};
+
+// O comando de nome `word`, ou nullptr.
+inline const CommandSpec* find_command(const std::string& word) {
+    for (const CommandSpec& c : COMMANDS)
+        if (word == c.name) return &c;
+    return nullptr;
+}
+
+// O texto do --help, com uma linha por comando da tabela.
+inline std::string help_text() {
+    std::string text =
+        "Cliente Modbus/TCP do Exemplo 6. Endereços como vão na rede: o primeiro é 0\n"
+        "(no mbpoll, -r 1). Valores de 0 a 65535. Comandos:\n";
+    for (const CommandSpec& c : COMMANDS) {
+        std::string line = std::string("  ") + c.name + " " + c.arguments;
+        std::size_t letters = 0;  // caracteres, não bytes: "Ç" são 2 bytes em UTF-8
+        for (unsigned char b : line) letters += (b & 0xc0) != 0x80;
+        line += std::string(letters < 40 ? 40 - letters : 1, ' ') + c.help;
+        if (c.function != 0) line += " (função " + std::to_string(c.function) + ")";
+        text += line + "\n";
+    }
+    return text +
+           "  --detalhes    mostra cada campo do MBAP e da PDU enviados e recebidos\n"
+           "  --unidade N   o Unit Identifier, de 0 a 255 (padrão 1)\n"
+           "  --repetir N   envia o mesmo pedido N vezes, uma por segundo, na mesma conexão\n"
+           "Uma resposta de exceção é explicada e o programa termina com o código 1.\n";
+}
 
 // O pedido que a linha de comando descreve.
 struct Command {
@@ -56,61 +92,12 @@ inline bool number(const std::string& text, unsigned most, unsigned& value) {
 // 40001): "registrador 1" deles é o endereço 0 daqui, e vai na rede como 00 00.
 inline std::string build_command(const std::vector<std::string>& words, Command& c) {
     const std::string& name = words[0];
-    std::vector<unsigned> n;  // os argumentos como números
-    for (std::size_t i = 1; i < words.size() && name != "pdu"; ++i) {
-        unsigned v = 0;
-        if (!number(words[i], 65535, v)) return "\"" + words[i] + "\" não é um número de 0 a 65535";
-        n.push_back(v);
-    }
-    const auto u16 = [](unsigned v) { return static_cast<std::uint16_t>(v); };
-    struct Read {
-        const char* name;
-        std::uint8_t function;
-        const char* label;
-    };
-    static const Read reads[] = {{"ler", modbus::READ_HOLDING_REGISTERS, "registrador"},
-                                 {"ler-entradas", modbus::READ_INPUT_REGISTERS, "registrador de entrada"},
-                                 {"ler-bobinas", modbus::READ_COILS, "bobina"},
-                                 {"ler-discretas", modbus::READ_DISCRETE_INPUTS, "entrada discreta"}};
-    for (const Read& r : reads) {
-        if (name != r.name) continue;
-        if (n.empty() || n.size() > 2) return std::string(r.name) + " ENDEREÇO [QUANTIDADE]";
-        c.label = r.label;
-        c.first = n[0];
-        // A quantidade vai como foi digitada: quem confere o limite (125, 2000) é o
-        // servidor, que responde com a exceção 03 (o exercício 3 do README).
-        c.pdu = modbus::read_request(r.function, u16(n[0]), u16(n.size() == 2 ? n[1] : 1));
-        return "";
-    }
-    const bool bits = name == "escrever-bobina" || name == "escrever-bobinas";
-    c.label = bits ? "bobina" : "registrador";
-    c.write = true;
-    if (name == "escrever" || name == "escrever-bobina") {
-        if (n.size() != 2) return name + " ENDEREÇO " + (bits ? "0|1" : "VALOR");
-        if (bits && n[1] > 1) return "uma bobina é 0 ou 1";
-        c.first = n[0];
-        c.values = {u16(n[1])};
-        c.pdu = bits ? modbus::write_coil_request(u16(n[0]), n[1] == 1)
-                     : modbus::write_register_request(u16(n[0]), u16(n[1]));
-        return "";
-    }
-    if (name == "escrever-varios" || name == "escrever-bobinas") {
-        if (n.size() < 2) return name + " ENDEREÇO " + (bits ? "0|1..." : "VALOR...");
-        c.first = n[0];
-        std::vector<bool> on;
-        for (std::size_t i = 1; i < n.size(); ++i) {
-            if (bits && n[i] > 1) return "uma bobina é 0 ou 1";
-            c.values.push_back(u16(n[i]));
-            on.push_back(n[i] == 1);
-        }
-        c.pdu = bits ? modbus::write_coils_request(u16(n[0]), on)
-                     : modbus::write_registers_request(u16(n[0]), c.values);
-        if (c.pdu.empty()) return "valores demais: a PDU passaria de 253 bytes";
-        return "";
-    }
-    if (name == "pdu") {  // bytes em hexadecimal, como "03 00 00 00 7e"
-        c.label.clear();
-        c.write = false;
+    const CommandSpec* spec = find_command(name);
+    if (spec == nullptr) return "comando desconhecido: " + name;
+    const std::string usage = name + " " + spec->arguments;
+    const std::uint8_t function = spec->function;
+    c.label = spec->label;
+    if (function == 0) {  // pdu: bytes em hexadecimal, como "03 00 00 00 7e"
         for (std::size_t i = 1; i < words.size(); ++i) {
             const std::string& w = words[i];
             if (w.size() != 2 || w.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
@@ -120,14 +107,51 @@ inline std::string build_command(const std::vector<std::string>& words, Command&
         if (c.pdu.empty() || c.pdu.size() > modbus::MAX_PDU_BYTES) return "pdu BYTE... (de 1 a 253 bytes)";
         return "";
     }
-    return "comando desconhecido: " + name;
-}
-
-inline bool is_command(const std::string& word) {
-    for (const char* name : {"ler", "ler-entradas", "ler-bobinas", "ler-discretas", "escrever",
-                             "escrever-varios", "escrever-bobina", "escrever-bobinas", "pdu"})
-        if (word == name) return true;
-    return false;
+    std::vector<unsigned> n;  // os argumentos como números
+    for (std::size_t i = 1; i < words.size(); ++i) {
+        unsigned v = 0;
+        if (!number(words[i], 65535, v)) return "\"" + words[i] + "\" não é um número de 0 a 65535";
+        n.push_back(v);
+    }
+    const auto u16 = [](unsigned v) { return static_cast<std::uint16_t>(v); };
+    const bool bits = function == modbus::WRITE_SINGLE_COIL || function == modbus::WRITE_MULTIPLE_COILS;
+    switch (function) {
+        case modbus::READ_COILS:
+        case modbus::READ_DISCRETE_INPUTS:
+        case modbus::READ_HOLDING_REGISTERS:
+        case modbus::READ_INPUT_REGISTERS:
+            if (n.empty() || n.size() > 2) return usage;
+            c.first = n[0];
+            // A quantidade vai como foi digitada: quem confere o limite (125, 2000) é o
+            // servidor, que responde com a exceção 03 (o exercício 3 do README).
+            c.pdu = modbus::read_request(function, u16(n[0]), u16(n.size() == 2 ? n[1] : 1));
+            return "";
+        case modbus::WRITE_SINGLE_COIL:
+        case modbus::WRITE_SINGLE_REGISTER:
+            if (n.size() != 2) return usage;
+            if (bits && n[1] > 1) return "uma bobina é 0 ou 1";
+            c.write = true;
+            c.first = n[0];
+            c.values = {u16(n[1])};
+            c.pdu = bits ? modbus::write_coil_request(u16(n[0]), n[1] == 1)
+                         : modbus::write_register_request(u16(n[0]), u16(n[1]));
+            return "";
+        default: {  // WRITE_MULTIPLE_COILS, WRITE_MULTIPLE_REGISTERS
+            if (n.size() < 2) return usage;
+            c.write = true;
+            c.first = n[0];
+            std::vector<bool> on;
+            for (std::size_t i = 1; i < n.size(); ++i) {
+                if (bits && n[i] > 1) return "uma bobina é 0 ou 1";
+                c.values.push_back(u16(n[i]));
+                on.push_back(n[i] == 1);
+            }
+            c.pdu = bits ? modbus::write_coils_request(u16(n[0]), on)
+                         : modbus::write_registers_request(u16(n[0]), c.values);
+            if (c.pdu.empty()) return "valores demais: a PDU passaria de 253 bytes";
+            return "";
+        }
+    }
 }
 
 // Lê os argumentos. Devolve -1 para seguir, ou o código de saída: 0 depois de
@@ -136,13 +160,13 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
                               Command& command, bool& details, unsigned& unit, unsigned& repeat) {
     std::vector<std::string> words;
     std::string unit_text = "1", repeat_text = "1";
-    int code = args::parse(argc, argv, USAGE, HELP, words, 300,
+    int code = args::parse(argc, argv, USAGE, help_text(), words, 300,
                            {{"--detalhes", nullptr, &details}, {"--unidade", &unit_text},
                             {"--repetir", &repeat_text}});
     if (code >= 0) return code;
     // [IP [PORTA]] vêm antes do comando: o comando é a primeira palavra conhecida.
     std::size_t at = 0;
-    while (at < words.size() && at < 3 && !is_command(words[at])) ++at;
+    while (at < words.size() && at < 3 && find_command(words[at]) == nullptr) ++at;
     std::string why;
     if (at == words.size() || at > 2)
         why = "falta o COMANDO (ler, escrever, ler-bobinas, escrever-bobina, ...)";

@@ -1,13 +1,15 @@
 // Exemplo 6 - Modbus/TCP: o SERVIDOR, um pequeno CLP simulado (um tanque com bomba).
 // Atende cada cliente numa thread (como o Exemplo 1); cada pedido é uma mensagem
-// MBAP + PDU (modbus.h), e a resposta vai pela mesma conexão, que continua aberta.
+// MBAP (mbap.h) + PDU (pdu.h), e a resposta vai pela mesma conexão, que continua aberta.
 // Uso: ./server [IP [PORTA]]   (padrão: localhost 1502)
 #include "../common/args.h"
 #include "../common/net.h"
 #include "../common/per_address.h"  // no máximo N conexões por IP (--limite-por-ip)
 #include "clp.h"                     // o tanque, a bomba e as quatro tabelas
 #include "details.h"                 // a linha mostrada por pedido
-#include "modbus.h"                  // o formato MBAP + PDU e as respostas
+#include "mbap.h"                    // o cabeçalho MBAP: a PDU dentro do TCP
+#include "pdu.h"                     // a PDU: os pedidos, as respostas, as exceções
+#include "receive_adu.h"             // uma mensagem inteira (MBAP + PDU) do socket
 
 #include <chrono>
 #include <iostream>
@@ -94,31 +96,6 @@ static void simulate_process() {
     }
 }
 
-// Recebe EXATAMENTE `length` bytes. Devolve quantos chegaram: menos que `length`
-// se o cliente fechou a conexão (`why` fica vazio se nada tinha chegado), se o
-// prazo acabou ou se houve erro (`why` diz qual).
-// Erro comum: Tomar um recv() como uma mensagem inteira. O TCP entrega bytes, não
-// mensagens: um recv() pode trazer meio cabeçalho, ou três pedidos colados. Só um
-// laço que pede o que falta até completar o tamanho lê cada mensagem certa.
-static std::size_t receive_exactly(socket_t s, char* buffer, std::size_t length, std::string& why) {
-    std::size_t got = 0;
-    while (got < length) {
-        auto received = recv(s, buffer + got, static_cast<int>(length - got), 0);
-        if (received > 0) {
-            got += static_cast<std::size_t>(received);
-        } else if (received == 0) {  // o cliente fechou a conexão
-            why = got == 0 ? "" : "a conexão fechou no meio da mensagem";
-            return got;
-        } else if (!net::interrupted()) {  // um sinal (EINTR) só repete o recv()
-            why = net::timed_out() ? "ficou " + std::to_string(static_cast<int>(timeout)) +
-                                         " s sem enviar nada (--prazo)"
-                                   : "erro no recv: " + net::last_error();
-            return got;
-        }
-    }
-    return length;
-}
-
 // Atende um cliente (numa thread só dele) até ele fechar a conexão ou enviar uma
 // mensagem malformada. `slot` é o lugar dele no limite por IP: volta ao sair.
 static void handle_client(socket_t client_socket, std::string client_address,
@@ -134,45 +111,23 @@ static void handle_client(socket_t client_socket, std::string client_address,
                sizeof no_delay);
     std::string why;
     while (true) {
-        // 1. O cabeçalho MBAP: exatamente 7 bytes.
-        char header_bytes[modbus::MBAP_BYTES];
-        std::size_t got = receive_exactly(client_socket, header_bytes, sizeof header_bytes, why);
-        if (got == 0 && why.empty()) break;  // fechou entre duas mensagens: o normal
-        if (got < sizeof header_bytes) {
-            if (got > 0) why = "cabeçalho MBAP incompleto: " + std::to_string(got) + " de 7 bytes; " + why;
+        // 1. Um pedido inteiro: o cabeçalho MBAP (7 bytes), conferido, e a PDU.
+        const modbus::Receipt in = modbus::receive_adu(client_socket);
+        if (in.what != modbus::Received::Adu) {
+            why = modbus::request_failure(in, timeout);  // "": fechou entre duas mensagens
             break;
         }
-        // Erro comum: Confiar no cabeçalho sem conferir. Protocol Identifier diferente
-        // de 0 ou Length fora de 2..254 não é Modbus: sem conferir, o servidor leria um
-        // "pedido" do tamanho que o lixo disser (até 64 KiB), ou esperaria para sempre.
-        modbus::Header header = modbus::read_header(header_bytes);
-        why = modbus::check_header(header);
-        if (!why.empty()) {
-            why = "mensagem inválida: " + why;
-            break;
-        }
-        // 2. O resto: exatamente Length - 1 bytes, a PDU.
-        // Erro comum: Esquecer que Length conta o Unit Identifier. Length é o número de
-        // bytes depois dele: o Unit Identifier (que já veio nos 7 do cabeçalho) + a PDU.
-        // Ler Length bytes aqui "comeria" o primeiro byte da mensagem seguinte.
-        char pdu_bytes[modbus::MAX_PDU_BYTES];
-        const std::size_t pdu_length = header.length - 1u;
-        if (receive_exactly(client_socket, pdu_bytes, pdu_length, why) < pdu_length) {
-            if (why.empty()) why = "a conexão fechou no meio da mensagem";
-            why = "mensagem incompleta (Length " + std::to_string(header.length) + "): " + why;
-            break;
-        }
-        const std::string request(pdu_bytes, pdu_length);
+        const modbus::Header& header = in.header;
+        const std::string& request = in.pdu;
 
-        // 3. A resposta, com as tabelas travadas só durante a leitura ou a escrita.
+        // 2. A resposta, com as tabelas travadas só durante a leitura ou a escrita.
         // Erro comum: Ficar em silêncio diante de um pedido que não dá para atender.
         // O cliente esperaria até desistir; o padrão manda responder com uma exceção
         // (01 função, 02 endereço, 03 valor): modbus::answer sempre responde.
         std::string reply;
         {
             std::lock_guard<std::mutex> lock(plant_mutex);
-            reply = modbus::answer(request, plant.memory);
-            plant.publish();  // uma escrita nos limites já muda as entradas discretas
+            reply = plant.answer(request);
         }
         // Erro comum: Responder com outro Transaction Identifier. A resposta repete o
         // Transaction e o Unit Identifier do pedido: é assim que o cliente a reconhece.

@@ -3,8 +3,10 @@
 # order (time not to scale). Data: figuras/dados/ladder-<ex>.dat, written by
 # scripts/figuras.sh from captures/<ex>.pcapng. Variables (gnuplot -e):
 # data, out, frames, columns (2: client, server; 3: client 1, server,
-# client 2 and any later one), title, port (the server's), clients.
-set terminal pngcairo size (columns == 3 ? 1000 : 760), 110 + frames * 24 font "DejaVu Sans,10"
+# client 2 and any later one), title, port (the server's), clients, and
+# optionally width (pixels; ex6 is wider, for the Modbus function on its arrows).
+if (!exists("width")) width = (columns == 3 ? 1000 : 760)
+set terminal pngcairo size width, 110 + frames * 24 font "DejaVu Sans,10"
 set output out
 set datafile separator "\t"
 set encoding utf8
@@ -17,7 +19,9 @@ set label 1 "cliente" . (columns == 3 ? " 1" : "") at 0, 1.2 center font ",11"
 if (!exists("port")) port = 8000
 set label 2 sprintf("servidor :%d", port) at server, 1.2 center font ",11"
 if (!exists("clients")) clients = columns - 1
-if (columns == 3) set label 3 (clients > 2 ? sprintf("clientes 2 a %d (um depois do outro)", clients) : "cliente 2") at 2, 1.2 center font ",11"
+# Later clients share the third column: its header takes two lines, to fit.
+third = (clients > 3 ? sprintf("clientes 2 a %d\n(um depois do outro)", clients) : (clients == 3 ? "clientes 2 e 3\n(um depois do outro)" : "cliente 2"))
+if (columns == 3) set label 3 third at 2, (clients > 2 ? 1.35 : 1.2) center font ",11"
 set label 4 title . "  (quadros na ordem da captura; o tempo não está em escala)" at -0.42, 1.9 left font ",9" tc rgb "#555555"
 do for [i = 0 : columns - 1] {
     set arrow from i, 0.6 to i, -(frames + 0.9) nohead lc rgb "#bbbbbb" lw 2 back

@@ -36,19 +36,28 @@ export LC_ALL=C.UTF-8
 # per frame:   frame  from  to  label
 # from/to are columns: the server (port 8000, or [port]: ex6 uses 1502) is 1, the first client 0, the
 # second client 2 (ex1, ex2: two clients). The label is what Wireshark's Info
-# column says, shortened: flags, and Seq/Ack/Len (relative numbers).
+# column says, shortened: flags, and Seq/Ack/Len (relative numbers); on ex6's
+# Modbus frames, then the function (or the exception) the frame carries.
 ladder() {
-    local ex=$1 port=${2:-8000}
-    tshark -r "captures/$ex.pcapng" -T fields -E separator=/t -e frame.number -e tcp.srcport \
+    local ex=$1 port=${2:-8000} decode=()
+    # ex6: Wireshark decodes Modbus/TCP on 502 only; elsewhere the fields stay empty.
+    [ "$ex" = ex6 ] && decode=(-o "mbtcp.tcp.port:$port")
+    tshark -r "captures/$ex.pcapng" "${decode[@]}" -T fields -E separator=/t -e frame.number -e tcp.srcport \
         -e tcp.dstport -e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.push \
-        -e tcp.flags.reset -e tcp.seq -e tcp.ack -e tcp.len 2>/dev/null |
+        -e tcp.flags.reset -e tcp.seq -e tcp.ack -e tcp.len -e modbus.func_code -e modbus.exception_code 2>/dev/null |
         awk -F'\t' -v OFS='\t' -v server="$port" '
         function col(port) {
             if (port == server) return 1
             if (!(port in client)) client[port] = clients++ ? 2 : 0
             return client[port]
         }
-        BEGIN { clients = 0; print "# frame\tfrom\tto\tlabel (captures/'"$ex"'.pcapng, scripts/figuras.sh)" }
+        BEGIN {
+            clients = 0; print "# frame\tfrom\tto\tlabel (captures/'"$ex"'.pcapng, scripts/figuras.sh)"
+            name[1] = "Read Coils"; name[2] = "Read Discrete Inputs"; name[3] = "Read Holding Registers"
+            name[4] = "Read Input Registers"; name[5] = "Write Single Coil"; name[6] = "Write Single Register"
+            name[15] = "Write Multiple Coils"; name[16] = "Write Multiple Registers"
+            exception[1] = "Illegal function"; exception[2] = "Illegal data address"; exception[3] = "Illegal data value"
+        }
         {
             f = ""
             if ($4 == 1) f = f ",SYN"
@@ -57,6 +66,11 @@ ladder() {
             if ($7 == 1) f = f ",PSH"
             if ($5 == 1) f = f ",ACK"
             label = substr(f, 2) "  Seq=" $9 (($5 == 1) ? " Ack=" $10 : "") (($11 > 0) ? " Len=" $11 : "")
+            if ($12 != "") {  # Modbus: a request to the server, or its reply
+                what = ($3 == server) ? "pedido" : "resposta"
+                if ($13 != "") label = label "  · " what ": exceção " sprintf("%02d", $13) " (" exception[$13 + 0] ")"
+                else label = label "  · " what ": " name[$12 + 0] " (" $12 ")"
+            }
             print $1, col($2), col($3), label
         }' >"$out/ladder-$ex.dat"
 }
@@ -111,8 +125,10 @@ for ex in ex1 ex2 ex3 ex4 ex6; do
     cols=$(awk -F'\t' '!/^#/ && ($2 == 2 || $3 == 2) { print 3; exit } END { }' "$out/ladder-$ex.dat")
     # Connections beyond the second share the third column (ex6: three in a row).
     clients=$(tshark -r "captures/$ex.pcapng" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" 2>/dev/null | wc -l)
+    # ex6: wider, for the Modbus function on each data arrow.
     draw figuras/ladder.gp "figuras/ladder-$ex.png" "data='$out/ladder-$ex.dat'" "frames=$n" "clients=$clients" \
-        "columns=${cols:-2}" "title='captures/$ex.pcapng'" "port=$([ "$ex" = ex6 ] && echo 1502 || echo 8000)"
+        "columns=${cols:-2}" "title='captures/$ex.pcapng'" "port=$([ "$ex" = ex6 ] && echo 1502 || echo 8000)" \
+        $([ "$ex" = ex6 ] && echo "width=1280")
 done
 draw figuras/perda-tempo-seq.gp figuras/perda-tempo-seq.png "data='$out/perda-tempo-seq.dat'"
 # The bench curves: from the CSVs, when make bench has written them.

@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "../ex6_modbus/details.h"  // modbus::hex
-#include "../ex6_modbus/modbus.h"
+#include "../ex6_modbus/mbap.h"
+#include "../ex6_modbus/pdu.h"
 #include "support.h"
 
 using namespace lab;
@@ -132,6 +133,7 @@ TEST_CASE("ex6: exceptions 01, 02 and 03 come back explained, with exit code 1")
         {{"ler", "0", "126"}, e03},          {{"ler", "0", "0"}, e03},
         {{"ler-discretas", "0", "2001"}, e03}, {{"pdu", "05", "00", "00", "12", "34"}, e03},
         {{"pdu", "03", "00"}, e03},          {{"pdu", "07"}, e01},
+        {{"escrever", "3", "900"}, e03},  // a low limit above the high one (800)
         {{"pdu", "2b", "0e", "01", "00"}, e01}, {{"pdu", "83", "00", "00", "00", "01"}, e01},
     };
     for (const Case& c : cases) {
@@ -159,22 +161,22 @@ TEST_CASE("ex6 --detalhes: every MBAP field and PDU byte sent and received, Wire
     CHECK(r.code == 0);
     const std::string expected =
         ">> pedido, 12 bytes: 00 01 00 00 00 06 01 03 00 02 00 02\n"
-        "   Modbus/TCP\n"
+        "   Modbus/TCP  (MBAP: TCP/IP Implementation Guide V1.0b §3.1.3)\n"
         "     00 01       Transaction Identifier: 1  (o número deste pedido)\n"
         "     00 00       Protocol Identifier: 0  (0 = Modbus)\n"
         "     00 06       Length: 6  (bytes depois deste campo: Unit Identifier + PDU)\n"
         "     01          Unit Identifier: 1  (a unidade, o escravo)\n"
-        "   Modbus\n"
+        "   Modbus  (PDU: Application Protocol V1.1b3 §6.3)\n"
         "     03          Function Code: Read Holding Registers (3)\n"
-        "     00 02       Reference Number: 2  (o primeiro endereço)\n"
-        "     00 02       Word Count: 2  (quantos registradores)\n"
+        "     00 02       Reference Number: 2  (Starting Address: o primeiro endereço)\n"
+        "     00 02       Word Count: 2  (Quantity of Registers: quantos registradores)\n"
         "<< resposta, 13 bytes: 00 01 00 00 00 07 01 03 04 03 20 00 c8\n"
-        "   Modbus/TCP\n"
+        "   Modbus/TCP  (MBAP: TCP/IP Implementation Guide V1.0b §3.1.3)\n"
         "     00 01       Transaction Identifier: 1  (a resposta repete o do pedido)\n"
         "     00 00       Protocol Identifier: 0  (0 = Modbus)\n"
         "     00 07       Length: 7  (bytes depois deste campo: Unit Identifier + PDU)\n"
         "     01          Unit Identifier: 1  (a unidade, o escravo)\n"
-        "   Modbus\n"
+        "   Modbus  (PDU: Application Protocol V1.1b3 §6.3)\n"
         "     03          Function Code: Read Holding Registers (3)\n"
         "     04          Byte Count: 4  (bytes de dados a seguir)\n"
         "     03 20       Register 2 (UINT16): 800\n"
@@ -185,7 +187,7 @@ TEST_CASE("ex6 --detalhes: every MBAP field and PDU byte sent and received, Wire
     Run unit = client(server.port, {"escrever-bobina", "7", "1", "--detalhes", "--unidade", "17"});
     CHECK(unit.out.find("00 01 00 00 00 06 11 05 00 07 ff 00\n") != std::string::npos);
     CHECK(unit.out.find("     11          Unit Identifier: 17") != std::string::npos);
-    CHECK(unit.out.find("     ff 00       Data: ff00  (ff00 = ligar (1), 0000 = desligar (0))") !=
+    CHECK(unit.out.find("     ff 00       Data: ff00  (Output Value: ff00 = ligar (1), 0000 = desligar (0))") !=
           std::string::npos);
 }
 
@@ -420,6 +422,10 @@ TEST_CASE("ex6 client against a fake server: split, foreign and broken replies")
          "Erro: resposta inválida: a resposta traz 4 bytes de dados; para 1 itens são 2\n"},
         {bytes("00 01 00 00 00 03 01 04 02"), false, 1,
          "Erro: resposta inválida: a resposta é da função 4, o pedido foi da 3\n"},
+        // A gateway's exception, in hex as the spec writes it.
+        {bytes("00 01 00 00 00 03 01 83 0b"), false, 1,
+         "Erro: o servidor respondeu com a exceção 0B (Gateway target device failed to respond): "
+         "gateway: o dispositivo de destino não respondeu\n"},
     };
     for (const Case& c : cases) {
         CAPTURE(hex_of(c.reply));

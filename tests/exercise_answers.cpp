@@ -8,7 +8,8 @@
 //
 // This test finds each such block in the guides (a line starting with
 // "$ tshark -r captures/" or "$ capinfos"), runs the command from the project
-// root (where the guides say to run them) and checks that it prints exactly
+// root (where the guides say to run them; ex6's guide runs its commands in
+// ex6_modbus/, as "$ tshark -r ../captures/...") and checks that it prints exactly
 // the lines below it, so a listing or an answer cannot drift from its
 // capture. Commands are the guides' own text, pasted, nothing rewritten.
 // It needs only tshark (exit 77, "Skipped", without it) and reads only the
@@ -35,7 +36,11 @@ const fs::path ROOT = fs::path(LAB_SOURCE_DIR);
 // The guides whose blocks are checked.
 const std::vector<std::string> GUIDES = {"PROFESSOR.md", "ESTUDANTES.md", "captures/README.md",
                                          "ex1_chat/README.md", "ex2_crypto/README.md",
-                                         "ex3_files/README.md", "redes/README.md"};
+                                         "ex3_files/README.md", "redes/README.md",
+                                         "ex6_modbus/README.md"};
+// The folder a guide's commands run in, when it is not the root: the one the
+// guide has the student working in.
+std::string folder_of(const std::string& guide) { return guide == "ex6_modbus/README.md" ? "ex6_modbus" : ""; }
 
 struct Session {
     std::string guide;
@@ -45,7 +50,8 @@ struct Session {
 };
 
 bool checked_command(const std::string& command) {
-    return command.rfind("tshark -r captures/", 0) == 0 || command.rfind("capinfos ", 0) == 0;
+    return command.rfind("tshark -r captures/", 0) == 0 || command.rfind("tshark -r ../captures/", 0) == 0 ||
+           command.rfind("capinfos ", 0) == 0;
 }
 
 std::string strip_indent(const std::string& line, std::size_t indent) {
@@ -101,8 +107,8 @@ std::string normalized(const std::string& text) {
     return out == "\n" ? "" : out;
 }
 
-std::string run(const std::string& command) {
-    Process shell({"bash", "-c", "cd '" + ROOT.string() + "' && export LC_ALL=C.UTF-8 && " + command});
+std::string run(const std::string& command, const std::string& folder) {
+    Process shell({"bash", "-c", "cd '" + (ROOT / folder).string() + "' && export LC_ALL=C.UTF-8 && " + command});
     auto code = shell.wait_exit(60000ms);
     INFO("stderr: " << shell.err());
     CHECK(code == 0);
@@ -117,7 +123,7 @@ TEST_CASE("every tshark session in the guides prints what the guide shows") {
         for (const Session& s : sessions_in(guide)) {
             ++count;
             INFO(s.guide << ":" << s.line << ": $ " << s.command);
-            CHECK(normalized(run(s.command)) == normalized(s.expected));
+            CHECK(normalized(run(s.command, folder_of(s.guide))) == normalized(s.expected));
         }
     }
     // The guides have many of them: finding none means the parser broke.

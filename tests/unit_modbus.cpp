@@ -5,6 +5,8 @@
 // client's command line.
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,7 +14,9 @@
 #include "../ex6_modbus/clp.h"
 #include "../ex6_modbus/command.h"
 #include "../ex6_modbus/details.h"
-#include "../ex6_modbus/modbus.h"
+#include "../ex6_modbus/mbap.h"
+#include "../ex6_modbus/pdu.h"
+#include "../ex6_modbus/receive_adu.h"
 
 namespace {
 
@@ -224,7 +228,16 @@ TEST_CASE("--detalhes: every field, with Wireshark's names, in Wireshark's order
     CHECK(exception.find("83          Function Code: Read Holding Registers (3)") != std::string::npos);
     CHECK(exception.find("02          Exception Code: Illegal data address (2)") != std::string::npos);
     const std::string write = modbus::describe(modbus::frame(1, 1, bytes("06 00 09 10 e1")));
-    CHECK(write.find("10 e1       Data: 10e1  (o valor: 4321)") != std::string::npos);
+    CHECK(write.find("10 e1       Data: 10e1  (Register Value: 4321)") != std::string::npos);
+}
+
+TEST_CASE("exception codes are written as the spec writes them: 01 ... 0A, 0B") {
+    CHECK(modbus::exception_code_text(2) == "02");
+    CHECK(modbus::exception_code_text(10) == "0A");
+    const std::string request = modbus::read_request(modbus::READ_HOLDING_REGISTERS, 0, 1);
+    CHECK(modbus::summary(request, bytes("83 0b")) ==
+          "Read Holding Registers 0: exceção 0B (Gateway target device failed to respond)");
+    CHECK(modbus::summary(request, bytes("83 04")) == "Read Holding Registers 0: exceção 04 (Slave device failure)");
 }
 
 TEST_CASE("--detalhes never prints a raw byte from the network, whatever it gets") {
@@ -306,4 +319,90 @@ TEST_CASE("client command line: each command's request, and what is refused") {
     std::vector<std::string> many = {"escrever-varios", "0"};
     many.resize(2 + 124, "1");
     CHECK(build(many, bad) == "valores demais: a PDU passaria de 253 bytes");
+}
+
+TEST_CASE("the plant refuses a high limit below the low limit (exception 03), and writes nothing") {
+    Plant plant;
+    // Register 3 (low limit) = 900, above the high limit's 800: refused.
+    CHECK(hex_of(plant.answer(bytes("06 00 03 03 84"))) == "86 03");
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 200);
+    // Register 2 (high limit) = 100, below the low limit's 200: refused.
+    CHECK(hex_of(plant.answer(bytes("06 00 02 00 64"))) == "86 03");
+    CHECK(plant.memory.holding[Plant::HIGH_LIMIT] == 800);
+    // Both at once (function 16), the wrong way round: nothing is written.
+    CHECK(hex_of(plant.answer(bytes("10 00 02 00 02 04 00 64 03 84"))) == "90 03");
+    CHECK(plant.memory.holding[Plant::HIGH_LIMIT] == 800);
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 200);
+    // The right way round, and equal limits, are accepted.
+    CHECK(hex_of(plant.answer(bytes("10 00 02 00 02 04 03 84 00 64"))) == "10 00 02 00 02");
+    CHECK(plant.memory.holding[Plant::HIGH_LIMIT] == 900);
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 100);
+    CHECK(hex_of(plant.answer(bytes("06 00 03 03 84"))) == "06 00 03 03 84");
+    CHECK(plant.memory.holding[Plant::LOW_LIMIT] == 900);
+    // Other registers are written as before.
+    CHECK(hex_of(plant.answer(bytes("10 00 0a 00 02 04 00 01 00 02"))) == "10 00 0a 00 02");
+}
+
+TEST_CASE("the client's timeout message says REPLY_TIMEOUT's seconds, whatever they are") {
+    modbus::Receipt silent;
+    silent.what = modbus::Received::Nothing;
+    silent.stop = modbus::Stop::TimedOut;
+    silent.wanted = 7;
+    CHECK(modbus::reply_failure(silent, 3.0) == "resposta incompleta: o servidor não respondeu em 3 s");
+    CHECK(modbus::reply_failure(silent, 5.0) == "resposta incompleta: o servidor não respondeu em 5 s");
+    // The server's --prazo line, likewise.
+    CHECK(modbus::request_failure(silent, 7.0) == "ficou 7 s sem enviar nada (--prazo)");
+    modbus::Receipt closed = silent;
+    closed.stop = modbus::Stop::PeerClosed;
+    CHECK(modbus::request_failure(closed, 7.0) == "");  // closed between two messages: normal
+    CHECK(modbus::reply_failure(closed, 5.0) ==
+          "resposta incompleta: o servidor fechou a conexão (0 de 7 bytes recebidos)");
+}
+
+// A function named in a comment of one of ex6's protocol headers, as "name()", is
+// one that header defines (clp.h once named a describe() that Plant does not have).
+TEST_CASE("every name() in the comments of clp.h, mbap.h, pdu.h and receive_adu.h is defined there") {
+    int named = 0;
+    for (const char* file : {"clp.h", "mbap.h", "pdu.h", "receive_adu.h"}) {
+        CAPTURE(file);
+        std::ifstream in(std::string(LAB_SOURCE_DIR) + "/ex6_modbus/" + file);
+        REQUIRE(in);
+        std::string code;  // the file without its comments
+        std::vector<std::string> comments;
+        for (std::string line; std::getline(in, line);) {
+            const std::size_t at = line.find("//");
+            code += line.substr(0, at) + "\n";
+            if (at != std::string::npos) comments.push_back(line.substr(at));
+        }
+        for (const std::string& text : comments) {
+            for (std::size_t at = text.find("()"); at != std::string::npos; at = text.find("()", at + 2)) {
+                std::size_t start = at;
+                while (start > 0 && (std::isalnum(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '_'))
+                    --start;
+                const std::string name = text.substr(start, at - start);
+                if (name.empty() || name == "recv") continue;  // recv() is the system's
+                ++named;
+                CAPTURE(text);
+                CHECK_MESSAGE(code.find(" " + name + "(") != std::string::npos, name << "() is not defined here");
+            }
+        }
+    }
+    CHECK(named >= 2);
+}
+
+// Exercise 7's answer (PROFESSOR.md): with limits 800 and 200, the automatic mode
+// keeps the pump off for 300 cycles of 100 ms (30 s) and on for 150 (15 s).
+TEST_CASE("the plant: 300 cycles off, 150 on, in automatic mode") {
+    Plant plant;
+    int steps = 0;
+    for (; plant.memory.coils[Plant::PUMP] == 0 && steps < 1000; ++steps) plant.step();
+    REQUIRE(plant.memory.coils[Plant::PUMP] == 1);  // the low limit switched it on
+    auto run_length = [&](std::uint8_t state) {
+        int n = 0;
+        for (; plant.memory.coils[Plant::PUMP] == state && n < 1000; ++n) plant.step();
+        return n;
+    };
+    CHECK(run_length(1) == 150);
+    CHECK(run_length(0) == 300);
+    CHECK(run_length(1) == 150);
 }

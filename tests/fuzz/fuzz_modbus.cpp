@@ -1,4 +1,4 @@
-// libFuzzer harness for ex6's Modbus/TCP parser (ex6_modbus/modbus.h, details.h):
+// libFuzzer harness for ex6's Modbus/TCP parser (ex6_modbus/mbap.h, pdu.h, details.h):
 // the input is what a client sends, cut into frames exactly as the server does
 // (7 bytes of MBAP, checked, then Length - 1 bytes of PDU). For every frame:
 // answer() must not crash or read out of bounds, its reply must be a standard
@@ -13,7 +13,8 @@
 
 #include "../../ex6_modbus/clp.h"
 #include "../../ex6_modbus/details.h"
-#include "../../ex6_modbus/modbus.h"
+#include "../../ex6_modbus/mbap.h"
+#include "../../ex6_modbus/pdu.h"
 
 static void no_raw_bytes(const std::string& text) {
     for (unsigned char c : text)
@@ -33,8 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const std::string request = input.substr(at + modbus::MBAP_BYTES, pdu_length);
         at += modbus::MBAP_BYTES + pdu_length;
 
-        const std::string reply = modbus::answer(request, plant.memory);
-        plant.publish();
+        const std::string reply = plant.answer(request);  // as the server answers
         plant.step();
         if (reply.empty() || reply.size() > modbus::MAX_PDU_BYTES) std::abort();
         const auto function = static_cast<unsigned char>(request[0]);

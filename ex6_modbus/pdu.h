@@ -1,20 +1,20 @@
-// Exemplo 6 - Modbus/TCP: o formato das mensagens, sem sockets. Usado pelo servidor
-// (o CLP), pelo cliente, pelos testes e pelo fuzzer.
+// Exemplo 6 - Modbus/TCP: a PDU, sem sockets. Usado pelo servidor (o CLP), pelo
+// cliente, pelos testes e pelo fuzzer. O cabeçalho que a leva pelo TCP está em mbap.h.
 //
-// Uma mensagem Modbus/TCP (ADU) = cabeçalho MBAP (7 bytes) + PDU (1 a 253 bytes):
+// A PDU (Protocol Data Unit) é a mesma em qualquer meio (RS-485, TCP): o documento
+// "MODBUS Application Protocol Specification V1.1b3" (modbus.org). Cada função está
+// na sua seção 6.x, com os nomes dos campos que aparecem aqui nos comentários:
 //
-//   bytes 0-1  Transaction Identifier  o cliente escolhe; a resposta repete o mesmo
-//   bytes 2-3  Protocol Identifier     sempre 0 (Modbus)
-//   bytes 4-5  Length                  quantos bytes vêm DEPOIS deste campo:
-//                                      o Unit Identifier (1) + a PDU
-//   byte  6    Unit Identifier         o "escravo" (útil atrás de um gateway serial)
-//   byte  7    Function Code           o que fazer (3 = ler registradores, ...)
-//   bytes 8... os dados da função      endereço, quantidade, valores
+//   byte  0    Function code          o que fazer (3 = ler registradores, ...)   §4.1
+//   bytes 1... os dados da função     Starting Address, Quantity of Registers,  §6.x
+//                                     Output Value, ... (cada seção diz quais)
+//   uma exceção: Function code + 0x80 e um Exception code                        §7
 //
 // Todo campo de 16 bits vai com o byte mais significativo primeiro (big-endian, a
-// "ordem da rede"): 1502 = 0x05de vai como 05 de. Os endereços na rede começam em 0.
-// Tudo o que chega da rede é hostil: nada aqui confia num tamanho ou num índice sem
-// conferi-lo antes (tests/fuzz/fuzz_modbus.cpp tenta o contrário).
+// "ordem da rede", §4.2): 1502 = 0x05de vai como 05 de. Os endereços na rede
+// começam em 0 (§4.4). Tudo o que chega da rede é hostil: nada aqui confia num
+// tamanho ou num índice sem conferi-lo antes (tests/fuzz/fuzz_modbus.cpp tenta o
+// contrário).
 #pragma once
 
 #include <array>
@@ -25,32 +25,35 @@
 
 namespace modbus {
 
-constexpr std::size_t MBAP_BYTES = 7;
-// 253: a PDU da linha serial (RS-485), que tem 256 bytes menos endereço (1) e CRC (2).
+// 253 (§4.1): a PDU da linha serial (RS-485), que tem 256 bytes menos endereço (1)
+// e CRC (2). É este limite que faz de 125 o máximo de registradores num pedido.
 constexpr std::size_t MAX_PDU_BYTES = 253;
-constexpr unsigned MIN_LENGTH = 2;                  // Unit Identifier + Function Code
-constexpr unsigned MAX_LENGTH = 1 + MAX_PDU_BYTES;  // 254
 
-// Os códigos de função deste exemplo (os nomes são os que o Wireshark mostra).
+// Os códigos de função deste exemplo, com a seção da especificação (os nomes são os
+// que o Wireshark mostra, os mesmos da especificação).
 enum Function : std::uint8_t {
-    READ_COILS = 1,                 // ler bobinas (saídas digitais, 1 bit)
-    READ_DISCRETE_INPUTS = 2,       // ler entradas discretas (1 bit, só leitura)
-    READ_HOLDING_REGISTERS = 3,     // ler registradores (16 bits)
-    READ_INPUT_REGISTERS = 4,       // ler registradores de entrada (16 bits, só leitura)
-    WRITE_SINGLE_COIL = 5,          // escrever uma bobina (ff00 = 1, 0000 = 0)
-    WRITE_SINGLE_REGISTER = 6,      // escrever um registrador
-    WRITE_MULTIPLE_COILS = 15,      // escrever várias bobinas
-    WRITE_MULTIPLE_REGISTERS = 16,  // escrever vários registradores
+    READ_COILS = 1,                 // §6.1  ler bobinas (saídas digitais, 1 bit)
+    READ_DISCRETE_INPUTS = 2,       // §6.2  ler entradas discretas (1 bit, só leitura)
+    READ_HOLDING_REGISTERS = 3,     // §6.3  ler registradores (16 bits)
+    READ_INPUT_REGISTERS = 4,       // §6.4  ler registradores de entrada (16 bits, só leitura)
+    WRITE_SINGLE_COIL = 5,          // §6.5  escrever uma bobina (ff00 = 1, 0000 = 0)
+    WRITE_SINGLE_REGISTER = 6,      // §6.6  escrever um registrador
+    WRITE_MULTIPLE_COILS = 15,      // §6.11 escrever várias bobinas
+    WRITE_MULTIPLE_REGISTERS = 16,  // §6.12 escrever vários registradores
 };
-// Uma resposta de exceção repete o código de função com o bit 0x80 ligado (3 -> 0x83),
-// seguido de um byte: o código da exceção.
+// Uma resposta de exceção (§7) repete o código de função com o bit 0x80 ligado
+// (3 -> 0x83), seguido de um byte: o Exception code.
 constexpr std::uint8_t EXCEPTION_BIT = 0x80;
 enum Exception : std::uint8_t {
-    ILLEGAL_FUNCTION = 1,      // função que este servidor não tem
-    ILLEGAL_DATA_ADDRESS = 2,  // endereço (ou endereço + quantidade) fora da tabela
-    ILLEGAL_DATA_VALUE = 3,    // quantidade fora do padrão, valor inválido, PDU do tamanho errado
+    ILLEGAL_FUNCTION = 1,       // função que este servidor não tem
+    ILLEGAL_DATA_ADDRESS = 2,   // endereço (ou endereço + quantidade) fora da tabela
+    ILLEGAL_DATA_VALUE = 3,     // quantidade fora do padrão, valor inválido, PDU do tamanho errado
+    SERVER_DEVICE_FAILURE = 4,  // o servidor falhou ao executar (este CLP não usa)
+    SERVER_DEVICE_BUSY = 6,     // ocupado: tente mais tarde (este CLP não usa)
+    GATEWAY_PATH_UNAVAILABLE = 10,  // 0A: o gateway não tem caminho para a unidade
+    GATEWAY_TARGET_FAILED = 11,     // 0B: o gateway enviou, a unidade não respondeu
 };
-// Os limites do padrão (Modbus Application Protocol V1.1b3): o que cabe numa PDU.
+// Os limites da especificação (§6.1 a §6.12): o que cabe numa PDU de 253 bytes.
 constexpr unsigned MAX_READ_BITS = 2000, MAX_READ_REGISTERS = 125;
 constexpr unsigned MAX_WRITE_BITS = 1968, MAX_WRITE_REGISTERS = 123;
 
@@ -66,49 +69,10 @@ inline void put16(std::string& out, unsigned value) {  // número -> 2 bytes na 
     out += static_cast<char>(value & 0xff);
 }
 
-// ---- o cabeçalho MBAP -------------------------------------------------------------
-
-struct Header {
-    std::uint16_t transaction = 0, protocol = 0, length = 0;
-    std::uint8_t unit = 0;
-};
-
-// Lê os 7 bytes do cabeçalho (só separa os campos; check_header os confere).
-inline Header read_header(const char* bytes) {
-    Header h;
-    h.transaction = get16(bytes);
-    h.protocol = get16(bytes + 2);
-    h.length = get16(bytes + 4);
-    h.unit = static_cast<std::uint8_t>(bytes[6]);
-    return h;
-}
-
-// "" se o cabeçalho é válido; senão o motivo, para a linha que o servidor mostra.
-inline std::string check_header(const Header& h) {
-    if (h.protocol != 0)
-        return "Protocol Identifier " + std::to_string(h.protocol) + " (Modbus é sempre 0)";
-    if (h.length < MIN_LENGTH || h.length > MAX_LENGTH)
-        return "Length " + std::to_string(h.length) + " fora do padrão (" +
-               std::to_string(MIN_LENGTH) + " a " + std::to_string(MAX_LENGTH) + ")";
-    return "";
-}
-
-// A mensagem inteira: MBAP + PDU.
-// Erro comum: Contar só a PDU no Length. Length = 1 (o Unit Identifier) + o tamanho
-// da PDU. Com um a menos, o outro lado lê a mensagem sem o último byte, e esse byte
-// vira o começo da mensagem seguinte: daí em diante tudo sai desalinhado.
-inline std::string frame(std::uint16_t transaction, std::uint8_t unit, const std::string& pdu) {
-    std::string adu;
-    put16(adu, transaction);
-    put16(adu, 0);               // Protocol Identifier
-    put16(adu, 1 + pdu.size());  // Length: conta o Unit Identifier, não conta a si mesmo
-    adu += static_cast<char>(unit);
-    return adu + pdu;
-}
-
 // ---- os pedidos do cliente ----------------------------------------------------------
 
-// Funções 1 a 4: endereço do primeiro item e quantidade.
+// Funções 1 a 4 (§6.1 a §6.4): Starting Address (o primeiro item) e Quantity of
+// Coils / Inputs / Registers / Input Registers (quantos).
 inline std::string read_request(std::uint8_t function, std::uint16_t address,
                                 std::uint16_t quantity) {
     std::string pdu(1, static_cast<char>(function));
@@ -116,22 +80,23 @@ inline std::string read_request(std::uint8_t function, std::uint16_t address,
     put16(pdu, quantity);
     return pdu;
 }
-// Função 5: o valor de uma bobina vai como ff00 (ligada) ou 0000 (desligada).
+// Função 5 (§6.5): Output Address e Output Value, que vai como ff00 (ligada) ou
+// 0000 (desligada).
 inline std::string write_coil_request(std::uint16_t address, bool on) {
     std::string pdu(1, static_cast<char>(WRITE_SINGLE_COIL));
     put16(pdu, address);
     put16(pdu, on ? 0xff00 : 0x0000);
     return pdu;
 }
-// Função 6: endereço e valor.
+// Função 6 (§6.6): Register Address e Register Value.
 inline std::string write_register_request(std::uint16_t address, std::uint16_t value) {
     std::string pdu(1, static_cast<char>(WRITE_SINGLE_REGISTER));
     put16(pdu, address);
     put16(pdu, value);
     return pdu;
 }
-// Função 15: endereço, quantidade de bits, bytes que seguem, os bits. "" se não cabe
-// numa PDU.
+// Função 15 (§6.11): Starting Address, Quantity of Outputs, Byte Count (bytes que
+// seguem) e Outputs Value (os bits). "" se não cabe numa PDU.
 // Erro comum: Pôr a primeira bobina no bit mais significativo. São 8 bobinas por
 // byte, e a primeira vai no bit MENOS significativo (bit 0) do primeiro byte: as
 // bobinas 1, 0, 1 vão como 05 (0000 0101), não como a0 (1010 0000).
@@ -147,7 +112,8 @@ inline std::string write_coils_request(std::uint16_t address, const std::vector<
         if (bits[i]) data[i / 8] = static_cast<char>(data[i / 8] | (1 << (i % 8)));
     return pdu + data;
 }
-// Função 16: endereço, quantidade, bytes que seguem (2 por registrador), os valores.
+// Função 16 (§6.12): Starting Address, Quantity of Registers, Byte Count (2 por
+// registrador) e Registers Value (os valores). "" se não cabe numa PDU.
 inline std::string write_registers_request(std::uint16_t address,
                                            const std::vector<std::uint16_t>& values) {
     if (values.empty() || 6 + 2 * values.size() > MAX_PDU_BYTES) return "";
@@ -227,6 +193,13 @@ inline Reply parse_reply(const std::string& request, const std::string& reply) {
     }
 }
 
+// O código de uma exceção como a especificação o escreve: dois dígitos
+// hexadecimais (01, 02, ..., 0A, 0B).
+inline std::string exception_code_text(unsigned code) {
+    static const char digits[] = "0123456789ABCDEF";
+    return std::string(1, digits[(code >> 4) & 15]) + digits[code & 15];
+}
+
 // O significado de uma exceção, para quem usa o cliente.
 inline std::string exception_meaning(unsigned code) {
     switch (code) {
@@ -237,15 +210,15 @@ inline std::string exception_meaning(unsigned code) {
         case ILLEGAL_DATA_VALUE:
             return "valor de dados ilegal: quantidade fora do padrão, valor inválido ou "
                    "pedido do tamanho errado";
-        case 4: return "falha no dispositivo servidor";
-        case 6: return "dispositivo servidor ocupado";
-        case 10: return "gateway: caminho indisponível";
-        case 11: return "gateway: o dispositivo de destino não respondeu";
+        case SERVER_DEVICE_FAILURE: return "falha no dispositivo servidor";
+        case SERVER_DEVICE_BUSY: return "dispositivo servidor ocupado";
+        case GATEWAY_PATH_UNAVAILABLE: return "gateway: caminho indisponível";
+        case GATEWAY_TARGET_FAILED: return "gateway: o dispositivo de destino não respondeu";
         default: return "código de exceção desconhecido";
     }
 }
 
-// ---- o servidor: as quatro tabelas do modelo de dados Modbus --------------------
+// ---- o servidor: as quatro tabelas do modelo de dados Modbus (§4.3) -------------
 
 constexpr std::size_t TABLE_SIZE = 100;  // endereços 0 a 99 em cada tabela
 
