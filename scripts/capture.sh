@@ -101,7 +101,8 @@ MSG
 }
 if [ "$(id -u)" != 0 ]; then
     [ "$NET" = veth ] && no_right "NET=veth cria network namespaces: só como root"
-    getcap "$(command -v tcpdump)" 2>/dev/null | grep -q cap_net_raw ||
+    getcap_=$(command -v getcap || echo /usr/sbin/getcap)  # not on a user's PATH in Debian
+    "$getcap_" "$(command -v tcpdump)" 2>/dev/null | grep -q cap_net_raw ||
         no_right "não é root, e o tcpdump não tem CAP_NET_RAW"
 fi
 
