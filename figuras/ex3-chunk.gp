@@ -6,7 +6,8 @@ set output out
 set datafile separator ","
 set encoding utf8
 set termoption noenhanced
-set title "Exemplo 3: velocidade do download × bytes por send() (loopback)\n" . when
+set title "Exemplo 3: velocidade do download × bytes por send() (loopback)\n" . when . \
+    "\ncada ponto: o melhor de 3 downloads; numa máquina ocupada, outra execução muda um ponto até 2× (veja o texto)"
 set logscale x 2
 set xlabel "bytes por send() (--chunk; o guia usa 1024)"
 set ylabel "MB/s (melhor de 3 downloads)"

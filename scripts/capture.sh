@@ -2,8 +2,11 @@
 # make capture [EX=ex1|ex2|ex3|ex4|ex5|ex6] [NET=veth] [CHUNK=N]
 #
 # Runs an example's scripted session while tcpdump records it, writes
-# captures/novas/<ex>.pcapng (open it in Wireshark) and prints a table of the
-# packets like the lab guide's, with the display filter to use.
+# captures/novas/<ex>[-veth][-chunkN][-MODO][-perdaP].pcapng (open it in
+# Wireshark; each variant its own file, so one run does not overwrite
+# another) and prints a table of the packets like the lab guide's, with the
+# display filter to use. Run with sudo, the files and captures/novas/ are
+# given to the user who ran sudo ($SUDO_UID:$SUDO_GID).
 #
 #   EX=ex1|...|ex6   one example (default: all of them; ex6 is Modbus/TCP,
 #                    decoded with -o mbtcp.tcp.port:PORT)
@@ -13,7 +16,9 @@
 #                    the MTU as on a real Ethernet link (root only)
 #   CHUNK=N          ex3: bytes per send() of the server (default 1024)
 #   CAPTURE_DIR=DIR  where to write the captures (default: captures/novas/,
-#                    ignored by git; the samples in captures/ come from make samples)
+#                    ignored by git; the samples in captures/ come from make samples).
+#                    With CAPTURE_DIR given, each file is plain <ex>.pcapng
+#                    (the tests and make samples use one folder per run).
 #   LAB_PORT=N       the server's port (default: a free one)
 #   LAB_BIN_DIR=DIR  where the built programs are (default: this repository)
 #   ex5 (UDP) only:
@@ -34,6 +39,39 @@ EX=${EX:-all}
 NET=${NET:-lo}
 CHUNK=${CHUNK:-}
 out_dir=${CAPTURE_DIR:-captures/novas}
+
+# file_name EX: the capture's name in out_dir. In the default folder each
+# variant gets its own name; in a CAPTURE_DIR given by the caller, <ex>.pcapng.
+file_name() {
+    local name=$1
+    if [ -z "${CAPTURE_DIR:-}" ]; then
+        [ "$NET" = veth ] && name+=-veth
+        case "$1" in ex3 | ex5) [ -n "$CHUNK" ] && name+=-chunk$CHUNK ;; esac
+        if [ "$1" = ex5 ]; then
+            [ -n "${MODO:-}" ] && name+=-${MODO/:/}
+            [ -n "${PERDA:-}" ] && name+=-perda$PERDA
+        fi
+    fi
+    echo "$name.pcapng"
+}
+
+# give_to_user PATH...: under sudo, the files belong to the user who ran it
+# (a root-owned capture cannot be moved or deleted by the student later).
+give_to_user() {
+    if [ "$(id -u)" = 0 ] && [ -n "${SUDO_UID:-}" ]; then
+        chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$@" 2>/dev/null || true
+    fi
+}
+
+# The display filter of each example, for the hint below.
+filter_of() {
+    case "$1" in
+        ex5) echo "udp.port == 8000" ;;
+        ex6) echo "tcp.port == 1502" ;;
+        all) echo "tcp.port == 8000 (Exemplo 5: udp.port == 8000; Exemplo 6: tcp.port == 1502)" ;;
+        *) echo "tcp.port == 8000" ;;
+    esac
+}
 
 case "$EX" in all) examples=(ex1 ex2 ex3 ex4 ex5 ex6) ;; ex1 | ex2 | ex3 | ex4 | ex5 | ex6) examples=("$EX") ;;
     *) echo "EX deve ser ex1, ex2, ex3, ex4, ex5 ou ex6" >&2; exit 2 ;; esac
@@ -56,14 +94,15 @@ Capturar pacotes exige mais permissões do que este usuário tem ($1). Escolha u
       (uma vez; depois 'make capture' funciona sem sudo, só no loopback)
   ou capture no próprio Wireshark: interface "Loopback: lo" (Linux) ou
       "Adapter for loopback traffic capture" (Windows, Npcap), filtro
-      tcp.port == 8000, e rode ./server e ./client à mão (captures/README.md).
+      $(filter_of "$EX"), e rode ./server e ./client à mão (captures/README.md).
   Sem capturar nada: abra as capturas prontas de captures/ (ex1.pcapng, ...).
 MSG
     exit 1
 }
 if [ "$(id -u)" != 0 ]; then
     [ "$NET" = veth ] && no_right "NET=veth cria network namespaces: só como root"
-    getcap "$(command -v tcpdump)" 2>/dev/null | grep -q cap_net_raw ||
+    getcap_=$(command -v getcap || echo /usr/sbin/getcap)  # not on a user's PATH in Debian
+    "$getcap_" "$(command -v tcpdump)" 2>/dev/null | grep -q cap_net_raw ||
         no_right "não é root, e o tcpdump não tem CAP_NET_RAW"
 fi
 
@@ -108,7 +147,7 @@ if [ "$NET" = veth ]; then
 fi
 . scripts/sessions.sh
 
-mkdir -p "$out_dir"
+[ -d "$out_dir" ] || { mkdir -p "$out_dir"; give_to_user "$out_dir"; }
 
 # print_table <pcapng>: the packets as a table like the guide's.
 print_table() {
@@ -181,15 +220,18 @@ capture() {
     [ "${dropped:-0}" = 0 ] ||
         echo "AVISO: o kernel descartou $dropped pacotes; a captura de $ex está incompleta" >&2
     # tcpdump writes pcap; Wireshark's own format is pcapng.
-    tshark -r "$work/$ex.pcap" -F pcapng -w "$out_dir/$ex.pcapng" 2>/dev/null
+    local file
+    file=$out_dir/$(file_name "$ex")
+    tshark -r "$work/$ex.pcap" -F pcapng -w "$file" 2>/dev/null
+    give_to_user "$file"
     local count
-    count=$(tshark -r "$out_dir/$ex.pcapng" 2>/dev/null | wc -l)
+    count=$(tshark -r "$file" 2>/dev/null | wc -l)
     [ "$count" -gt 0 ] || { echo "a captura de $ex ficou vazia" >&2; exit 1; }
 
     echo
-    echo "== $ex: $out_dir/$ex.pcapng ($count pacotes, interface $iface${CHUNK:+, --chunk $CHUNK}) =="
-    print_table "$out_dir/$ex.pcapng"
-    tshark -r "$out_dir/$ex.pcapng" -Y "tcp.srcport == $port && tcp.len > 0 && !tcp.analysis.retransmission" -T fields \
+    echo "== $ex: $file ($count pacotes, interface $iface${CHUNK:+, --chunk $CHUNK}) =="
+    print_table "$file"
+    tshark -r "$file" -Y "tcp.srcport == $port && tcp.len > 0 && !tcp.analysis.retransmission" -T fields \
         -e tcp.len 2>/dev/null | awk -v ex="$ex" '
         { n++; s += $1; if ($1 > m) m = $1 }
         END { printf "Servidor -> clientes: %d segmentos com dados, %d bytes, o maior com %d bytes.\n", n, s, m }'
@@ -202,7 +244,7 @@ capture() {
         echo "  62 servidor: o cabeçalho do fluxo dele + o \"OK\" cifrado (a confirmação da chave)"
         echo "  29 cliente:  o \"OK\" cifrado; depois, cada mensagem: texto + 17 bytes, em base64"
     fi
-    [ "$ex" = ex6 ] && echo "Modbus/TCP nesta porta: tshark -r $out_dir/$ex.pcapng -o mbtcp.tcp.port:$port -O mbtcp,modbus (no Wireshark: Preferências → Protocols → Modbus/TCP → porta $port)"
+    [ "$ex" = ex6 ] && echo "Modbus/TCP nesta porta: tshark -r $file -o mbtcp.tcp.port:$port -O mbtcp,modbus (no Wireshark: Preferências → Protocols → Modbus/TCP → porta $port)"
     true
 }
 
@@ -243,25 +285,28 @@ NFT
     kill -INT "$tcpdump_pid" 2>/dev/null || true
     wait "$tcpdump_pid" 2>/dev/null || true
     stop_server
-    tshark -r "$work/ex5.pcap" -F pcapng -w "$out_dir/ex5.pcapng" 2>/dev/null
+    local file
+    file=$out_dir/$(file_name ex5)
+    tshark -r "$work/ex5.pcap" -F pcapng -w "$file" 2>/dev/null
+    give_to_user "$file"
     local count
-    count=$(tshark -r "$out_dir/ex5.pcapng" 2>/dev/null | wc -l)
+    count=$(tshark -r "$file" 2>/dev/null | wc -l)
     [ "$count" -gt 0 ] || { echo "a captura de ex5 ficou vazia" >&2; exit 1; }
     echo
-    echo "== ex5: $out_dir/ex5.pcapng ($count pacotes, interface $dev, modo ${MODO:-simples}${CHUNK:+, --chunk $CHUNK}${PERDA:+, perda de $PERDA% no cliente}) =="
+    echo "== ex5: $file ($count pacotes, interface $dev, modo ${MODO:-simples}${CHUNK:+, --chunk $CHUNK}${PERDA:+, perda de $PERDA% no cliente}) =="
     sed 's/^/  cliente: /' "$work/c1.txt"
     [ -n "$PERDA" ] && "${IN_CLIENT[@]}" nft list chain inet perda entrada | sed -n 's/.*counter packets \([0-9]*\).*/  descartados no cliente: \1 datagramas/p'
-    rows=$(tshark -r "$out_dir/ex5.pcapng" "${ex5_tshark[@]}" -T fields -E separator=/t \
+    rows=$(tshark -r "$file" "${ex5_tshark[@]}" -T fields -E separator=/t \
         -e frame.number -e frame.time_relative -e ip.src -e ip.dst -e frame.len -e udp.length \
         -e _ws.col.Info 2>/dev/null |
         awk -F'\t' '{ printf "%4s  %9.6f  %-10s  %-10s  %6s  %6s  %s\n", $1, $2, $3, $4, $5, $6, $7 }')
     printf '%4s  %9s  %-10s  %-10s  %6s  %6s  %s\n' "No." "Tempo" "Origem" "Destino" "Quadro" "UDP" "Info"
     if [ "$(printf '%s\n' "$rows" | wc -l)" -le 60 ]; then printf '%s\n' "$rows"; else
         printf '%s\n' "$rows" | head -30
-        echo "   (... linhas omitidas; todas: tshark -r $out_dir/ex5.pcapng -X lua_script:ex5_udp/ex5.lua -d udp.port==$port,ex5)"
+        echo "   (... linhas omitidas; todas: tshark -r $file -X lua_script:ex5_udp/ex5.lua -d udp.port==$port,ex5)"
         printf '%s\n' "$rows" | tail -15
     fi
-    tshark -r "$out_dir/ex5.pcapng" -T fields -e udp.srcport -e ip.flags.mf -e ip.frag_offset 2>/dev/null |
+    tshark -r "$file" -T fields -e udp.srcport -e ip.flags.mf -e ip.frag_offset 2>/dev/null |
         awk -F'\t' -v p="$port" '$1 == p { d++ } $2 == 1 || $3 > 0 { f++ }
             END { printf "Servidor -> cliente: %d datagramas; %d quadros são fragmentos IP. Nenhum SYN, nenhum FIN: não há conexão.\n", d, f }'
     echo "Filtro para o Wireshark: udp.port == $port (com o dissector: ex5; Decode As... UDP $port -> EX5)"

@@ -132,6 +132,20 @@ for ex in ex1 ex2 ex3 ex4 ex6; do
 done
 draw figuras/perda-tempo-seq.gp figuras/perda-tempo-seq.png "data='$out/perda-tempo-seq.dat'"
 # The bench curves: from the CSVs, when make bench has written them.
+# subtitle <csv>: when and where the CSV was measured, in Portuguese, for the
+# figure's second title line. It reads the first comment line with a date
+# ("# measured 2026-12-01 12:59 UTC on vm: Linux ..., 2 cores, CPU" as
+# bench/curves.sh writes it, or "# 2026-12-01 12:16 UTC; Linux ...; 2 CPUs; CPU"
+# as bench/ex5.sh does), so every CSV gets one.
+subtitle() {
+    local line
+    line=$(grep -m1 -E '^#.*[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC' "$1" || true)
+    [ -n "$line" ] || { echo "(sem data de medição em $1)"; return; }
+    printf '%s\n' "$line" | sed -E \
+        -e 's/^.*([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC) on ([^:]+): */medido em \1 na máquina \2: /' \
+        -e 't done' -e 's/^.*([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC)[;:,]? */medido em \1: /' -e ': done' \
+        -e 's/; /, /g; s/ cores/ núcleos/; s/ CPUs/ núcleos/; s/,$//' -e "s/'//g" | cut -c1-110
+}
 csv_or_skip() {  # csv_or_skip <csv> <what>: true when the CSV is there
     [ -f "$1" ] && return 0
     echo "($1 não existe: sem a figura $2; make bench (ou bench/curves.sh) a mede)" >&2
@@ -139,15 +153,15 @@ csv_or_skip() {  # csv_or_skip <csv> <what>: true when the CSV is there
 }
 if csv_or_skip bench/results/ex3_chunk.csv "MB/s × tamanho do pedaço"; then
     draw figuras/ex3-chunk.gp figuras/ex3-chunk.png "data='bench/results/ex3_chunk.csv'" \
-        "when='$(sed -n 2p bench/results/ex3_chunk.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
+        "when='$(subtitle bench/results/ex3_chunk.csv)'"
 fi
 if csv_or_skip bench/results/chat_clients.csv "p99 e memória × clientes"; then
     draw figuras/chat-clientes.gp figuras/chat-clientes.png "data='bench/results/chat_clients.csv'" \
-        "when='$(sed -n 2p bench/results/chat_clients.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
+        "when='$(subtitle bench/results/chat_clients.csv)'"
 fi
 if [ -f bench/results/ex5_window.csv ]; then
     draw figuras/ex5-janela.gp figuras/ex5-janela.png "data='bench/results/ex5_window.csv'" \
-        "when='$(grep -m1 '^# measured' bench/results/ex5_window.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
+        "when='$(subtitle bench/results/ex5_window.csv)'"
 else
     echo "(bench/results/ex5_window.csv não existe: sem a figura vazão × janela do Exemplo 5)" >&2
 fi

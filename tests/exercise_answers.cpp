@@ -36,8 +36,8 @@ const fs::path ROOT = fs::path(LAB_SOURCE_DIR);
 // The guides whose blocks are checked.
 const std::vector<std::string> GUIDES = {"PROFESSOR.md", "ESTUDANTES.md", "captures/README.md",
                                          "ex1_chat/README.md", "ex2_crypto/README.md",
-                                         "ex3_files/README.md", "redes/README.md",
-                                         "ex6_modbus/README.md"};
+                                         "ex3_files/README.md", "ex4_kx/README.md",
+                                         "redes/README.md", "ex6_modbus/README.md"};
 // The folder a guide's commands run in, when it is not the root: the one the
 // guide has the student working in.
 std::string folder_of(const std::string& guide) { return guide == "ex6_modbus/README.md" ? "ex6_modbus" : ""; }
