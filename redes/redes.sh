@@ -787,7 +787,7 @@ amostrar() {
 # ssthresh (segmentos), rtt (ms, a média suavizada do kernel), bytes
 # confirmados e retransmissões (total, desde o início).
 amostras_csv() {
-    awk -v alg="$2" '
+    awk -v alg="$2" -v onde="$(date -u +%Y-%m-%d), Linux $(uname -r)" -v gargalo="$gargalo" '
         $1 == "t" { t = $2; next }
         !/cwnd:/ { peer = $NF; next }   # a linha da conexão: ... <local> <remoto>
         {
@@ -805,6 +805,7 @@ amostras_csv() {
         }
         END {
             print "# tempo_s,cwnd,ssthresh,rtt_ms,bytes_confirmados,retransmissoes (" alg "; ss -tin no colega, redes/redes.sh)"
+            print "# medido em " onde "; " gargalo
             for (p in most) if (best == "" || most[p] > most[best]) best = p
             for (i = 1; i <= n; i++) if (who[i] == best) {
                 if (t0 == "") t0 = when[i]
@@ -813,6 +814,7 @@ amostras_csv() {
         }' "$1"
 }
 
+gargalo=  # a descrição do gargalo, para as planilhas
 # resumo <csv> <algoritmo>: vazão, retransmissões e RTT mín/méd/máx das amostras.
 resumo() {
     awk -F, -v alg="$2" '
@@ -847,9 +849,11 @@ e o RTT que o kernel usa (ss -tin).
 TXT
     montar publico
     em internet tc qdisc replace dev roteador root tbf rate "$TAXA" burst "$RAJADA" limit "$FILA"
+    gargalo="tbf $TAXA, rajada $RAJADA, fila $FILA, sem atraso (sem netem)"
     echo "\$ tc qdisc replace dev roteador root tbf rate $TAXA burst $RAJADA limit $FILA   (na internet, o lado do provedor)"
     if em internet tc qdisc replace dev colega root netem delay "$ATRASO" limit 10000 2>/dev/null; then
         echo "\$ tc qdisc replace dev colega root netem delay $ATRASO limit 10000   (na internet: os ACKs da casa chegam ao colega $ATRASO depois)"
+        gargalo="tbf $TAXA, rajada $RAJADA, fila $FILA, atraso $ATRASO (netem)"
     else
         echo "Este kernel não tem o netem (tc ... netem: \"Specified qdisc kind is unknown\"): sem ATRASO, o único atraso é o da fila."
     fi

@@ -5,7 +5,8 @@
 # guide's own filter `tcp.port == 8000` works; ex6 (Modbus/TCP) on 1502, the
 # port its README tells Wireshark (-o mbtcp.tcp.port:1502). Root only.
 # SAMPLES="ex6" records only the ones listed (default: all); "perda" is the
-# lossy-link pair captures/perda-{colega,casa}.pcapng (make redes CENARIO=perda).
+# lossy-link pair captures/perda-{colega,casa}.pcapng (make redes CENARIO=perda);
+# "congestionamento" the bottleneck runs (make redes CENARIO=congestionamento).
 #
 # Port 8000 on this machine's loopback may be taken (a student's server, a
 # colleague's), so the loopback ones are recorded inside a network namespace
@@ -68,4 +69,16 @@ if want perda; then
     cp "$work/perda/redes-perda-colega.pcapng" captures/perda-colega.pcapng
     cp "$work/perda/redes-perda-casa.pcapng" captures/perda-casa.pcapng
 fi
-ls -l captures/*.pcapng
+if want congestionamento; then
+    # The bottleneck scenario (redes/README.md): the ss samples of each
+    # algorithm's run (figuras/dados/congestionamento-*.csv, drawn by make
+    # figuras) and the Reno run's capture, headers only, gzip-compressed
+    # (Wireshark and tshark open it as it is).
+    CENARIO=congestionamento CAPTURE_DIR="$work/cc" redes/redes.sh >"$work/cc.txt"
+    for alg in reno cubic bbr; do
+        cp "$work/cc/redes-congestionamento-$alg.csv" "figuras/dados/congestionamento-$alg.csv"
+    done
+    gzip -9n <"$work/cc/redes-congestionamento-reno.pcapng" >captures/congestionamento-reno.pcapng.gz
+    sed -n '/^>> Resumo/,/^Repare/p' "$work/cc.txt"
+fi
+ls -l captures/*.pcapng*
