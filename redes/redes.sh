@@ -13,6 +13,8 @@
 #   ALGORITMO=nome   o controle de congestionamento do TCP em cada namespace
 #                    (padrão: reno; no cenário congestionamento, padrão: os
 #                    três, reno, cubic e bbr, um de cada vez)
+#   TAXA, RAJADA, FILA, DURACAO, ATRASO   o gargalo do cenário congestionamento
+#                    (padrão: 20mbit, 16kb, 60kb, 4 s; ATRASO=20ms só com o netem)
 #   CAPTURE_DIR=DIR  onde gravar as capturas (padrão: captures/)
 #   LAB_BIN_DIR=DIR  onde estão os programas compilados (padrão: este repositório)
 #
@@ -889,10 +891,12 @@ TXT
     cat <<'TXT'
 Repare: o reno e o cubic enchem a fila até ela transbordar (o RTT sobe de
 décimos de milissegundo para ~20 ms: é a fila, não o caminho), perdem, cortam
-a cwnd e voltam a crescer: o "dente de serra". O bbr mede a banda e o menor
-RTT e mantém pouco na fila: RTT baixo e quase nenhuma retransmissão. Figuras:
-make figuras (figuras/congestionamento-*.png); a explicação está em
-redes/README.md, "Cenário congestionamento".
+a cwnd e voltam a crescer: o "dente de serra" (compare a cwnd com o
+ssthresh nas planilhas). O bbr mede a banda e o menor RTT e, no regime, deixa
+pouco na fila: o RTT fica baixo com a mesma vazão. No começo (startup) ele
+enche a fila e, como não reage à perda, retransmite muito. Figuras: make
+figuras (figuras/congestionamento-*.png, desenhadas das planilhas prontas);
+a explicação está em redes/README.md, "Cenário congestionamento".
 TXT
     desmontar
 }
