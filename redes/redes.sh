@@ -751,9 +751,11 @@ NFT
 Repare: a casa vê um buraco na sequência ("Previous segment not captured":
 o segmento foi descartado antes de chegar) e responde repetindo o Ack (o
 próximo byte que ela espera), com SACK dizendo o que já chegou depois do
-buraco. O Linux do colega reenvia o que faltou logo depois do primeiro ACK
-com SACK (detecção RACK), sem esperar três ACKs duplicados; se o reenvio
-também se perde, só o temporizador (RTO, ~200 ms) resolve. O Wireshark não
+buraco. O Linux do colega não espera três ACKs duplicados: pela detecção
+RACK, reenvia quando o SACK mostra que um segmento enviado depois do que
+falta já chegou (em geral no primeiro ACK com SACK; às vezes no segundo, se
+os dois saíram quase juntos); se o reenvio também se perde, só o
+temporizador (RTO, ~200 ms) resolve. O Wireshark não
 sabe por que um segmento aparece de novo: ele decide pelos tempos, nesta
 ordem: 2 ACKs duplicados antes e o reenvio até 20 ms depois? Fast
 Retransmission. Chegou menos de um RTT do handshake depois do segmento mais
