@@ -448,13 +448,15 @@ TEST_CASE("congestionamento (reno, 2 s): the sawtooth in the ss samples, the RTT
     INFO("cwnd: " << trace);
     CHECK(falls >= 2);
     // The RTT rises with the queue: the first data segment's RTT (capture,
-    // empty queue) against the largest RTT the kernel estimated (ss).
+    // empty queue) against the largest RTT the kernel estimated (ss). A full
+    // queue (60 KB at 20 Mbit/s) adds ~24.6 ms; with netem (ATRASO=20ms) both
+    // include the same propagation delay, hence a difference, not a ratio.
     auto first = s.read("reno", "tcp.srcport == 5201 && tcp.analysis.ack_rtt", {"tcp.analysis.ack_rtt"});
     REQUIRE(!first.empty());
     const double queue_empty_ms = std::atof(first.front()[0].c_str()) * 1000;
     const double most_ms = *std::max_element(rtt.begin(), rtt.end());
     INFO("first RTT " << queue_empty_ms << " ms, largest srtt " << most_ms << " ms");
-    CHECK(most_ms > 5 * queue_empty_ms);
+    CHECK(most_ms - queue_empty_ms > 10);
     // Headers only: the capture keeps 128 bytes of each frame.
     for (const Row& r : s.read("reno", "frame.number <= 50", {"frame.cap_len"}))
         CHECK(std::atoi(r[0].c_str()) <= 128);
