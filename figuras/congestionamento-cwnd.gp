@@ -2,7 +2,7 @@
 # TCP flow through the bottleneck of `make redes CENARIO=congestionamento`,
 # sampled with `ss -tin` on the sender every ~11 ms, for reno, cubic and bbr
 # side by side. The dashed line is the bottleneck's queue in segments
-# (60 KB / 1448 bytes ≈ 42): with a round trip of ~0,1 ms the path itself
+# (60 KB / 1448 bytes ≈ 42): with a round trip below 0,1 ms the path itself
 # holds almost nothing, so the queue is where the window goes.
 # Data: figuras/dados/congestionamento-<algoritmo>.csv (make samples).
 # Variables (gnuplot -e): dir, when, out.

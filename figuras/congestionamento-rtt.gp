@@ -1,6 +1,6 @@
 # The RTT the sender's kernel estimated (ss -tin "rtt:", the smoothed RTT) for
 # the same three runs as congestionamento-cwnd.png: with an empty queue the
-# round trip is ~0,1 ms; every millisecond above that is time spent waiting in
+# round trip is below 0,1 ms; every millisecond above that is time spent waiting in
 # the bottleneck's queue (60 KB at 20 Mbit/s: at most ~25 ms).
 # Data: figuras/dados/congestionamento-<algoritmo>.csv. Variables: dir, when, out.
 set terminal pngcairo size 1000, 440 font "DejaVu Sans,10"
