@@ -16,8 +16,8 @@
 #   make windows    cross-build every example for Windows into build/windows/
 #   make figuras    the guides' pictures (figuras/*.png) from the shipped captures
 #                   and the bench CSVs (gnuplot)
-#   make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
-#                   the networks lab: NAT, CGNAT, VPN, loss in namespaces (root)
+#   make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda|congestionamento] [ALGORITMO=reno|cubic|bbr]
+#                   the networks lab: NAT, CGNAT, VPN, loss, congestion in namespaces (root)
 #   make clean
 #
 # The programs are built with -Wall -Wextra -Werror: a warning is a bug here.
@@ -198,7 +198,7 @@ samples: all
 # The networks lab (redes/README.md): namespaces, so root only.
 redes: $(EX1) $(EX3) $(EX5) redes/meuip
 	@scripts/deps.sh redes
-	@CENARIO='$(CENARIO)' redes/redes.sh
+	@CENARIO='$(CENARIO)' ALGORITMO='$(ALGORITMO)' redes/redes.sh
 
 # The pictures of the guides (figuras/README.md): gnuplot, from the shipped
 # captures and bench/results/*.csv; tests/figure_data.cpp keeps the data true.

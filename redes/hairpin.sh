@@ -34,6 +34,8 @@ for n in roteador pc1 pc2; do
     ip netns add "$P-$n"
     ip -n "$P-$n" link set lo up
     em "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    # O controle de congestionamento fixo, como em redes.sh (o da máquina não muda).
+    em "$n" sysctl -qw net.ipv4.tcp_congestion_control=reno
 done
 # O switch da casa: uma bridge no roteador. bridge-nf-call-iptables = 0: o
 # que vai de um PC a outro passa pelo switch sem passar pelo NAT do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda]
+# make redes [CENARIO=bind|nat|saida|cgnat|vpn|perda|congestionamento] [ALGORITMO=reno|cubic|bbr]
 #
 # O laboratório "Usando sockets em diferentes redes" (redes/README.md) numa
 # máquina só: namespaces de rede fazem o papel dos computadores e roteadores
@@ -10,6 +10,11 @@
 # filtro para abrir no Wireshark.
 #
 #   CENARIO=nome     um cenário só (padrão: todos, na ordem)
+#   ALGORITMO=nome   o controle de congestionamento do TCP em cada namespace
+#                    (padrão: reno; no cenário congestionamento, padrão: os
+#                    três, reno, cubic e bbr, um de cada vez)
+#   TAXA, RAJADA, FILA, DURACAO, ATRASO   o gargalo do cenário congestionamento
+#                    (padrão: 20mbit, 16kb, 60kb, 4 s; ATRASO=20ms só com o netem)
 #   CAPTURE_DIR=DIR  onde gravar as capturas (padrão: captures/)
 #   LAB_BIN_DIR=DIR  onde estão os programas compilados (padrão: este repositório)
 #
@@ -23,7 +28,7 @@ cd "$(dirname "$0")/.."
 BIN=${LAB_BIN_DIR:-$(pwd)}
 out_dir=${CAPTURE_DIR:-captures}
 CENARIO=${CENARIO:-}
-todos=(bind nat saida cgnat vpn perda)
+todos=(bind nat saida cgnat vpn perda congestionamento)
 
 if [ -z "$CENARIO" ]; then
     cenarios=("${todos[@]}")
@@ -33,6 +38,24 @@ else
         *) echo "CENARIO deve ser um de: ${todos[*]} (ou vazio: todos)" >&2; exit 2 ;;
     esac
 fi
+
+# O controle de congestionamento (redes/README.md, "Controle de
+# congestionamento"). Cada namespace novo herda o valor da máquina (aqui pode
+# ser bbr, noutra cubic): por isso cada cenário fixa o seu, dentro dos seus
+# namespaces. O da máquina (sysctl net.ipv4.tcp_congestion_control fora dos
+# namespaces) nunca é mudado.
+ALGORITMO=${ALGORITMO:-}
+algoritmos_possiveis=(reno cubic bbr)
+if [ -n "$ALGORITMO" ]; then
+    case " ${algoritmos_possiveis[*]} " in
+        *" $ALGORITMO "*) ;;
+        *) echo "ALGORITMO deve ser um de: ${algoritmos_possiveis[*]} (ou vazio)" >&2; exit 2 ;;
+    esac
+fi
+# O dos outros cenários: o reno, o da RFC 5681 e dos livros, que todo kernel
+# Linux tem e deixa qualquer namespace usar (o cubic, padrão do Linux, e o bbr
+# só podem ser o padrão de um namespace se forem o da máquina).
+algoritmo=${ALGORITMO:-reno}
 
 # Criar namespaces e capturar pacotes exige root. 77 = "pulado" para os testes.
 if [ "$(id -u)" != 0 ]; then
@@ -139,6 +162,22 @@ cabo() {  # cabo <ns1> <if1> <endereço1/máscara> <ns2> <if2> <endereço2/másc
     done
 }
 
+# fixar_algoritmo <ns> <algoritmo>: o controle de congestionamento das
+# conexões TCP que o namespace abrir. O sysctl vale só dentro do namespace.
+# Um namespace só pode ter como padrão um algoritmo da lista
+# net.ipv4.tcp_allowed_congestion_control da máquina (o padrão dela e o reno;
+# os outros dão "Operation not permitted"): aí o programa escolhe o seu por
+# conexão (setsockopt TCP_CONGESTION, o iperf3 -C), e fixar_algoritmo diz isso.
+fixar_algoritmo() {
+    em "$1" sysctl -qw net.ipv4.tcp_congestion_control="$2" 2>/dev/null && return 0
+    case " $(sysctl -n net.ipv4.tcp_available_congestion_control) " in
+        *" $2 "*) return 1 ;;  # existe, mas não pode ser o padrão de um namespace
+    esac
+    echo "Este kernel não tem o controle de congestionamento $2" \
+         "(disponíveis: $(sysctl -n net.ipv4.tcp_available_congestion_control))" >&2
+    exit 1
+}
+
 montar() {  # montar publico|cgnat
     local modo=$1 ns
     local nomes=(casa roteador internet colega vpn)
@@ -151,7 +190,14 @@ montar() {  # montar publico|cgnat
         # Sem "ICMP redirect": o servidor VPN devolve pacotes pela mesma
         # interface do túnel por onde chegaram, e o Linux avisaria a cada um.
         em "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
+        fixar_algoritmo "$ns" "$algoritmo" || {
+            echo "O kernel não deixa um namespace usar $algoritmo como padrão" \
+                 "(só os de net.ipv4.tcp_allowed_congestion_control: $(sysctl -n net.ipv4.tcp_allowed_congestion_control))." >&2
+            exit 1
+        }
     done
+    echo "Controle de congestionamento do TCP em todos os namespaces: $algoritmo" \
+         "(net.ipv4.tcp_congestion_control; o da máquina, $(sysctl -n net.ipv4.tcp_congestion_control), não muda)."
     cabo casa eth0 192.168.0.10/24 roteador lan 192.168.0.1/24
     if [ "$modo" = publico ]; then
         cabo roteador wan 203.0.113.10/24 internet roteador 203.0.113.1/24
@@ -238,9 +284,11 @@ parar() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 # --immediate-mode: cada pacote é entregue na hora (os que ficassem no buffer
 # do kernel ao parar se perderiam); -B: um buffer grande para as rajadas.
 capturas=()
+captura_extra=()  # opções a mais do tcpdump (o cenário congestionamento grava só os cabeçalhos)
 capturar() {
     local ns=$1 dev=$2 lado=$3
-    ip netns exec "$P-$ns" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n -w "$work/$lado.pcap" ip \
+    ip netns exec "$P-$ns" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n ${captura_extra[@]+"${captura_extra[@]}"} \
+        -w "$work/$lado.pcap" ip \
         2>"$work/$lado.tcpdump" &
     local pid=$!
     pids+=("$pid")
@@ -703,9 +751,11 @@ NFT
 Repare: a casa vê um buraco na sequência ("Previous segment not captured":
 o segmento foi descartado antes de chegar) e responde repetindo o Ack (o
 próximo byte que ela espera), com SACK dizendo o que já chegou depois do
-buraco. O Linux do colega reenvia o que faltou logo depois do primeiro ACK
-com SACK (detecção RACK), sem esperar três ACKs duplicados; se o reenvio
-também se perde, só o temporizador (RTO, ~200 ms) resolve. O Wireshark não
+buraco. O Linux do colega não espera três ACKs duplicados: pela detecção
+RACK, reenvia quando o SACK mostra que um segmento enviado depois do que
+falta já chegou (em geral no primeiro ACK com SACK; às vezes no segundo, se
+os dois saíram quase juntos); se o reenvio também se perde, só o
+temporizador (RTO, ~200 ms) resolve. O Wireshark não
 sabe por que um segmento aparece de novo: ele decide pelos tempos, nesta
 ordem: 2 ACKs duplicados antes e o reenvio até 20 ms depois? Fast
 Retransmission. Chegou menos de um RTT do handshake depois do segmento mais
@@ -713,6 +763,143 @@ adiantado? Out-Of-Order. Senão, Retransmission. A aplicação não vê nada
 disso: recv() entrega os bytes em ordem, e o arquivo chega idêntico.
 TXT
     perda_ex5  # o ex5 (UDP) no mesmo caminho
+    desmontar
+}
+
+# ===========================================================================
+# O gargalo do cenário congestionamento (variáveis de ambiente, com os padrões):
+TAXA=${TAXA:-20mbit}      # a velocidade do link de descida da casa
+RAJADA=${RAJADA:-16kb}    # o quanto o tbf deixa passar de uma vez acima da taxa
+FILA=${FILA:-60kb}        # o tamanho da fila do gargalo (bytes)
+DURACAO=${DURACAO:-4}     # segundos de transferência por algoritmo
+ATRASO=${ATRASO:-20ms}    # atraso de propagação (só onde o kernel tem o netem)
+[[ "$DURACAO" =~ ^[1-9]$|^10$ ]] || { echo "DURACAO deve ser de 1 a 10 (segundos)" >&2; exit 2; }
+
+# amostrar <arquivo>: no colega, "ss -tin" da conexão do iperf3 a cada ~15 ms
+# (mais o tempo do próprio ss), cada amostra precedida de "t <segundos>".
+amostrar() {
+    ip netns exec "$P-colega" bash -c 'while :; do
+        echo "t $EPOCHREALTIME"; ss -tinH state established "( sport = :5201 )"; sleep 0.003
+    done' >"$1" 2>/dev/null &
+    pids+=("$!")
+    last_pid=$!
+}
+
+# amostras_csv <saída do amostrar> <algoritmo>: a planilha, uma linha por
+# amostra, da conexão de dados (a que confirmou mais bytes; a outra é a de
+# controle do iperf3): tempo (s, desde a primeira amostra dela), cwnd e
+# ssthresh (segmentos), rtt (ms, a média suavizada do kernel), bytes
+# confirmados e retransmissões (total, desde o início).
+amostras_csv() {
+    awk -v alg="$2" -v onde="$(date -u +%Y-%m-%d), Linux $(uname -r)" -v gargalo="$gargalo" '
+        $1 == "t" { t = $2; next }
+        !/cwnd:/ { peer = $NF; next }   # a linha da conexão: ... <local> <remoto>
+        {
+            cwnd = ss = rtt = ""; acked = 0; retr = 0
+            for (i = 1; i <= NF; i++) {
+                split($i, kv, ":")
+                if (kv[1] == "cwnd") cwnd = kv[2]
+                else if (kv[1] == "ssthresh") ss = kv[2]
+                else if (kv[1] == "rtt") { split(kv[2], r, "/"); rtt = r[1] }
+                else if (kv[1] == "bytes_acked") acked = kv[2]
+                else if (kv[1] == "retrans") { split(kv[2], r, "/"); retr = r[2] }
+            }
+            if (acked + 0 > most[peer]) most[peer] = acked + 0
+            n++; who[n] = peer; when[n] = t; row[n] = cwnd "," ss "," rtt "," acked "," retr
+        }
+        END {
+            print "# tempo_s,cwnd,ssthresh,rtt_ms,bytes_confirmados,retransmissoes (" alg "; ss -tin no colega, redes/redes.sh)"
+            print "# medido em " onde "; " gargalo
+            for (p in most) if (best == "" || most[p] > most[best]) best = p
+            for (i = 1; i <= n; i++) if (who[i] == best) {
+                if (t0 == "") t0 = when[i]
+                printf "%.4f,%s\n", when[i] - t0, row[i]
+            }
+        }' "$1"
+}
+
+gargalo=  # a descrição do gargalo, para as planilhas
+# resumo <csv> <algoritmo>: vazão, retransmissões e RTT mín/méd/máx das amostras.
+resumo() {
+    awk -F, -v alg="$2" '
+        /^#/ { next }
+        {
+            if (n == 0) { t0 = $1; a0 = $5 }
+            t1 = $1; a1 = $5; retr = $6; n++
+            if (min == "" || $4 < min) min = $4
+            if ($4 > max) max = $4
+            sum += $4
+        }
+        END {
+            if (n < 2 || t1 <= t0) { print "  " alg ": amostras insuficientes"; exit 1 }
+            printf "  %-6s %5.1f Mbit/s  %4d retransmissões  RTT mín/méd/máx %.2f / %.2f / %.2f ms  (%d amostras, uma a cada %.0f ms)\n",
+                alg, (a1 - a0) * 8 / (t1 - t0) / 1e6, retr, min, sum / n, max, n, (t1 - t0) * 1000 / (n - 1)
+        }' "$1"
+}
+
+cenario_congestionamento() {
+    titulo "Cenário congestionamento: um gargalo e o controle de congestionamento do TCP"
+    local algs=(reno cubic bbr) alg server
+    [ -n "$ALGORITMO" ] && algs=("$ALGORITMO")
+    local algoritmo=reno  # o de montar (os roteadores); cada envio escolhe o seu abaixo
+    command -v iperf3 >/dev/null 2>&1 || { echo "Falta o iperf3: apt-get install iperf3" >&2; exit 1; }
+    cat <<TXT
+O colega (198.51.100.20) envia para a casa, pelo roteador, por $DURACAO s
+seguidos (iperf3 -R: a casa pede, o colega envia). O link de descida da casa
+(o lado do provedor do cabo WAN) é um gargalo: $TAXA, com uma fila de $FILA
+(tbf, rajada $RAJADA). O mesmo envio roda uma vez com cada algoritmo
+(${algs[*]}); a cada ~10 ms o script anota, no colega, a cwnd, o ssthresh
+e o RTT que o kernel usa (ss -tin).
+TXT
+    montar publico
+    em internet tc qdisc replace dev roteador root tbf rate "$TAXA" burst "$RAJADA" limit "$FILA"
+    gargalo="tbf $TAXA, rajada $RAJADA, fila $FILA, sem atraso (sem netem)"
+    echo "\$ tc qdisc replace dev roteador root tbf rate $TAXA burst $RAJADA limit $FILA   (na internet, o lado do provedor)"
+    if em internet tc qdisc replace dev colega root netem delay "$ATRASO" limit 10000 2>/dev/null; then
+        echo "\$ tc qdisc replace dev colega root netem delay $ATRASO limit 10000   (na internet: os ACKs da casa chegam ao colega $ATRASO depois)"
+        gargalo="tbf $TAXA, rajada $RAJADA, fila $FILA, atraso $ATRASO (netem)"
+    else
+        echo "Este kernel não tem o netem (tc ... netem: \"Specified qdisc kind is unknown\"): sem ATRASO, o único atraso é o da fila."
+    fi
+    captura_extra=(-s 128)  # só os cabeçalhos: 4 s a 20 Mbit/s seriam 10 MB
+    for alg in "${algs[@]}"; do
+        passo "$alg: casa ./iperf3 -c 198.51.100.20 -R -t $DURACAO -C $alg; colega ./iperf3 -s -1"
+        if fixar_algoritmo colega "$alg" && fixar_algoritmo casa "$alg"; then
+            echo "net.ipv4.tcp_congestion_control = $alg no colega e na casa (e o iperf3 -C $alg)."
+        else
+            echo "O kernel não deixa um namespace usar $alg como padrão (só $(sysctl -n net.ipv4.tcp_allowed_congestion_control)):" \
+                 "o iperf3 -C $alg o escolhe para a sua conexão (setsockopt TCP_CONGESTION)."
+        fi
+        iniciar colega "$work/iperf3-servidor-$alg.txt" "listening" iperf3 -s -1 -B 198.51.100.20 -p 5201 --forceflush
+        server=$last_pid
+        capturar colega eth0 "$alg"
+        amostrar "$work/ss-$alg.txt"
+        local sampler=$last_pid
+        em casa timeout --foreground $((DURACAO + 10)) iperf3 -c 198.51.100.20 -p 5201 -R -t "$DURACAO" -C "$alg" \
+            --forceflush >"$work/iperf3-$alg.txt" 2>&1 || { cat "$work/iperf3-$alg.txt" >&2; echo "ERRO: o iperf3 falhou" >&2; exit 1; }
+        parar "$sampler"
+        parar "$server"
+        parar_capturas congestionamento
+        mkdir -p "$out_dir"
+        amostras_csv "$work/ss-$alg.txt" "$alg" >"$out_dir/redes-congestionamento-$alg.csv"
+        grep -q " $alg " "$work/ss-$alg.txt" ||
+            { echo "ERRO: o ss não mostrou a conexão usando $alg" >&2; exit 1; }
+        sed -n '/receiver/s/^/    /p' "$work/iperf3-$alg.txt"
+        resumo "$out_dir/redes-congestionamento-$alg.csv" "$alg"
+    done
+    captura_extra=()
+    passo "Resumo (das amostras do ss; arquivos $out_dir/redes-congestionamento-<algoritmo>.{csv,pcapng}):"
+    for alg in "${algs[@]}"; do resumo "$out_dir/redes-congestionamento-$alg.csv" "$alg"; done
+    cat <<'TXT'
+Repare: o reno e o cubic enchem a fila até ela transbordar (o RTT sobe de
+décimos de milissegundo para ~20 ms: é a fila, não o caminho), perdem, cortam
+a cwnd e voltam a crescer: o "dente de serra" (compare a cwnd com o
+ssthresh nas planilhas). O bbr mede a banda e o menor RTT e, no regime, deixa
+pouco na fila: o RTT fica baixo com a mesma vazão. No começo (startup) ele
+enche a fila e, como não reage à perda, retransmite muito. Figuras: make
+figuras (figuras/congestionamento-*.png, desenhadas das planilhas prontas);
+a explicação está em redes/README.md, "Cenário congestionamento".
+TXT
     desmontar
 }
 

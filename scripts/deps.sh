@@ -14,7 +14,7 @@ for extra in "$@"; do
         clang)   packages+=(clang) ;;
         python)  packages+=(python3 python3-nacl) ;;
         capture) packages+=(tcpdump tshark iproute2) ;;
-        redes)   packages+=(nftables wireguard-go wireguard-tools tcpdump tshark iproute2) ;;
+        redes)   packages+=(nftables wireguard-go wireguard-tools tcpdump tshark iproute2 iperf3) ;;
         bench)   packages+=(netcat-openbsd iperf3 python3) ;;
         windows) packages+=(g++-mingw-w64-x86-64-posix autoconf automake libtool wine64) ;;
         # ex6's independent peers: mbpoll, pymodbus (its server imports serial,

@@ -4,7 +4,11 @@
 #   - figuras/ladder-<ex>.png: the sequence (ladder) diagram of each example's
 #     conversation, one arrow per frame of its shipped capture captures/<ex>.pcapng;
 #   - figuras/perda-tempo-seq.png: the time-sequence graph of the lossy link
-#     (captures/perda-colega.pcapng), resends marked;
+#     (captures/perda-colega.pcapng), lost originals and resends marked;
+#   - figuras/congestionamento-{cwnd,rtt,tempo-seq}.png: the bottleneck scenario
+#     (make redes CENARIO=congestionamento): cwnd/ssthresh and RTT of reno, cubic
+#     and bbr from the ss samples in figuras/dados/congestionamento-*.csv, and
+#     the Reno run's time-sequence graph (captures/congestionamento-reno.pcapng.gz);
 #   - figuras/ex3-chunk.png, figuras/chat-clientes.png, figuras/ex5-janela.png:
 #     the bench curves, from the CSVs `make bench` writes in bench/results/
 #     (each skipped, with a message, while its CSV does not exist).
@@ -75,32 +79,45 @@ ladder() {
         }' >"$out/ladder-$ex.dat"
 }
 
-# The time-sequence graph: every data segment the sender (the colleague)
-# sent, as a bar from its first to its last byte, and the receiver's ACKs:
+# The time-sequence graph: every data segment the sender sent, as a bar from
+# its first to its last byte, and the receiver's ACKs:
 #   kind  time_ms  seq  nxtseq  mark
-# kind "dado" (first time this sequence number is sent), "reenvio" (sent
-# before), "ack" (the ACK number, in seq; nxtseq repeats it); mark is the
+# kind "dado" (sent once), "perdido" (an original sent again later: the
+# router or the queue dropped it), "reenvio" (a resend, the last one),
+# "reenvio-perdido" (a resend sent again later); "ack": seq is the ACK number
+# and nxtseq the right edge of the advertised window (Ack + Win); mark is the
 # name Wireshark gives the segment (Out-Of-Order, Retransmission, ...) or "-".
+# tempo_seq <capture> <sender port> <display filter> <up to ms> <out>
 tempo_seq() {
-    tshark -r captures/perda-colega.pcapng -T fields -E separator=/t -e frame.time_relative \
-        -e tcp.srcport -e tcp.seq -e tcp.nxtseq -e tcp.len -e tcp.ack -e tcp.analysis.fast_retransmission \
-        -e tcp.analysis.retransmission -e tcp.analysis.out_of_order 2>/dev/null |
-        awk -F'\t' -v OFS='\t' '
-        BEGIN { print "# kind\ttime_ms\tseq\tnxtseq\tmark (captures/perda-colega.pcapng, scripts/figuras.sh)" }
+    tshark -r "$1" -Y "$3" -o tcp.calculate_timestamps:TRUE -T fields -E separator=/t -e tcp.time_relative \
+        -e tcp.srcport -e tcp.seq -e tcp.nxtseq -e tcp.len -e tcp.ack -e tcp.window_size \
+        -e tcp.analysis.fast_retransmission -e tcp.analysis.retransmission -e tcp.analysis.out_of_order 2>/dev/null |
+        awk -F'\t' -v OFS='\t' -v port="$2" -v upto="$4" -v from="$1" '
+        BEGIN { print "# kind\ttime_ms\tseq\tnxtseq\tmark (" from ", scripts/figuras.sh)" }
         {
-            t = sprintf("%.3f", $1 * 1000)
-            if ($2 == 8000 && $5 > 0) {
+            t = $1 * 1000
+            if (t > upto) next
+            n++; time[n] = sprintf("%.3f", t)
+            if ($2 == port && $5 > 0) {
                 mark = "-"
-                if ($9 != "") mark = "Out-Of-Order"
-                if ($8 != "") mark = "Retransmission"
-                if ($7 != "") mark = "Fast-Retransmission"
-                print (sent[$3]++ ? "reenvio" : "dado"), t, $3, $4, mark
-            } else if ($2 != 8000 && $6 > 0) {
-                print "ack", t, $6, $6, "-"
+                if ($10 != "") mark = "Out-Of-Order"
+                if ($9 != "") mark = "Retransmission"
+                if ($8 != "") mark = "Fast-Retransmission"
+                seq[n] = $3; nxt[n] = $4; what[n] = mark
+                sends[$3]++; nth[n] = sends[$3]
+            } else if ($2 != port && $6 > 0) {
+                seq[n] = "ack"; nxt[n] = $6; what[n] = $6 + $7
+            } else n--
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                if (seq[i] == "ack") { print "ack", time[i], nxt[i], what[i], "-"; continue }
+                kind = nth[i] == 1 ? "dado" : "reenvio"
+                if (nth[i] < sends[seq[i]]) kind = nth[i] == 1 ? "perdido" : "reenvio-perdido"
+                print kind, time[i], seq[i], nxt[i], what[i]
             }
-        }' >"$out/perda-tempo-seq.dat"
+        }' >"$5"
 }
-
 for ex in ex1 ex2 ex3 ex4 ex6; do
     if [ -f "captures/$ex.pcapng" ]; then
         ladder "$ex" "$([ "$ex" = ex6 ] && echo 1502 || echo 8000)"
@@ -108,7 +125,12 @@ for ex in ex1 ex2 ex3 ex4 ex6; do
         echo "(captures/$ex.pcapng não existe: sem a escada do $ex)" >&2
     fi
 done
-tempo_seq
+tempo_seq captures/perda-colega.pcapng 8000 "tcp" 1000000 "$out/perda-tempo-seq.dat"
+# The bottleneck's Reno run: the data connection (iperf3's second; the first
+# is its control connection), its first 800 ms.
+if [ -f captures/congestionamento-reno.pcapng.gz ]; then
+    tempo_seq captures/congestionamento-reno.pcapng.gz 5201 "tcp.stream == 1" 800 "$out/congestionamento-tempo-seq.dat"
+fi
 [ "$only_data" = 1 ] && exit 0
 
 command -v gnuplot >/dev/null || { echo "falta o gnuplot: sudo apt-get install gnuplot-nox" >&2; exit 1; }
@@ -131,6 +153,17 @@ for ex in ex1 ex2 ex3 ex4 ex6; do
         $([ "$ex" = ex6 ] && echo "width=1280")
 done
 draw figuras/perda-tempo-seq.gp figuras/perda-tempo-seq.png "data='$out/perda-tempo-seq.dat'"
+# The bottleneck scenario: the ss samples of each algorithm (CSV, from make
+# samples) and the Reno run's time-sequence graph.
+if [ -f "$out/congestionamento-reno.csv" ]; then
+    when=$(sed -n 2p "$out/congestionamento-reno.csv" | sed 's/^# //; s/'"'"'//g')
+    draw figuras/congestionamento-cwnd.gp figuras/congestionamento-cwnd.png "dir='$out'" "when='$when'"
+    draw figuras/congestionamento-rtt.gp figuras/congestionamento-rtt.png "dir='$out'" "when='$when'"
+fi
+if [ -f "$out/congestionamento-tempo-seq.dat" ]; then
+    draw figuras/congestionamento-tempo-seq.gp figuras/congestionamento-tempo-seq.png \
+        "data='$out/congestionamento-tempo-seq.dat'"
+fi
 # The bench curves: from the CSVs, when make bench has written them.
 # subtitle <csv>: when and where the CSV was measured, in Portuguese, for the
 # figure's second title line. It reads the first comment line with a date

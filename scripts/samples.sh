@@ -5,7 +5,8 @@
 # guide's own filter `tcp.port == 8000` works; ex6 (Modbus/TCP) on 1502, the
 # port its README tells Wireshark (-o mbtcp.tcp.port:1502). Root only.
 # SAMPLES="ex6" records only the ones listed (default: all); "perda" is the
-# lossy-link pair captures/perda-{colega,casa}.pcapng (make redes CENARIO=perda).
+# lossy-link pair captures/perda-{colega,casa}.pcapng (make redes CENARIO=perda);
+# "congestionamento" the bottleneck runs (make redes CENARIO=congestionamento).
 #
 # Port 8000 on this machine's loopback may be taken (a student's server, a
 # colleague's), so the loopback ones are recorded inside a network namespace
@@ -64,8 +65,30 @@ if want perda; then
     # The lossy-link pair (docs): the perda scenario of the networks lab, both
     # sides of the router. Its losses are drawn at random: recording it again
     # changes the figures PROFESSOR.md quotes (exercise_answers then says which).
-    CENARIO=perda CAPTURE_DIR="$work/perda" redes/redes.sh >"$work/perda.txt"
+    # The exercises (redes/README.md, 4, 8, 9, 14) need one resend by the
+    # retransmission timer: record again (up to 10 times) until the sender's
+    # side has exactly one resend >= 150 ms after the previous send.
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        CENARIO=perda CAPTURE_DIR="$work/perda" redes/redes.sh >"$work/perda.txt"
+        rto=$(tshark -r "$work/perda/redes-perda-colega.pcapng" -Y "tcp.srcport == 8000 && tcp.len > 0" \
+                  -T fields -e frame.time_relative -e tcp.seq 2>/dev/null |
+              awk '{ if (($2 in last) && $1 - last[$2] > 0.15) n++; last[$2] = $1 } END { print n + 0 }')
+        echo "perda, tentativa $try: $rto reenvio(s) pelo temporizador"
+        [ "$rto" = 1 ] && break
+    done
     cp "$work/perda/redes-perda-colega.pcapng" captures/perda-colega.pcapng
     cp "$work/perda/redes-perda-casa.pcapng" captures/perda-casa.pcapng
 fi
-ls -l captures/*.pcapng
+if want congestionamento; then
+    # The bottleneck scenario (redes/README.md): the ss samples of each
+    # algorithm's run (figuras/dados/congestionamento-*.csv, drawn by make
+    # figuras) and the Reno run's capture, headers only, gzip-compressed
+    # (Wireshark and tshark open it as it is).
+    CENARIO=congestionamento CAPTURE_DIR="$work/cc" redes/redes.sh >"$work/cc.txt"
+    for alg in reno cubic bbr; do
+        cp "$work/cc/redes-congestionamento-$alg.csv" "figuras/dados/congestionamento-$alg.csv"
+    done
+    gzip -9n <"$work/cc/redes-congestionamento-reno.pcapng" >captures/congestionamento-reno.pcapng.gz
+    sed -n '/^>> Resumo/,/^Repare/p' "$work/cc.txt"
+fi
+ls -l captures/*.pcapng*

@@ -7,9 +7,10 @@
 //     ```
 //
 // This test finds each such block in the guides (a line starting with
-// "$ tshark -r captures/" or "$ capinfos"), runs the command from the project
-// root (where the guides say to run them; ex6's guide runs its commands in
-// ex6_modbus/, as "$ tshark -r ../captures/...") and checks that it prints exactly
+// "$ tshark -r captures/", "$ capinfos" or "$ awk" reading figuras/dados/), runs
+// the command from the project root (where the guides say to run them; ex6's
+// guide runs its commands in ex6_modbus/, as "$ tshark -r ../captures/...") and
+// checks that it prints exactly
 // the lines below it, so a listing or an answer cannot drift from its
 // capture. Commands are the guides' own text, pasted, nothing rewritten.
 // It needs only tshark (exit 77, "Skipped", without it) and reads only the
@@ -51,7 +52,9 @@ struct Session {
 
 bool checked_command(const std::string& command) {
     return command.rfind("tshark -r captures/", 0) == 0 || command.rfind("tshark -r ../captures/", 0) == 0 ||
-           command.rfind("capinfos ", 0) == 0;
+           command.rfind("capinfos ", 0) == 0 ||
+           // redes: the answers read from the congestionamento samples (CSV)
+           (command.rfind("awk ", 0) == 0 && command.find(" figuras/dados/") != std::string::npos);
 }
 
 std::string strip_indent(const std::string& line, std::size_t indent) {

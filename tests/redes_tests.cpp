@@ -3,7 +3,9 @@
 // back with tshark, what redes/README.md says the student sees: addresses
 // rewritten by NAT, the colleague's address printed by the server, the
 // router's conntrack lines, only UDP on the WAN of a VPN, the tunnel's segment
-// sizes, a file byte-identical across a lossy path. Never a timing.
+// sizes, a file byte-identical across a lossy path, Reno's sawtooth behind a
+// bottleneck; the host's own tcp_congestion_control unchanged after every
+// scenario. Never a timing (the RTT check compares two RTTs of one run).
 // Needs root, ip, nft, tcpdump, tshark, wireguard-go, wg and /dev/net/tun;
 // otherwise exits 77 (CTest: "Skipped") with the reason printed.
 // Port 8000 is used only inside the namespaces the script creates (the lab
@@ -22,6 +24,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support.h"
@@ -65,8 +68,22 @@ std::string leftovers(pid_t pid) {
         std::string cmdline = read_file(entry.path() / "cmdline");
         std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
         if (cmdline.rfind("wireguard-go wg" + id + "-", 0) == 0) found += "process " + cmdline + "\n";
+        // congestionamento: the iperf3 pair and the ss sampler (their
+        // addresses exist only inside the script's namespaces).
+        if (cmdline.rfind("iperf3 -s -1 -B 198.51.100.20 ", 0) == 0 ||
+            cmdline.rfind("iperf3 -c 198.51.100.20 ", 0) == 0 ||
+            (cmdline.rfind("bash -c ", 0) == 0 && cmdline.find("EPOCHREALTIME") != std::string::npos))
+            found += "process " + cmdline + "\n";
     }
     return found;
+}
+
+// The host's own congestion control: the scripts set it only inside their
+// namespaces and must never change it (the host's sysctl).
+std::string host_congestion_control() {
+    std::string value = read_file("/proc/sys/net/ipv4/tcp_congestion_control");
+    while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+    return value;
 }
 
 // One scenario of the lab, run to the end; its captures in a temporary folder.
@@ -75,8 +92,13 @@ struct Scenario {
     TempDir captures;
     std::string out;
 
-    explicit Scenario(const std::string& scenario) : name(scenario) {
-        Process run({"env", "CENARIO=" + name, "CAPTURE_DIR=" + captures.path.string(), SCRIPT});
+    explicit Scenario(const std::string& scenario, const std::vector<std::string>& env = {})
+        : name(scenario) {
+        const std::string host_cc = host_congestion_control();
+        std::vector<std::string> argv = {"env", "CENARIO=" + name, "CAPTURE_DIR=" + captures.path.string()};
+        argv.insert(argv.end(), env.begin(), env.end());
+        argv.push_back(SCRIPT);
+        Process run(argv);
         auto code = run.wait_exit(60000ms);
         if (!code) {  // a hang: let the script's trap clean up, then fail
             run.kill(SIGTERM);
@@ -86,6 +108,9 @@ struct Scenario {
         INFO(out << run.err());
         REQUIRE(code == 0);
         CHECK(leftovers(run.pid()).empty());
+        CHECK(host_congestion_control() == host_cc);
+        // Every namespace pins its algorithm and says which (reno by default).
+        CHECK(has("Controle de congestionamento do TCP em todos os namespaces: "));
     }
 
     bool has(const std::string& text) const { return out.find(text) != std::string::npos; }
@@ -383,6 +408,60 @@ TEST_CASE("perda: iguana.jpg identical; retransmissions, duplicate ACKs, out-of-
     CHECK(counts["casa"][3] > 0);    // "previous segment not captured"
 }
 
+// The samples' column of a redes-congestionamento-<alg>.csv, as numbers.
+std::vector<double> csv_column(const fs::path& csv, std::size_t column) {
+    std::vector<double> values;
+    std::istringstream lines(read_file(csv));
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::stringstream cells(line);
+        std::string cell;
+        for (std::size_t i = 0; i <= column && std::getline(cells, cell, ','); ++i) {}
+        values.push_back(std::atof(cell.c_str()));
+    }
+    return values;
+}
+
+TEST_CASE("congestionamento (reno, 2 s): the sawtooth in the ss samples, the RTT rising with the queue") {
+    Scenario s("congestionamento", {"ALGORITMO=reno", "DURACAO=2"});
+    CHECK(s.has("net.ipv4.tcp_congestion_control = reno no colega e na casa"));
+    CHECK(s.has("tbf rate 20mbit burst 16kb limit 60kb"));
+    // netem or not, the script says which in one line.
+    CHECK((s.has("Este kernel não tem o netem") || s.has("netem delay 20ms")));
+    CHECK(s.has("Mbits/sec")); // iperf3 receiver line
+    const fs::path csv = s.captures.path / "redes-congestionamento-reno.csv";
+    REQUIRE(fs::exists(csv));
+    // The connection the samples came from used reno (ss prints the algorithm).
+    CHECK(read_file(csv).find("(reno;") != std::string::npos);
+    const std::vector<double> cwnd = csv_column(csv, 1), rtt = csv_column(csv, 3);
+    REQUIRE(cwnd.size() >= 20);
+    // The sawtooth: cwnd grows, then falls (a loss), at least twice.
+    int falls = 0;
+    bool grew = false;
+    std::string trace;
+    for (std::size_t i = 1; i < cwnd.size(); ++i) {
+        trace += std::to_string(static_cast<int>(cwnd[i])) + " ";
+        if (cwnd[i] > cwnd[i - 1]) grew = true;
+        if (cwnd[i] < cwnd[i - 1] && grew) { ++falls; grew = false; }
+    }
+    INFO("cwnd: " << trace);
+    CHECK(falls >= 2);
+    // The RTT rises with the queue: the first data segment's RTT (capture,
+    // empty queue) against the largest RTT the kernel estimated (ss). A full
+    // queue (60 KB at 20 Mbit/s) adds ~24.6 ms; with netem (ATRASO=20ms) both
+    // include the same propagation delay, hence a difference, not a ratio.
+    auto first = s.read("reno", "tcp.srcport == 5201 && tcp.analysis.ack_rtt", {"tcp.analysis.ack_rtt"});
+    REQUIRE(!first.empty());
+    const double queue_empty_ms = std::atof(first.front()[0].c_str()) * 1000;
+    const double most_ms = *std::max_element(rtt.begin(), rtt.end());
+    INFO("first RTT " << queue_empty_ms << " ms, largest srtt " << most_ms << " ms");
+    CHECK(most_ms - queue_empty_ms > 10);
+    // Headers only: the capture keeps 128 bytes of each frame.
+    for (const Row& r : s.read("reno", "frame.number <= 50", {"frame.cap_len"}))
+        CHECK(std::atoi(r[0].c_str()) <= 128);
+}
+
 TEST_CASE("hairpin (redes/hairpin.sh): DNAT alone fails with the server's own address; with SNAT it works") {
     Process run({std::string(LAB_SOURCE_DIR) + "/redes/hairpin.sh"});
     auto code = run.wait_exit(60000ms);
@@ -405,6 +484,26 @@ TEST_CASE("hairpin (redes/hairpin.sh): DNAT alone fails with the server's own ad
           std::string::npos);
 }
 
+TEST_CASE("Ctrl+C in the middle of congestionamento: the namespaces, qdiscs and iperf3 are removed") {
+    const std::string host_cc = host_congestion_control();
+    TempDir dir;
+    Process run({"setsid", "env", "CENARIO=congestionamento", "ALGORITMO=cubic", "DURACAO=5",
+                 "CAPTURE_DIR=" + dir.path.string(), SCRIPT});
+    REQUIRE(run.wait_output(">> cubic", 30000ms));
+    // In the middle of the transfer: the iperf3 client is running.
+    bool running = false;
+    for (int i = 0; i < 100 && !running; ++i) {
+        running = leftovers(run.pid()).find("process iperf3 -c") != std::string::npos;
+        if (!running) std::this_thread::sleep_for(50ms);
+    }
+    CHECK(running);
+    ::kill(-run.pid(), SIGINT);
+    CHECK(run.wait_exit(20000ms) == 130);
+    // The qdiscs live on the namespaces' veths: they go with them.
+    CHECK(leftovers(run.pid()).empty());
+    CHECK(host_congestion_control() == host_cc);
+}
+
 TEST_CASE("Ctrl+C in the middle of the VPN: everything is removed") {
     // setsid: the script leads its own process group, and SIGINT goes to the
     // whole group, as Ctrl+C in a terminal does.
@@ -425,9 +524,9 @@ int main(int argc, char** argv) {
     if (geteuid() != 0)
         why = "not root: network namespaces and captures need root (CI runs as root); "
               "by hand: sudo make redes";
-    else if (std::system("for t in ip nft tcpdump tshark editcap wg wireguard-go; do "
+    else if (std::system("for t in ip nft tcpdump tshark editcap wg wireguard-go iperf3 tc; do "
                          "command -v $t >/dev/null || exit 1; done") != 0)
-        why = "ip, nft, tcpdump, tshark, wg or wireguard-go is missing (scripts/deps.sh redes)";
+        why = "ip, nft, tcpdump, tshark, wg, wireguard-go, iperf3 or tc is missing (scripts/deps.sh redes)";
     else if (access("/dev/net/tun", R_OK | W_OK) != 0)
         why = "no /dev/net/tun: wireguard-go cannot make its tunnel here";
     if (!why.empty()) {

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -481,6 +482,72 @@ TEST_CASE("captures/ex6.pcapng: today's client's requests, today's server's repl
     CHECK(lengths == std::vector<std::size_t>{78, 85, 78, 78, 78, 75});  // 66 + 12, 66 + 19, 66 + 9
     CHECK(from_server[0] == unhex("00010000000d01030a01ee00f9032000c80102"));
     CHECK(from_server[2] == unhex("000100000003018302"));
+}
+
+// ---- redes: the lossy link and the bottleneck (make redes) ---------------------
+
+// One tshark field per line, for the frames `filter` shows.
+std::vector<std::string> tshark_field(const fs::path& file, const std::string& filter,
+                                      const std::string& field) {
+    Process tshark({"tshark", "-r", file.string(), "-Y", filter, "-T", "fields", "-e", field});
+    REQUIRE(tshark.wait_exit(60000ms) == 0);
+    std::vector<std::string> lines;
+    std::istringstream in(tshark.out());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+TEST_CASE("captures/perda-*.pcapng: the figures redes/README.md quotes outside tshark sessions") {
+    // 93 data segments left the colleague, 83 reached home: 10 dropped, 10 resent.
+    const auto sent = tshark_field(SAMPLES / "perda-colega.pcapng", "tcp.srcport == 8000 && tcp.len > 0", "tcp.seq");
+    const auto got = tshark_field(SAMPLES / "perda-casa.pcapng", "tcp.srcport == 8000 && tcp.len > 0", "tcp.seq");
+    CHECK(sent.size() == 93);
+    CHECK(got.size() == 83);
+    std::map<std::string, int> times;
+    int resent = 0;
+    for (const std::string& seq : sent) resent += times[seq]++ > 0;
+    CHECK(resent == 10);
+    // The timer's resend (frame 95) 205.5 ms after the resend before it (frame 94).
+    const auto t = tshark_field(SAMPLES / "perda-colega.pcapng", "frame.number in {94, 95}", "frame.time_relative");
+    REQUIRE(t.size() == 2);
+    CHECK(std::lround((std::stod(t[1]) - std::stod(t[0])) * 1e4) == 2055);
+}
+
+TEST_CASE("captures/congestionamento-reno.pcapng.gz and its ss samples: the figures redes/README.md quotes") {
+    const fs::path file = SAMPLES / "congestionamento-reno.pcapng.gz";
+    REQUIRE_MESSAGE(fs::exists(file), file << " is missing (make samples records it)");
+    // The receiver advertised 64,240 to 608,256 bytes; at most 117,288 in flight.
+    std::vector<long> win, flight;
+    for (const std::string& v : tshark_field(file, "tcp.stream == 1 && tcp.dstport == 5201", "tcp.window_size"))
+        win.push_back(std::stol(v));
+    for (const std::string& v : tshark_field(file, "tcp.stream == 1 && tcp.srcport == 5201", "tcp.analysis.bytes_in_flight"))
+        if (!v.empty()) flight.push_back(std::stol(v));
+    REQUIRE(!win.empty());
+    REQUIRE(!flight.empty());
+    CHECK(*std::min_element(win.begin(), win.end()) == 64240);
+    CHECK(*std::max_element(win.begin(), win.end()) == 608256);
+    CHECK(*std::max_element(flight.begin(), flight.end()) == 117288);
+    // The summary's retransmissions (the last sample of each CSV) and Reno's slow start.
+    const fs::path data = fs::path(LAB_SOURCE_DIR) / "figuras/dados";
+    auto rows = [&](const std::string& alg) {
+        std::vector<std::vector<std::string>> out;
+        std::istringstream in(read_file(data / ("congestionamento-" + alg + ".csv")));
+        for (std::string line; std::getline(in, line);) {
+            if (line.empty() || line[0] == '#') continue;
+            std::vector<std::string> cells;
+            std::stringstream cs(line);
+            for (std::string c; std::getline(cs, c, ',');) cells.push_back(c);
+            out.push_back(cells);
+        }
+        return out;
+    };
+    const auto reno = rows("reno"), cubic = rows("cubic"), bbr = rows("bbr");
+    REQUIRE(reno.size() > 4);
+    CHECK(reno.back()[5] == "59");
+    CHECK(cubic.back()[5] == "9");
+    CHECK(bbr.back()[5] == "546");
+    CHECK((std::vector<std::string>{reno[0][1], reno[1][1], reno[2][1], reno[3][1]} ==
+           std::vector<std::string>{"23", "43", "64", "80"}));
 }
 
 int main(int argc, char** argv) {
