@@ -16,6 +16,8 @@
 #   lab_pcap_table FILE LENFIELD LENTITLE [TSHARK OPTIONS...]   the guide's packet table
 #   lab_fold_rows MAX HEAD TAIL [HINT]   long listings: the first and last rows
 #   lab_title TEXT / lab_show HEADING FILE / lab_type_lines DELAY LINE...   what a session shows
+#   lab_need EXTRA TOOL...        stop, saying what to install, when a tool is missing
+#   lab_cores / lab_parallel FUNCTION ITEM...   one job per core
 
 # Every program a script starts in the background goes in $pids; the exit
 # trap stops them all.
@@ -206,4 +208,29 @@ lab_type_lines() {
     shift
     for line in "$@"; do sleep "$delay"; printf '%s\n' "$line"; done
     sleep 1
+}
+
+# ---- tools and cores ----------------------------------------------------------
+# lab_need EXTRA TOOL...: each TOOL must be installed; if one is not, say
+# which and how to get it (scripts/deps.sh EXTRA), and exit 1.
+lab_need() {
+    local extra=$1 tool
+    shift
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 && continue
+        echo "falta o $tool: rode scripts/deps.sh $extra (no Debian/Ubuntu, instala o que falta)" >&2
+        exit 1
+    done
+}
+
+# lab_cores: how many processors (Linux and macOS).
+lab_cores() { nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2; }
+
+# lab_parallel FUNCTION ITEM...: `FUNCTION ITEM` for every ITEM, one per core
+# at a time (xargs -P: bash 3.2 has no `wait -n`). FUNCTION, and every
+# function and variable it uses, must be exported (export -f / export).
+lab_parallel() {
+    local function=$1
+    shift
+    printf '%s\n' "$@" | xargs -P "$(lab_cores)" -I{} bash -c "$function"' "$1"' _ {}
 }

@@ -12,6 +12,7 @@
 #                the capture, network-lab, sample-capture and wine tests,
 #                which run the same server code.
 #   ONLY="e2e_ex1 unit"   only the tests with these names or labels.
+#   LAB_ALLOW_SKIPS=0     a skipped test fails the run (CI: .ci/run).
 #
 # A test that cannot run here is skipped, never passed: a program exits 77
 # and a doctest case calls lab::skip(); both print "SKIPPED: <why>", and the
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 SAN=${SAN:-address}
 [ "$SAN" = none ] && SAN=
-jobs=$(nproc 2>/dev/null || echo 2)
+jobs=$(lab_cores)
 list=tests/tests.txt
 
 # The tests to run, in the list's order (slowest first): name, kind, labels.
@@ -84,19 +85,20 @@ if [ "$SAN" != thread ] && [ ${#cmake_tests[@]} -gt 0 ]; then
         _ "$dir" "$cc" "$jobs" "${targets[@]}" >"$logs/cmake.log" 2>&1 </dev/null &
     cmake_pid=$!
 fi
+export logs
 run_one() {
-    local t=$1 log=$2/${1##*/}.log rc=0 start=$SECONDS
+    local t=$1 log=$logs/${1##*/}.log rc=0 start=$SECONDS
     # On timeout the test goes with every program it started; Ctrl+C too.
     lab_timeout_tree "${LAB_TEST_TIMEOUT:-600}" "$t" --no-intro=true >"$log" 2>&1 || rc=$?
     { echo "-- $t (exit $rc, $((SECONDS - start)) s)"; cat "$log"; }
     case "$rc" in
-        0) echo "${t##*/}" >>"$2/passed" ;;
-        77) echo "${t##*/}" >>"$2/skipped" ;;
-        *) echo "${t##*/} (exit $rc)" >>"$2/failed" ;;
+        0) echo "${t##*/}" >>"$logs/passed" ;;
+        77) echo "${t##*/}" >>"$logs/skipped" ;;
+        *) echo "${t##*/} (exit $rc)" >>"$logs/failed" ;;
     esac
 }
 export -f run_one lab_timeout_tree lab_timeout_command
-printf '%s\n' "${tests[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$1" "$2"' _ {} "$logs"
+lab_parallel run_one "${tests[@]}"
 if [ -s "$logs/failed" ]; then
     echo "== what failed =="
     while read -r name _; do  # each failed check (doctest's ERROR lines), at most 8 per test
@@ -123,6 +125,8 @@ summary() {
         echo "skipped (a test program, or a case or part of one), each with its reason:"
         sed 's/^/  /' "$logs/skips"
         echo "== $(wc -l <"$logs/skips" | tr -d ' ') skipped (above) =="
+        # CI (.ci/run) runs as root with everything installed: a skip there is a bug.
+        [ "${LAB_ALLOW_SKIPS:-1}" = 0 ] && { echo "== FAILED: LAB_ALLOW_SKIPS=0, and tests were skipped =="; exit 1; }
     else
         echo "== 0 skipped =="
     fi
