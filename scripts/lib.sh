@@ -60,7 +60,8 @@ lab_wait_for() {
 # DIR), its output in LOG, and wait until LOG shows READY. Its pid is
 # $lab_pid and is added to $pids. COMMAND is exec'd: $lab_pid is the program
 # itself (so `ip netns exec NS prog` works; a shell function would not), and
-# a kill reaches it. Fails (1) when it died or never printed READY (5 s).
+# a kill reaches it. Fails (1) when it died or never printed READY within
+# 5 s ($LAB_START_TRIES times 0.05 s: 100; bench/bench.sh waits 10 s).
 lab_start() {
     local dir=.
     if [ "$1" = -C ]; then dir=$2; shift 2; fi
@@ -69,7 +70,7 @@ lab_start() {
     (cd "$dir" && exec "$@") >"$log" 2>&1 &
     lab_pid=$!
     pids+=("$lab_pid")
-    lab_wait_for "$ready" "$log" "$lab_pid"
+    lab_wait_for "$ready" "$log" "$lab_pid" "${LAB_START_TRIES:-100}"
 }
 
 # lab_start_server [-C DIR] LOG READY COMMAND...: lab_start on a port: each

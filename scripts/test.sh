@@ -46,11 +46,11 @@ done <"$list"
 echo "== Make build (${CXX:-g++}${SAN:+, SAN=$SAN}) =="
 make -j"$jobs" --no-print-directory -s SAN="${SAN:-none}" all "${tests[@]}"
 
-# The Windows programs, for e2e_windows (under wine): built when MinGW-w64 is
-# there (scripts/windows.sh does nothing when they are up to date); without
-# it, e2e_windows is skipped and says why.
+# The Windows programs, for e2e_windows (under wine): built when MinGW-w64 and
+# wine are there (scripts/windows.sh does nothing when they are up to date);
+# without them, e2e_windows is skipped and says why.
 case " ${tests[*]} " in *" build/make/tests/e2e_windows "*)
-    if command -v "${MINGW_CXX:-x86_64-w64-mingw32-g++-posix}" >/dev/null 2>&1; then
+    if command -v "${MINGW_CXX:-x86_64-w64-mingw32-g++-posix}" >/dev/null 2>&1 && [ -x /usr/lib/wine/wine64 ]; then
         echo "== Windows build (MinGW-w64, for e2e_windows) =="
         scripts/windows.sh
     fi ;;
