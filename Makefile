@@ -2,10 +2,15 @@
 #
 #   make            build every example next to its source (ex1_chat/server, ...)
 #   make demo       install what is missing, build, run a short scripted session
-#   make test       install what is missing, build with Make and CMake (gcc and
-#                   clang), run every test (under AddressSanitizer + UBSan)
-#   make test SAN=none|thread   without a sanitizer / ThreadSanitizer (units and
-#                   end-to-end tests)
+#   make test       install what the tests need (tests/tests.txt says which),
+#                   build with Make and CMake (gcc and clang) and the Windows
+#                   programs, run every test (under AddressSanitizer + UBSan);
+#                   ends with a summary naming each skipped test and why
+#   make test SAN=none|thread   without a sanitizer / ThreadSanitizer (the
+#                   doctest programs)
+#   make test DEPS=0            install nothing (a missing tool: a skip, said why)
+#   make test ONLY="e2e_ex1 unit"   only these tests (names or labels)
+#   make print-tests            the test programs (from tests/tests.txt)
 #   make capture [EX=ex1|ex2|ex3|ex4|ex5|ex6] [NET=veth] [CHUNK=N]
 #                   record an example's session with tcpdump (captures/novas/*.pcapng);
 #                   ex5 also [MODO=confiavel|janela:N] [PERDA=P] (see scripts/capture.sh)
@@ -96,10 +101,17 @@ ex6_modbus/%: ex6_modbus/%.cpp $(wildcard ex6_modbus/*.h) $(COMMON) $(STAMP)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 # ---- tests (doctest) --------------------------------------------------------
+# tests/tests.txt registers every test program (name, kind, labels, deps);
+# scripts/test.sh and tests/CMakeLists.txt read it too.
 TESTBIN    := build/make/tests
-TESTS      := unit_tests unit_classroom unit_token unit_request side_by_side e2e_ex1 e2e_ex2 e2e_ex3 e2e_ex4 e2e_hostile e2e_classroom
-TESTS      += unit_modbus e2e_ex6
-TESTS      += unit_ex5 e2e_ex5
+TESTLIST   := tests/tests.txt
+# TESTS: the doctest programs (doctest's main); OWN_MAIN: those with their own
+# main(), which may skip (exit 77) with a reason.
+TESTS      := $(shell awk '!/^\#/ && $$2 == "doctest" { print $$1 }' $(TESTLIST))
+OWN_MAIN   := $(shell awk '!/^\#/ && $$2 == "own" { print $$1 }' $(TESTLIST))
+# What make test installs: the deps.sh extras of the tests, and clang (the
+# CMake half builds everything with it).
+TEST_DEPS  := clang $(sort $(shell awk '!/^\#/ && NF && $$4 != "-" { gsub(",", " ", $$4); print $$4 }' $(TESTLIST)))
 # -O0: a test file compiles in a fifth of the time (doctest's macros are big)
 # and its speed does not matter; the programs it runs are built with -O2.
 TESTFLAGS  := $(ALLFLAGS) -O0 -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
@@ -114,37 +126,32 @@ $(TESTBIN)/support.o: tests/support.cpp tests/support.h $(STAMP)
 	@mkdir -p $(TESTBIN)
 	$(CXX) $(TESTFLAGS) -c -o $@ $<
 
-$(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp tests/support.h $(TESTOBJ) $(TESTBIN)/doctest_main.o ex2_crypto/token.h ex3_files/request.h $(wildcard ex4_kx/*.h)
-	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
-
-# These have their own main(): they may skip (exit 77) with a reason.
-OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
-# The guides' tshark sessions and the data behind the figures (docs), and
-# ex5's root-only capture and networks-lab tests.
-OWN_MAIN   += exercise_answers figure_data capture_ex5 redes_ex5
-$(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h tests/tcp_capture.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
-	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
-
-# ex6's headers: its unit test, end-to-end test and the two below include them.
-$(addprefix $(TESTBIN)/,unit_modbus e2e_ex6 sample_captures e2e_windows): $(wildcard ex6_modbus/*.h)
-# ex5's tests also depend on its headers and on the in-test UDP relay.
-$(addprefix $(TESTBIN)/,unit_ex5 e2e_ex5 capture_ex5 redes_ex5 sample_captures e2e_windows): \
-    tests/udp_relay.h tests/udp_capture.h $(wildcard ex5_udp/*.h)
+# Each test's headers (ex5's, ex3's, tests/udp_relay.h, ...) are found by the
+# compiler (-MMD) and kept in <test>.d: no list of them here.
+DEPFLAGS    = -MMD -MP -MF $@.d -MT $@
+$(addprefix $(TESTBIN)/,$(TESTS)): $(TESTBIN)/%: tests/%.cpp $(TESTOBJ) $(TESTBIN)/doctest_main.o
+	$(CXX) $(TESTFLAGS) $(DEPFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(TESTBIN)/doctest_main.o $(SODIUM_LIBS)
+$(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp $(TESTOBJ)
+	$(CXX) $(TESTFLAGS) $(DEPFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
+-include $(wildcard $(TESTBIN)/*.d)
 
 tests: $(addprefix $(TESTBIN)/,$(TESTS) $(OWN_MAIN))
 
 # ---- the two commands of the README ------------------------------------------
 deps:
-	@scripts/deps.sh
+	@DEPS='$(DEPS)' scripts/deps.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory -s all
 	@scripts/demo.sh
 
-# make test runs the suite under AddressSanitizer + UBSan unless SAN is given:
-# SAN=thread (ThreadSanitizer, the units and end-to-end tests), SAN=none (plain).
-test: deps
-	@SAN='$(if $(SAN),$(SAN),address)' scripts/test.sh
+# make test installs what the tests need (TEST_DEPS; DEPS=0: nothing), then
+# runs the suite under AddressSanitizer + UBSan unless SAN is given:
+# SAN=thread (ThreadSanitizer, the doctest programs), SAN=none (plain).
+# ONLY="e2e_ex1 unit": only the tests with those names or labels.
+test:
+	@DEPS='$(DEPS)' scripts/deps.sh --tests $(TEST_DEPS)
+	@SAN='$(if $(SAN),$(SAN),address)' ONLY='$(ONLY)' DEPS='$(DEPS)' scripts/test.sh
 
 print-tests:
 	@echo $(TESTS) $(OWN_MAIN)

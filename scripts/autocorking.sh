@@ -19,16 +19,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-10}
 [ "$(id -u)" = 0 ] || { echo "precisa de root" >&2; exit 1; }
+. scripts/lib.sh
+lab_need capture tcpdump tshark
 work=$(mktemp -d)
-pids=() namespaces=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    for n in "${namespaces[@]}"; do ip netns del "$n" 2>/dev/null || true; done
-    rm -rf "$work"
+namespaces=()
+delete_namespaces() {
+    local n
+    for n in ${namespaces[@]+"${namespaces[@]}"}; do ip netns del "$n" 2>/dev/null || true; done
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+lab_on_exit delete_namespaces
 
 # run <label> <autocorking> <server command...>: RUNS downloads from that
 # server on port 8000, in a fresh namespace (so no TIME_WAIT from the
@@ -43,29 +42,23 @@ run() {
     local in_ns=(ip netns exec "$ns")  # a prefix, not a function: $! must be the program
     "${in_ns[@]}" sysctl -qw net.ipv4.tcp_autocorking="$cork"
     echo "== $label (tcp_autocorking = $("${in_ns[@]}" sysctl -n net.ipv4.tcp_autocorking))"
-    "${in_ns[@]}" "$@" >"$work/server.log" 2>&1 &
-    local server=$!
-    pids+=("$server")
-    for _ in $(seq 100); do grep -q Aguardando "$work/server.log" && break; sleep 0.05; done
+    lab_start "$work/server.log" Aguardando "${in_ns[@]}" "$@" ||
+        { cat "$work/server.log" >&2; echo "não foi possível iniciar: $*" >&2; exit 1; }
+    local server=$lab_pid
     for i in $(seq "$RUNS"); do
-        # -B: a 64 MiB buffer, as in capture.sh: loopback bursts 64 KiB frames.
-        "${in_ns[@]}" tcpdump -i lo --immediate-mode -B 65536 -U -n -w "$work/run.pcap" "tcp port 8000" \
-            2>"$work/tcpdump.err" &
-        local dump=$!
-        pids+=("$dump")
-        for _ in $(seq 100); do grep -q "listening on" "$work/tcpdump.err" && break; sleep 0.05; done
+        lab_tcpdump_start lo "$work/run.pcap" "tcp port 8000" "${in_ns[@]}" || exit 1
         sleep 0.2
         rm -rf "$work/down" && mkdir "$work/down"
         "${in_ns[@]}" ex3_files/client 127.0.0.1 8000 iguana.jpg --dir "$work/down" >/dev/null || true
         cmp -s "$work/down/iguana.jpg" ex3_files/imagens/iguana.jpg || echo "  ERRO: arquivo diferente"
         sleep 0.3
-        kill -INT "$dump"; wait "$dump" 2>/dev/null || true
-        grep -q "^0 packets dropped by kernel" "$work/tcpdump.err" || echo "  AVISO: tcpdump perdeu pacotes"
+        lab_tcpdump_stop
+        [ "$lab_dropped" = 0 ] || echo "  AVISO: tcpdump perdeu pacotes"
         tshark -r "$work/run.pcap" -Y "tcp.srcport == 8000 && tcp.len > 0 && !tcp.analysis.retransmission" -T fields -e tcp.len 2>/dev/null |
             awk -v i="$i" '{ n++; s += $1; if ($1 == 1024) k++; else other = other " " $1 }
                 END { printf "  execução %2d: %2d segmentos (%2d de 1024;%s), %d bytes\n", i, n, k, other, s }'
     done
-    kill "$server"; wait "$server" 2>/dev/null || true
+    lab_stop "$server"
 }
 
 echo "máquina: net.ipv4.tcp_autocorking = $(sysctl -n net.ipv4.tcp_autocorking) (não é alterado)"

@@ -32,7 +32,8 @@ elif [ $# -gt 0 ]; then
     echo "uso: scripts/figuras.sh [--dados PASTA]" >&2
     exit 2
 fi
-command -v tshark >/dev/null || { echo "falta o tshark: sudo apt-get install tshark" >&2; exit 1; }
+. scripts/lib.sh
+lab_need figuras tshark
 mkdir -p "$out"
 export LC_ALL=C.UTF-8
 
@@ -133,7 +134,7 @@ if [ -f captures/congestionamento-reno.pcapng.gz ]; then
 fi
 [ "$only_data" = 1 ] && exit 0
 
-command -v gnuplot >/dev/null || { echo "falta o gnuplot: sudo apt-get install gnuplot-nox" >&2; exit 1; }
+lab_need figuras gnuplot
 draw() {  # draw <script.gp> <png> [var=value ...]: gnuplot -e sets the variables
     local gp=$1 png=$2; shift 2
     local vars="out='$png'" v

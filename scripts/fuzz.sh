@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # make fuzz: run each libFuzzer harness (build/fuzz/<name>) for FUZZ_SECONDS,
-# one per core at a time (xargs -P, as scripts/test.sh runs the tests), from
+# one per core at a time (lab_parallel, as scripts/test.sh runs the tests), from
 # the committed corpus (tests/fuzz/corpus/<name>); what a run discovers goes
 # to build/fuzz/found-<name>, not to git, and a crash to build/fuzz/crash-*.
 # Prints each harness's summary in order; exit 1 if any harness found something.
 # Usage: scripts/fuzz.sh NAME...
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 export seconds=${FUZZ_SECONDS:-30} logs=build/fuzz/logs
 mkdir -p "$logs"
 # run_one NAME: one harness; its output in $logs/NAME.log, its exit code in $logs/NAME.rc.
@@ -17,7 +18,7 @@ run_one() {
     echo $? >"$logs/$1.rc"
 }
 export -f run_one
-printf '%s\n' "$@" | xargs -P "$(nproc 2>/dev/null || echo 2)" -I{} bash -c 'run_one "$1"' _ {}
+lab_parallel run_one "$@"
 status=0
 for f in "$@"; do
     echo "== $f: $seconds s (exit $(cat "$logs/$f.rc")) =="

@@ -18,14 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "make samples precisa de root (sudo make samples)" >&2; exit 1; }
 
+. scripts/lib.sh
 ns="lab-samples-$$"
 work=$(mktemp -d)
-cleanup() {
-    ip netns del "$ns" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+delete_namespace() { ip netns del "$ns" 2>/dev/null || true; }
+lab_on_exit delete_namespace
 
 want() { [ -z "${SAMPLES:-}" ] || [[ " $SAMPLES " == *" $1 "* ]]; }
 ip netns add "$ns"

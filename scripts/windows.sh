@@ -5,8 +5,11 @@
 # cached outside the clone, in ~/.cache/socket-lab/mingw-sodium (or
 # $LAB_CACHE/mingw-sodium), so a fresh clone on the same machine reuses it;
 # build/mingw-sodium is a link to it (the CMake preset `mingw` looks there).
+# Does nothing when the programs are newer than every source (make test runs
+# it before e2e_windows, every time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 root=$(pwd)
 CXX=${MINGW_CXX:-x86_64-w64-mingw32-g++-posix}  # -posix: the flavour with std::thread
 out=build/windows
@@ -14,6 +17,12 @@ cache=${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/socket-lab}
 sodium=$cache/mingw-sodium
 
 scripts/deps.sh windows
+sources=(common ex1_chat ex2_crypto ex3_files ex4_kx ex5_udp ex6_modbus scripts/windows.sh)
+if [ -f "$out/.complete" ] && [ -L build/mingw-sodium ] &&
+   [ -z "$(find "${sources[@]}" -newer "$out/.complete" \( -name '*.cpp' -o -name '*.h' -o -name '*.sh' \) | head -1)" ]; then
+    echo "Windows programs in $out/ are up to date"
+    exit 0
+fi
 
 if [ ! -f "$sodium/.complete" ]; then  # written last: a build cut short is redone
     echo "Building libsodium for MinGW (once; about 2 minutes)..."
@@ -51,7 +60,7 @@ mkdir -p build
 ln -sfn "$sodium" build/mingw-sodium
 
 flags=(-std=c++17 -O2 -Wall -Wextra -Werror -D_WIN32_WINNT=0x0600)
-jobs=$(nproc 2>/dev/null || echo 2)
+jobs=$(lab_cores)
 # common/ once, into objects that every program links (two compilers at a time).
 # `room` waits until fewer than $jobs compilers run; a failed one sets status.
 status=0
@@ -81,4 +90,5 @@ room 1
 [ "$status" = 0 ] || { echo "make windows: a program did not build (see above)" >&2; exit 1; }
 rm -rf "$out/ex3_files/imagens"
 cp -r ex3_files/imagens "$out/ex3_files/imagens"
+touch "$out/.complete"
 echo "Windows programs in $out/ (copy a folder to Windows and run server.exe / client.exe)"

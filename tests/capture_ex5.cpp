@@ -169,16 +169,10 @@ TEST_CASE("capture ex5, --confiavel with 10% loss: retransmissions, marked by th
 }
 
 int main(int argc, char** argv) {
-    std::string why;
-    if (geteuid() != 0)
-        why = "not root: capturing and network namespaces need root (CI runs as root)";
-    else if (std::system("command -v tcpdump >/dev/null && command -v tshark >/dev/null && "
-                         "command -v ip >/dev/null && command -v nft >/dev/null") != 0)
-        why = "tcpdump, tshark, ip or nft is missing (scripts/deps.sh capture redes installs them)";
-    if (!why.empty()) {
-        std::cout << "ex5 capture tests skipped: " << why << "\n";
-        return 77;
-    }
+    const std::string why =
+        first_of({need_root("capturing and network namespaces need root"),
+                  need_tools({"tcpdump", "tshark", "ip", "nft"}, "capture redes")});
+    if (!why.empty()) return skip_program(why);
     setenv("LAB_BIN_DIR", LAB_BIN_DIR, 0);  // the programs capture.sh runs
     doctest::Context context(argc, argv);
     return context.run();

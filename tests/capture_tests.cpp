@@ -249,16 +249,9 @@ TEST_CASE("capture ex3, two hosts (veth, MTU 1500): no segment above 1448 bytes"
 
 int main(int argc, char** argv) {
     // The reason to skip, if any, is printed and CTest shows "Skipped".
-    std::string why;
-    if (geteuid() != 0)
-        why = "not root: capturing and network namespaces need root (CI runs as root)";
-    else if (std::system("command -v tcpdump >/dev/null && command -v tshark >/dev/null && "
-                         "command -v ip >/dev/null") != 0)
-        why = "tcpdump, tshark or ip is missing (scripts/deps.sh capture installs them)";
-    if (!why.empty()) {
-        std::cout << "capture tests skipped: " << why << "\n";
-        return 77;
-    }
+    const std::string why = first_of({need_root("capturing and network namespaces need root"),
+                                      need_tools({"tcpdump", "tshark", "ip"}, "capture")});
+    if (!why.empty()) return skip_program(why);
     setenv("LAB_BIN_DIR", LAB_BIN_DIR, 0);  // the programs capture.sh runs
     doctest::Context context(argc, argv);
     return context.run();

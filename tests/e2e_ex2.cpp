@@ -366,11 +366,7 @@ TEST_CASE("ex2: usage errors exit 2") {
 TEST_CASE("ex2: a Python peer using PyNaCl interoperates with the C++ programs") {
     // Debian's python3 with python3-nacl (installed by .ci/run); skipped otherwise.
     const std::string python = "/usr/bin/python3";
-    Process probe({python, "-c", "import nacl.secret"});
-    if (probe.wait_exit(10000ms) != 0) {
-        MESSAGE("skipped: /usr/bin/python3 with PyNaCl (python3-nacl) is not installed");
-        return;
-    }
+    if (auto why = need_python("nacl.secret", "python3-nacl"); !why.empty()) return skip(why);
     Server server = start_server("ex2_crypto/server");
     auto peers = join_chat(server.port, 1);
     Process py({python, std::string(LAB_SOURCE_DIR) + "/tests/peer_pynacl.py",

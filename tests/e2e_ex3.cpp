@@ -316,11 +316,7 @@ TEST_CASE("ex3: threads and sockets come back to their starting count") {
 }
 
 TEST_CASE("ex3: the guide's Python programs on the other end of the wire") {
-    Process probe({"/bin/sh", "-c", "command -v python3"});
-    if (probe.wait_exit(5000ms) != 0) {
-        MESSAGE("skipped: python3 is not installed");
-        return;
-    }
+    if (auto why = need_tools({"python3"}, "python"); !why.empty()) return skip(why);
     const std::string guide = std::string(LAB_SOURCE_DIR) + "/tests/guide/";
     TempDir downloads;
 

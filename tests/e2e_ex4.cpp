@@ -1434,11 +1434,7 @@ TEST_CASE("ex4: usage errors exit 2; --help exits 0") {
 
 TEST_CASE("ex4: a Python peer using PyNaCl interoperates with our server and our client") {
     const std::string python = "/usr/bin/python3";
-    Process probe({python, "-c", "import nacl.bindings"});
-    if (probe.wait_exit(10000ms) != 0) {
-        MESSAGE("skipped: /usr/bin/python3 with PyNaCl (python3-nacl) is not installed");
-        return;
-    }
+    if (auto why = need_python("nacl.bindings", "python3-nacl"); !why.empty()) return skip(why);
     Sodium sodium;
     Lab lab;
     const std::string peer = std::string(LAB_SOURCE_DIR) + "/tests/peer_kx.py";

@@ -78,15 +78,6 @@ std::string ask(int fd, std::uint16_t transaction, const std::string& pdu) {
     return read_reply(fd);
 }
 
-bool have(const std::vector<std::string>& probe) {
-    try {
-        Process p(probe);
-        return p.wait_exit(10000ms) == 0;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 }  // namespace
 
 TEST_CASE("ex6: the client reads the PLC's documented values and reads back what it writes") {
@@ -483,11 +474,11 @@ TEST_CASE("ex6 command line: --help, bad arguments (exit 2), no server (exit 1)"
 }
 
 TEST_CASE("ex6 interop: mbpoll and pymodbus read and write the C++ server, each other's values") {
-    const bool mbpoll = have({"/usr/bin/mbpoll", "-V"});
-    const bool pymodbus = have({PYTHON, "-c", "import pymodbus.client"});
-    if (!mbpoll) MESSAGE("mbpoll part skipped: mbpoll is not installed (scripts/deps.sh modbus)");
-    if (!pymodbus)
-        MESSAGE("pymodbus part skipped: /usr/bin/python3 with pymodbus (python3-pymodbus) is missing");
+    const std::string no_mbpoll = need_tools({"mbpoll"}, "modbus");
+    const std::string no_pymodbus = need_python("pymodbus.client", "python3-pymodbus");
+    const bool mbpoll = no_mbpoll.empty(), pymodbus = no_pymodbus.empty();
+    if (!mbpoll) skip("the mbpoll part: " + no_mbpoll);
+    if (!pymodbus) skip("the pymodbus part: " + no_pymodbus);
     Server server = start();
     const std::string port = std::to_string(server.port);
     // mbpoll, once, slave 1; `values` (to write) come after the host.
@@ -539,10 +530,8 @@ TEST_CASE("ex6 interop: mbpoll and pymodbus read and write the C++ server, each 
 }
 
 TEST_CASE("ex6 interop: the C++ client reads and writes a pymodbus server; exceptions too") {
-    if (!have({PYTHON, "-c", "import pymodbus.server"})) {
-        MESSAGE("skipped: /usr/bin/python3 with pymodbus (python3-pymodbus, python3-serial) is missing");
-        return;
-    }
+    if (auto why = need_python("pymodbus.server", "python3-pymodbus, python3-serial"); !why.empty())
+        return skip(why);
     const int port = free_port();
     Process server({PYTHON, PEER, "server", std::to_string(port)});
     REQUIRE(server.wait_output("Aguardando", 20000ms));

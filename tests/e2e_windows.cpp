@@ -369,15 +369,13 @@ TEST_CASE("windows ex5: byte-identical over UDP, plain and reliable, both ways")
 int main(int argc, char** argv) {
     std::string why;
     if (access(WINE.c_str(), X_OK) != 0)
-        why = "wine64 is not installed (scripts/deps.sh windows)";
+        why = "wine64 is not installed (make test installs it on Debian/Ubuntu: scripts/deps.sh windows)";
     else
         for (const char* p : {"ex1_chat/server", "ex2_crypto/client", "ex3_files/server",
                               "ex4_kx/client", "ex5_udp/client", "ex6_modbus/server"})
-            if (access(exe(p).c_str(), R_OK) != 0) why = "no Windows build: run make windows";
-    if (!why.empty()) {
-        std::cout << "windows tests skipped: " << why << "\n";
-        return 77;
-    }
+            if (access(exe(p).c_str(), R_OK) != 0)
+                why = "no Windows build (make test builds it when MinGW-w64 is installed: make windows)";
+    if (!why.empty()) return skip_program(why);
     // One wine prefix for the project, in the build folder, and one
     // persistent wineserver: started here with its output to /dev/null, so
     // that it never holds the pipes of the programs under test.
@@ -391,9 +389,7 @@ int main(int argc, char** argv) {
     const std::string first = "timeout 300 " + WINE + " " + exe("ex1_chat/server") +
                               " --help >" + prefix + ".log 2>&1 </dev/null";
     if (std::system(first.c_str()) != 0) {
-        std::cout << "windows tests skipped: wine could not run a program (see " << prefix
-                  << ".log)\n";
-        return 77;
+        return skip_program("wine could not run a program (see " + prefix + ".log)");
     }
     doctest::Context context(argc, argv);
     int rc = context.run();

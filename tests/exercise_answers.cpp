@@ -134,11 +134,7 @@ TEST_CASE("every tshark session in the guides prints what the guide shows") {
 }
 
 int main(int argc, char** argv) {
-    if (std::system("command -v tshark >/dev/null 2>&1") != 0) {
-        std::cout << "exercise answers skipped: tshark is missing "
-                     "(Debian: sudo apt-get install tshark)\n";
-        return 77;
-    }
+    if (auto why = need_tools({"tshark"}, "capture"); !why.empty()) return skip_program(why);
     doctest::Context context(argc, argv);
     return context.run();
 }

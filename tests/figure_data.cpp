@@ -57,10 +57,7 @@ TEST_CASE("figuras/dados: regenerated from captures/ by scripts/figuras.sh, iden
 }
 
 int main(int argc, char** argv) {
-    if (std::system("command -v tshark >/dev/null 2>&1") != 0) {
-        std::cout << "figure data test skipped: tshark is missing (Debian: sudo apt-get install tshark)\n";
-        return 77;
-    }
+    if (auto why = need_tools({"tshark"}, "capture"); !why.empty()) return skip_program(why);
     doctest::Context context(argc, argv);
     return context.run();
 }

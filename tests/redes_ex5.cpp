@@ -101,17 +101,10 @@ TEST_CASE("perda: ex5 plain loses for good; ex5 --confiavel resends and arrives 
 }
 
 int main(int argc, char** argv) {
-    std::string why;
-    if (geteuid() != 0)
-        why = "not root: network namespaces and captures need root (CI runs as root); "
-              "by hand: sudo make redes CENARIO=perda";
-    else if (std::system("for t in ip nft tcpdump tshark editcap wg wireguard-go; do "
-                         "command -v $t >/dev/null || exit 1; done") != 0)
-        why = "ip, nft, tcpdump, tshark, wg or wireguard-go is missing (scripts/deps.sh redes)";
-    if (!why.empty()) {
-        std::cout << "ex5 redes tests skipped: " << why << "\n";
-        return 77;
-    }
+    const std::string why = first_of(
+        {need_root("network namespaces and captures need root", "sudo make redes CENARIO=perda"),
+         need_tools({"ip", "nft", "tcpdump", "tshark", "editcap", "wg", "wireguard-go"}, "redes")});
+    if (!why.empty()) return skip_program(why);
     setenv("LAB_BIN_DIR", LAB_BIN_DIR, 0);  // the programs redes.sh runs
     doctest::Context context(argc, argv);
     return context.run();

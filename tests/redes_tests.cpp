@@ -170,7 +170,7 @@ int count_with(const std::vector<Row>& rows, const std::string& value) {
 }  // namespace
 
 TEST_CASE("not root: a Portuguese message saying what to run, exit 77, nothing written") {
-    if (std::system("command -v setpriv >/dev/null") != 0) return;
+    if (auto why = need_tools({"setpriv"}, "redes"); !why.empty()) return skip(why);
     TempDir dir;
     Process run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
                  "CENARIO=nat", "CAPTURE_DIR=" + dir.path.string(), SCRIPT});
@@ -520,19 +520,12 @@ TEST_CASE("Ctrl+C in the middle of the VPN: everything is removed") {
 
 int main(int argc, char** argv) {
     // The reason to skip, if any, is printed and CTest shows "Skipped".
-    std::string why;
-    if (geteuid() != 0)
-        why = "not root: network namespaces and captures need root (CI runs as root); "
-              "by hand: sudo make redes";
-    else if (std::system("for t in ip nft tcpdump tshark editcap wg wireguard-go iperf3 tc; do "
-                         "command -v $t >/dev/null || exit 1; done") != 0)
-        why = "ip, nft, tcpdump, tshark, wg, wireguard-go, iperf3 or tc is missing (scripts/deps.sh redes)";
-    else if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    std::string why = first_of(
+        {need_root("network namespaces and captures need root", "sudo make redes"),
+         need_tools({"ip", "nft", "tcpdump", "tshark", "editcap", "wg", "wireguard-go", "iperf3", "tc"}, "redes")});
+    if (why.empty() && access("/dev/net/tun", R_OK | W_OK) != 0)
         why = "no /dev/net/tun: wireguard-go cannot make its tunnel here";
-    if (!why.empty()) {
-        std::cout << "redes tests skipped: " << why << "\n";
-        return 77;
-    }
+    if (!why.empty()) return skip_program(why);
     setenv("LAB_BIN_DIR", LAB_BIN_DIR, 0);  // the programs redes.sh runs
     doctest::Context context(argc, argv);
     return context.run();

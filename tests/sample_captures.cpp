@@ -551,11 +551,7 @@ TEST_CASE("captures/congestionamento-reno.pcapng.gz and its ss samples: the figu
 }
 
 int main(int argc, char** argv) {
-    if (std::system("command -v tshark >/dev/null 2>&1") != 0) {
-        std::cout << "sample capture tests skipped: tshark is missing "
-                     "(Debian: apt-get install tshark; scripts/deps.sh capture)\n";
-        return 77;
-    }
+    if (auto why = need_tools({"tshark"}, "capture"); !why.empty()) return skip_program(why);
     doctest::Context context(argc, argv);
     return context.run();
 }

@@ -11,10 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -168,6 +171,74 @@ std::optional<int> Process::wait_exit(Duration timeout) {
 
 void Process::kill(int sig) {
     if (!status_) ::kill(pid_, sig);
+}
+
+std::string need_root(const std::string& what_for, const std::string& by_hand) {
+    if (geteuid() == 0) return "";
+    return "not root: " + what_for + " (CI runs as root)" + (by_hand.empty() ? "" : "; by hand: " + by_hand);
+}
+
+std::string need_tools(const std::vector<std::string>& tools, const std::string& extra) {
+    std::string missing;
+    for (const auto& tool : tools)
+        if (std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) != 0)
+            missing += (missing.empty() ? "" : ", ") + tool;
+    if (missing.empty()) return "";
+    return missing + " not installed (make test installs it on Debian/Ubuntu: scripts/deps.sh " + extra + ")";
+}
+
+std::string need_python(const std::string& module, const std::string& package) {
+    const std::string probe = "/usr/bin/python3 -c 'import " + module + "' >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return "";
+    return "/usr/bin/python3 with " + module + " (" + package +
+           ") is not installed (make test installs it on Debian/Ubuntu)";
+}
+
+std::string first_of(std::initializer_list<std::string> reasons) {
+    for (const auto& why : reasons)
+        if (!why.empty()) return why;
+    return "";
+}
+
+namespace {
+
+// Knows the running test case's name and counts the skips; at the end of the
+// run it says how many cases skipped a part (after doctest's own summary).
+struct SkipListener : doctest::IReporter {
+    static std::string current;
+    static int skipped;
+    explicit SkipListener(const doctest::ContextOptions&) {}
+    void report_query(const doctest::QueryData&) override {}
+    void test_run_start() override {}
+    void test_run_end(const doctest::TestRunStats&) override {
+        if (skipped > 0)
+            std::cout << "SKIPPED in this program: " << skipped
+                      << " (above, each with its reason; doctest counted them as passed)\n";
+    }
+    void test_case_start(const doctest::TestCaseData& data) override { current = data.m_name; }
+    void test_case_reenter(const doctest::TestCaseData&) override {}
+    void test_case_end(const doctest::CurrentTestCaseStats&) override {}
+    void test_case_exception(const doctest::TestCaseException&) override {}
+    void subcase_start(const doctest::SubcaseSignature&) override {}
+    void subcase_end() override {}
+    void log_assert(const doctest::AssertData&) override {}
+    void log_message(const doctest::MessageData&) override {}
+    void test_case_skipped(const doctest::TestCaseData&) override {}
+};
+std::string SkipListener::current;
+int SkipListener::skipped = 0;
+REGISTER_LISTENER("lab_skips", 1, SkipListener);
+
+}  // namespace
+
+void skip(const std::string& why) {
+    ++SkipListener::skipped;
+    std::cout << "SKIPPED: " << SkipListener::current << ": " << why << std::endl;
+}
+
+int skip_program(const std::string& why) {
+    std::cout << "SKIPPED: " << why << std::endl;
+    return 77;
 }
 
 int count_of(const std::string& haystack, const std::string& needle) {

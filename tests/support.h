@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,6 +82,29 @@ bool until_listed(Process& client, SendProbe send_probe) {
     }
     return false;
 }
+
+// ---- What this machine cannot run, said once -------------------------------
+// Each need_*() returns why something cannot run here ("" when it can), in
+// words that say what to install or run instead. first_of() picks the first
+// reason of several, e.g.
+//   first_of({need_root("capturing needs root"), need_tools({"tcpdump"}, "capture")})
+std::string need_root(const std::string& what_for, const std::string& by_hand = "");
+// Every tool found with `command -v`; `extra` names the scripts/deps.sh extra
+// (and so the make test install) that brings them.
+std::string need_tools(const std::vector<std::string>& tools, const std::string& extra);
+// /usr/bin/python3 (Debian's, where apt installs the modules) imports `module`.
+std::string need_python(const std::string& module, const std::string& package);
+std::string first_of(std::initializer_list<std::string> reasons);
+
+// A test case, or a part of one, that cannot run here: reported as skipped
+// with its reason, never as passed. Prints "SKIPPED: <case>: <why>"
+// (scripts/test.sh collects these lines into its summary) and the program's
+// doctest summary ends with the count. The caller returns (or leaves out the
+// part):   if (auto why = need_python("nacl", "python3-nacl"); !why.empty()) return skip(why);
+void skip(const std::string& why);
+// A test program with its own main() that cannot run at all: prints
+// "SKIPPED: <why>" and returns 77 (CTest's SKIP_RETURN_CODE, and scripts/test.sh's).
+int skip_program(const std::string& why);
 
 // Count of occurrences of `needle` in `haystack`.
 int count_of(const std::string& haystack, const std::string& needle);
