@@ -31,6 +31,7 @@
 # Messages for students are in Portuguese, like the programs'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # the shell glue (traps, starting programs, tcpdump, the table)
 given=""  # the settings as the user gave them, for the hint in no_right
 for setting in EX NET CHUNK MODO PERDA; do
     [ -n "${!setting:-}" ] && given+=" $setting=${!setting}"
@@ -77,12 +78,7 @@ case "$EX" in all) examples=(ex1 ex2 ex3 ex4 ex5 ex6) ;; ex1 | ex2 | ex3 | ex4 |
     *) echo "EX deve ser ex1, ex2, ex3, ex4, ex5 ou ex6" >&2; exit 2 ;; esac
 case "$NET" in lo | veth) ;; *) echo "NET deve ser veth (ou vazio, para o loopback)" >&2; exit 2 ;; esac
 
-for tool in tcpdump tshark; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "falta o $tool: rode scripts/deps.sh capture (Debian: apt-get install tcpdump tshark)" >&2
-        exit 1
-    }
-done
+lab_need capture tcpdump tshark
 
 # Capturing needs root or CAP_NET_RAW; two namespaces need root. Say exactly
 # what to do instead of writing an empty file.
@@ -108,15 +104,13 @@ fi
 
 work=$(mktemp -d)
 ns_a="" ns_b=""
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    [ -n "$ns_a" ] && ip netns del "$ns_a" 2>/dev/null
-    [ -n "$ns_b" ] && ip netns del "$ns_b" 2>/dev/null
-    rm -rf "$work"
+# On exit, Ctrl+C or error: the programs stop, then the namespaces (if any)
+# go, then $work.
+delete_ns() {
+    [ -z "$ns_a" ] || ip netns del "$ns_a" 2>/dev/null || true
+    [ -z "$ns_b" ] || ip netns del "$ns_b" 2>/dev/null || true
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+lab_on_exit delete_ns
 
 iface=lo
 if [ "$NET" = veth ]; then
@@ -149,44 +143,6 @@ fi
 
 [ -d "$out_dir" ] || { mkdir -p "$out_dir"; give_to_user "$out_dir"; }
 
-# print_table <pcapng>: the packets as a table like the guide's.
-print_table() {
-    local file=$1 rows
-    rows=$(tshark -r "$file" "${TSHARK_OPTIONS[@]}" -T fields -E separator=/t \
-        -e frame.number -e frame.time_relative -e ip.src -e ip.dst -e frame.len -e tcp.len \
-        -e _ws.col.Info 2>/dev/null |
-        awk -F'\t' '{ printf "%4s  %9.6f  %-10s  %-10s  %6s  %6s  %s\n", $1, $2, $3, $4, $5, $6, $7 }')
-    printf '%4s  %9s  %-10s  %-10s  %6s  %6s  %s\n' "No." "Tempo" "Origem" "Destino" "Quadro" "Dados" "Info"
-    local n
-    n=$(printf '%s\n' "$rows" | wc -l)
-    if [ "$n" -le 60 ]; then
-        printf '%s\n' "$rows"
-    else
-        printf '%s\n' "$rows" | head -30
-        echo "   (... $((n - 45)) linhas omitidas; todas: tshark -r $file ...)"
-        printf '%s\n' "$rows" | tail -15
-    fi
-}
-
-# start_tcpdump DEV FILE FILTER [PREFIX...]: tcpdump on DEV into FILE in the
-# background (PREFIX: e.g. `ip netns exec NS`), its pid in tcpdump_pid and in
-# pids; returns once it listens. --immediate-mode: hand each packet over at
-# once, or packets still in the kernel's buffer when tcpdump stops are lost;
-# -B: a 64 MiB buffer, since loopback bursts 64 KiB frames faster than
-# tcpdump drains them.
-start_tcpdump() {
-    local dev=$1 file=$2 filter=$3
-    shift 3
-    "$@" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n -w "$file" "$filter" 2>"$work/tcpdump.err" &
-    tcpdump_pid=$!
-    pids+=("$tcpdump_pid")
-    for _ in $(seq 100); do
-        grep -q "listening on" "$work/tcpdump.err" && return 0
-        kill -0 "$tcpdump_pid" 2>/dev/null || { cat "$work/tcpdump.err" >&2; no_right "o tcpdump falhou"; }
-        sleep 0.05
-    done
-}
-
 capture() {
     local ex=$1 dir options=()
     case "$ex" in
@@ -200,7 +156,8 @@ capture() {
     # ex6: Wireshark knows Modbus/TCP only on 502; tell it the port used here.
     TSHARK_OPTIONS=()
     [ "$ex" = ex6 ] && TSHARK_OPTIONS=(-o "mbtcp.tcp.port:$port")
-    start_tcpdump "$iface" "$work/$ex.pcap" "tcp port $port" ${IN_CLIENT[@]+"${IN_CLIENT[@]}"}
+    lab_tcpdump_start "$iface" "$work/$ex.pcap" "tcp port $port" ${IN_CLIENT[@]+"${IN_CLIENT[@]}"} ||
+        no_right "o tcpdump falhou"
     case "$ex" in
         ex1) chat_session ex1_chat "Olá turma de redes industriais" "Oi! Recebi." ;;
         ex2) chat_session ex2_crypto "Olá turma de redes" "Oi! Recebi." ;;
@@ -212,13 +169,10 @@ capture() {
         ex6) modbus_session ;;
     esac
     sleep 0.3
-    kill -INT "$tcpdump_pid" 2>/dev/null || true
-    wait "$tcpdump_pid" 2>/dev/null || true
+    lab_tcpdump_stop
     stop_server
-    local dropped
-    dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$work/tcpdump.err")
-    [ "${dropped:-0}" = 0 ] ||
-        echo "AVISO: o kernel descartou $dropped pacotes; a captura de $ex está incompleta" >&2
+    [ "$lab_dropped" = 0 ] ||
+        echo "AVISO: o kernel descartou $lab_dropped pacotes; a captura de $ex está incompleta" >&2
     # tcpdump writes pcap; Wireshark's own format is pcapng.
     local file
     file=$out_dir/$(file_name "$ex")
@@ -230,7 +184,7 @@ capture() {
 
     echo
     echo "== $ex: $file ($count pacotes, interface $iface${CHUNK:+, --chunk $CHUNK}) =="
-    print_table "$file"
+    lab_pcap_table "$file" tcp.len Dados ${TSHARK_OPTIONS[@]+"${TSHARK_OPTIONS[@]}"}
     tshark -r "$file" -Y "tcp.srcport == $port && tcp.len > 0 && !tcp.analysis.retransmission" -T fields \
         -e tcp.len 2>/dev/null | awk -v ex="$ex" '
         { n++; s += $1; if ($1 > m) m = $1 }
@@ -262,7 +216,7 @@ ex5_tshark=(-X lua_script:ex5_udp/ex5.lua)
 capture_ex5() {
     start_server ex5_udp --quiet ${CHUNK:+--chunk "$CHUNK"} --dir "$BIN/ex3_files/imagens"
     ex5_tshark+=(-d "udp.port==$port,ex5")
-    local where=("${IN_CLIENT[@]}") dev=$iface
+    local where=(${IN_CLIENT[@]+"${IN_CLIENT[@]}"}) dev=$iface
     if [ -n "$PERDA" ]; then
         # The client's host drops datagrams from the server as they come in
         # (prerouting); the capture is on the server's host, which saw them leave.
@@ -277,13 +231,13 @@ NFT
         where=("${IN_SERVER[@]}") dev=$vb
     fi
     # UDP to or from the port, and the IP fragments that carry no UDP header.
-    start_tcpdump "$dev" "$work/ex5.pcap" "udp port $port or (ip[6:2] & 0x1fff != 0)" ${where[@]+"${where[@]}"}
+    lab_tcpdump_start "$dev" "$work/ex5.pcap" "udp port $port or (ip[6:2] & 0x1fff != 0)" ${where[@]+"${where[@]}"} ||
+        no_right "o tcpdump falhou"
     mkdir -p "$work/downloads"
-    timeout --foreground 60 "${IN_CLIENT[@]}" "$BIN/ex5_udp/client" "$HOST" "$port" iguana.jpg --dir "$work/downloads" \
-        "${mode[@]}" >"$work/c1.txt" 2>&1 || true
+    lab_timeout 60 ${IN_CLIENT[@]+"${IN_CLIENT[@]}"} "$BIN/ex5_udp/client" "$HOST" "$port" iguana.jpg --dir "$work/downloads" \
+        ${mode[@]+"${mode[@]}"} >"$work/c1.txt" 2>&1 || true
     sleep 0.3
-    kill -INT "$tcpdump_pid" 2>/dev/null || true
-    wait "$tcpdump_pid" 2>/dev/null || true
+    lab_tcpdump_stop
     stop_server
     local file
     file=$out_dir/$(file_name ex5)
@@ -296,16 +250,7 @@ NFT
     echo "== ex5: $file ($count pacotes, interface $dev, modo ${MODO:-simples}${CHUNK:+, --chunk $CHUNK}${PERDA:+, perda de $PERDA% no cliente}) =="
     sed 's/^/  cliente: /' "$work/c1.txt"
     [ -n "$PERDA" ] && "${IN_CLIENT[@]}" nft list chain inet perda entrada | sed -n 's/.*counter packets \([0-9]*\).*/  descartados no cliente: \1 datagramas/p'
-    rows=$(tshark -r "$file" "${ex5_tshark[@]}" -T fields -E separator=/t \
-        -e frame.number -e frame.time_relative -e ip.src -e ip.dst -e frame.len -e udp.length \
-        -e _ws.col.Info 2>/dev/null |
-        awk -F'\t' '{ printf "%4s  %9.6f  %-10s  %-10s  %6s  %6s  %s\n", $1, $2, $3, $4, $5, $6, $7 }')
-    printf '%4s  %9s  %-10s  %-10s  %6s  %6s  %s\n' "No." "Tempo" "Origem" "Destino" "Quadro" "UDP" "Info"
-    if [ "$(printf '%s\n' "$rows" | wc -l)" -le 60 ]; then printf '%s\n' "$rows"; else
-        printf '%s\n' "$rows" | head -30
-        echo "   (... linhas omitidas; todas: tshark -r $file -X lua_script:ex5_udp/ex5.lua -d udp.port==$port,ex5)"
-        printf '%s\n' "$rows" | tail -15
-    fi
+    lab_pcap_table "$file" udp.length UDP "${ex5_tshark[@]}"
     tshark -r "$file" -T fields -e udp.srcport -e ip.flags.mf -e ip.frag_offset 2>/dev/null |
         awk -F'\t' -v p="$port" '$1 == p { d++ } $2 == 1 || $3 > 0 { f++ }
             END { printf "Servidor -> cliente: %d datagramas; %d quadros são fragmentos IP. Nenhum SYN, nenhum FIN: não há conexão.\n", d, f }'

@@ -186,7 +186,7 @@ lab_pcap_table() {
     tshark -r "$file" "$@" -T fields -E separator=/t -e frame.number -e frame.time_relative \
         -e ip.src -e ip.dst -e frame.len -e "$field" -e _ws.col.Info 2>/dev/null |
         awk -F'\t' '{ printf "%4s  %9.6f  %-10s  %-10s  %6s  %6s  %s\n", $1, $2, $3, $4, $5, $6, $7 }' |
-        lab_fold_rows 60 30 15 "todas: tshark -r $file $*"
+        lab_fold_rows 60 30 15 "todas: tshark -r $file${*:+ $*}"
 }
 
 # ---- what a scripted session shows --------------------------------------------
