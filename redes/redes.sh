@@ -25,6 +25,7 @@
 # saída, no Ctrl+C e em caso de erro.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # a cola de shell comum (trap, iniciar e esperar, tcpdump)
 BIN=${LAB_BIN_DIR:-$(pwd)}
 out_dir=${CAPTURE_DIR:-captures}
 CENARIO=${CENARIO:-}
@@ -67,13 +68,7 @@ Nada foi criado e nenhuma captura foi gravada.
 MSG
     exit 77
 fi
-for tool in ip nft tcpdump tshark editcap wg wireguard-go; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "Falta o programa $tool: rode scripts/deps.sh redes" \
-             "(Debian: apt-get install iproute2 nftables tcpdump tshark wireguard-go wireguard-tools)" >&2
-        exit 1
-    }
-done
+lab_need redes ip tc nft tcpdump tshark editcap wg wireguard-go
 for program in ex1_chat/server ex1_chat/client ex3_files/server ex3_files/client redes/meuip; do
     [ -x "$BIN/$program" ] || { echo "Falta $BIN/$program: rode make redes (ou make)" >&2; exit 1; }
 done
@@ -85,7 +80,6 @@ P="redes$$"
 W="wg$$"              # interfaces WireGuard: o socket de controle delas,
                       # /var/run/wireguard/<nome>.sock, é visto por todos os namespaces
 work=$(mktemp -d)
-pids=()
 
 desmontar() {  # apaga os namespaces desta execução (e tudo dentro deles)
     local ns
@@ -100,33 +94,15 @@ desmontar() {  # apaga os namespaces desta execução (e tudo dentro deles)
     done
     rm -f /var/run/wireguard/"$W"-*.sock
 }
-cleanup() {
-    local p
-    # Os processos guardados e todo trabalho em segundo plano (um "digitador"
-    # de conversa ignora o Ctrl+C: num script, o & faz o SIGINT ser ignorado).
-    for p in "${pids[@]}" $(jobs -p); do kill "$p" 2>/dev/null || true; done
-    desmontar
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Na saída, no Ctrl+C e em caso de erro: os processos guardados e todo
+# trabalho em segundo plano param, os namespaces somem, e $work também.
+lab_on_exit desmontar
 desmontar  # um resto com este mesmo número (processo morto há tempos)
 
-if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); normal=$(tput sgr0 2>/dev/null || true); else bold=; normal=; fi
-titulo() { printf '\n%s=== %s ===%s\n' "$bold" "$1" "$normal"; }
-passo() { printf '\n%s>> %s%s\n' "$bold" "$1" "$normal"; }
-show() {  # show <título> <arquivo>: a tela de um terminal, recuada
-    printf '%s--- %s%s\n' "$bold" "$1" "$normal"
-    sed 's/^/    /' "$2"
-    printf '\n'
-}
-# O que uma pessoa digita: uma linha a cada <atraso> s, e depois Ctrl+D.
-type_lines() {
-    local delay=$1; shift
-    for line in "$@"; do sleep "$delay"; printf '%s\n' "$line"; done
-    sleep 1
-}
+# lab_show <título> <arquivo> (a tela de um terminal, recuada) e
+# lab_type_lines <atraso> <linha>... (o que uma pessoa digita) vêm de scripts/lib.sh.
+titulo() { lab_title "$1"; }
+passo() { printf '\n%s>> %s%s\n' "$lab_bold" "$1" "$lab_normal"; }
 em() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }  # em <namespace> <comando>
 # Cada `timeout` aqui é `timeout --foreground`: sem ele, o timeout põe o comando
 # num grupo de processos à parte, o Ctrl+C não chega ao comando, e o script só
@@ -134,9 +110,9 @@ em() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }  # em <namespace> <com
 # Dois terminais de chat ao mesmo tempo: o colega fala primeiro, a casa responde.
 # conversa <IP que o colega usa> <fala do colega> <IP que a casa usa> <fala da casa> <arquivos>
 conversa() {
-    type_lines 0.5 "$2" | em colega timeout --foreground 10 "$BIN/ex1_chat/client" "$1" 8000 >"$5-colega.txt" 2>&1 &
+    lab_type_lines 0.5 "$2" | em colega timeout --foreground 10 "$BIN/ex1_chat/client" "$1" 8000 >"$5-colega.txt" 2>&1 &
     local a=$!
-    type_lines 1.2 "$4" | em casa timeout --foreground 10 "$BIN/ex1_chat/client" "$3" 8000 >"$5-casa.txt" 2>&1 &
+    lab_type_lines 1.2 "$4" | em casa timeout --foreground 10 "$BIN/ex1_chat/client" "$3" 8000 >"$5-casa.txt" 2>&1 &
     local b=$!
     wait "$a" "$b" || true
 }
@@ -264,55 +240,38 @@ traducoes() {  # traducoes <ns> <arquivo>
 # e espera (até 5 s) o programa imprimir <texto esperado>.
 iniciar() {
     local ns=$1 log=$2 ready=$3; shift 3
-    # Sem a função em(): $! é então o próprio programa (ip netns exec faz
+    # Sem a função em(): o pid é então o próprio programa (ip netns exec faz
     # exec), e kill chega nele, não num subshell.
-    ip netns exec "$P-$ns" "$@" >"$log" 2>&1 &
-    local pid=$!
-    pids+=("$pid")
-    for _ in $(seq 100); do
-        grep -qs "$ready" "$log" && { last_pid=$pid; return 0; }
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "não foi possível iniciar $* em $ns:" >&2
-    cat "$log" >&2
-    exit 1
+    lab_start "$log" "$ready" ip netns exec "$P-$ns" "$@" || {
+        echo "não foi possível iniciar $* em $ns:" >&2
+        cat "$log" >&2
+        exit 1
+    }
+    last_pid=$lab_pid
 }
-parar() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-# capturar <ns> <interface> <lado>: tcpdump grava $work/<lado>.pcap.
-# --immediate-mode: cada pacote é entregue na hora (os que ficassem no buffer
-# do kernel ao parar se perderiam); -B: um buffer grande para as rajadas.
+# capturar <ns> <interface> <lado>: tcpdump grava $work/<lado>.pcap (as
+# mensagens dele em $work/<lado>.pcap.log); lab_tcpdump_start diz por que
+# --immediate-mode e -B.
 capturas=()
-captura_extra=()  # opções a mais do tcpdump (o cenário congestionamento grava só os cabeçalhos)
+lab_tcpdump_options=()  # opções a mais do tcpdump (o cenário congestionamento grava só os cabeçalhos)
 capturar() {
     local ns=$1 dev=$2 lado=$3
-    ip netns exec "$P-$ns" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n ${captura_extra[@]+"${captura_extra[@]}"} \
-        -w "$work/$lado.pcap" ip \
-        2>"$work/$lado.tcpdump" &
-    local pid=$!
-    pids+=("$pid")
-    capturas+=("$pid:$lado")
-    for _ in $(seq 100); do
-        grep -qs "listening on" "$work/$lado.tcpdump" && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    cat "$work/$lado.tcpdump" >&2
-    echo "tcpdump não começou a capturar em $ns/$dev" >&2
-    exit 1
+    lab_tcpdump_start "$dev" "$work/$lado.pcap" ip ip netns exec "$P-$ns" || {
+        echo "tcpdump não começou a capturar em $ns/$dev" >&2
+        exit 1
+    }
+    capturas+=("$tcpdump_pid:$lado")
 }
 # parar_capturas <cenario>: para os tcpdump e grava captures/redes-<cenario>-<lado>.pcapng.
 parar_capturas() {
-    local cenario=$1 c pid lado n
+    local cenario=$1 c lado
     sleep 0.3  # os últimos ACKs
-    for c in "${capturas[@]}"; do kill -INT "${c%%:*}" 2>/dev/null || true; done
     mkdir -p "$out_dir"
     for c in "${capturas[@]}"; do
-        pid=${c%%:*} lado=${c#*:}
-        wait "$pid" 2>/dev/null || true
-        n=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured.*/\1/p' "$work/$lado.tcpdump")
-        if [ "${n:-0}" = 0 ]; then
+        lado=${c#*:}
+        lab_tcpdump_stop "${c%%:*}" "$work/$lado.pcap.log"
+        if [ "$lab_captured" = 0 ]; then
             echo "ERRO: a captura $lado ficou vazia" >&2
             exit 1
         fi
@@ -324,23 +283,16 @@ parar_capturas() {
 
 # tabela <pcapng> <filtro> [linhas]: os pacotes como uma tabela.
 tabela() {
-    local file=$1 filter=$2 max=${3:-24} rows n
-    rows=$(tshark -r "$file" -Y "$filter" -T fields -E separator=/t \
+    local file=$1 filter=$2 max=${3:-24}
+    echo "  Arquivo: $file    Filtro do Wireshark: $filter"
+    printf '%4s  %-21s  %-21s  %5s  %s\n' "No." "Origem" "Destino" "Bytes" "Info"
+    tshark -r "$file" -Y "$filter" -T fields -E separator=/t \
         -e frame.number -e ip.src -e tcp.srcport -e udp.srcport -e ip.dst -e tcp.dstport \
         -e udp.dstport -e ip.len -e _ws.col.Info 2>/dev/null |
         awk -F'\t' '{ src = $2 ":" $3 $4; dst = $5 ":" $6 $7; info = $9
                       sub(/ Win=[0-9]+/, "", info); sub(/ TSval=.*/, "", info)
-                      printf "%4s  %-21s  %-21s  %5s  %s\n", $1, src, dst, $8, substr(info, 1, 64) }')
-    echo "  Arquivo: $file    Filtro do Wireshark: $filter"
-    printf '%4s  %-21s  %-21s  %5s  %s\n' "No." "Origem" "Destino" "Bytes" "Info"
-    n=$(printf '%s\n' "$rows" | grep -c . || true)
-    if [ "$n" -le "$max" ]; then
-        printf '%s\n' "$rows"
-    else
-        printf '%s\n' "$rows" | head -$((max - 6))
-        echo "   (... $((n - max + 2)) linhas omitidas ...)"
-        printf '%s\n' "$rows" | tail -4
-    fi
+                      printf "%4s  %-21s  %-21s  %5s  %s\n", $1, src, dst, $8, substr(info, 1, 64) }' |
+        lab_fold_rows "$max" $((max - 6)) 4
 }
 
 # ===========================================================================
@@ -361,20 +313,20 @@ TXT
     passo "Servidor na casa com o IP público do roteador: ./server 203.0.113.10 8000"
     local rc=0
     (cd "$BIN/ex1_chat" && em casa timeout --foreground 5 ./server 203.0.113.10 8000) >"$work/bind1.txt" 2>&1 || rc=$?
-    show "terminal da casa (código de saída $rc)" "$work/bind1.txt"
+    lab_show "terminal da casa (código de saída $rc)" "$work/bind1.txt"
 
     passo "Agora com 0.0.0.0 (todas as interfaces): ./server 0.0.0.0 8000"
     iniciar casa "$work/bind2.txt" Aguardando "$BIN/ex1_chat/server" 0.0.0.0 8000
     local server=$last_pid
     echo "O roteador (192.168.0.1) também é um computador da rede local: daqui ele faz"
     echo "o papel de outro PC da casa e conecta em 192.168.0.10:8000."
-    type_lines 0.3 "Olá da rede local" |
+    lab_type_lines 0.3 "Olá da rede local" |
         em roteador timeout --foreground 10 "$BIN/ex1_chat/client" 192.168.0.10 8000 >"$work/bind3.txt" 2>&1 || true
     sleep 0.2
-    parar "$server"
+    lab_stop "$server"
     parar_capturas bind
-    show "terminal da casa (servidor)" "$work/bind2.txt"
-    show "terminal do roteador (cliente, digitou: Olá da rede local)" "$work/bind3.txt"
+    lab_show "terminal da casa (servidor)" "$work/bind2.txt"
+    lab_show "terminal do roteador (cliente, digitou: Olá da rede local)" "$work/bind3.txt"
     tabela "$out_dir/redes-bind-casa.pcapng" "tcp.port == 8000" 14
     cat <<'TXT'
 Repare: o bind falhou sem pôr nenhum pacote na rede (é uma operação local:
@@ -402,7 +354,7 @@ TXT
 
     passo "Sem a regra: o colega roda ./client 203.0.113.10 8000"
     em colega timeout --foreground 10 "$BIN/ex1_chat/client" 203.0.113.10 8000 </dev/null >"$work/nat-sem.txt" 2>&1 || true
-    show "terminal do colega" "$work/nat-sem.txt"
+    lab_show "terminal do colega" "$work/nat-sem.txt"
 
     passo "A regra de encaminhamento de porta no roteador (a página \"NAT\" / \"Port forwarding\"):"
     redirecionar_porta
@@ -411,12 +363,12 @@ TXT
              127.0.0.1 "Oi, colega! Chegou aqui na casa." "$work/nat"
     sleep 0.2
     traducoes roteador "$work/nat-conntrack.txt"
-    parar "$server"
+    lab_stop "$server"
     parar_capturas nat
-    show "terminal da casa (servidor)" "$work/nat-servidor.txt"
-    show "terminal do colega (digitou: Olá do colega, pelo IP público!)" "$work/nat-colega.txt"
-    show "terminal da casa (cliente local, digitou: Oi, colega! Chegou aqui na casa.)" "$work/nat-casa.txt"
-    show "tabela de traduções do roteador (/proc/net/nf_conntrack no namespace dele)" "$work/nat-conntrack.txt"
+    lab_show "terminal da casa (servidor)" "$work/nat-servidor.txt"
+    lab_show "terminal do colega (digitou: Olá do colega, pelo IP público!)" "$work/nat-colega.txt"
+    lab_show "terminal da casa (cliente local, digitou: Oi, colega! Chegou aqui na casa.)" "$work/nat-casa.txt"
+    lab_show "tabela de traduções do roteador (/proc/net/nf_conntrack no namespace dele)" "$work/nat-conntrack.txt"
     passo "Lado wan do roteador (o que a internet vê):"
     tabela "$out_dir/redes-nat-wan.pcapng" "tcp.port == 8000" 20
     passo "Lado lan do roteador (o que chega na casa):"
@@ -447,15 +399,15 @@ TXT
     iniciar colega "$work/saida-servidor.txt" Aguardando "$BIN/ex1_chat/server" 198.51.100.20 8000
     local server=$last_pid
     passo "O colega: ./server 198.51.100.20 8000    A casa: ./client 198.51.100.20 8000"
-    type_lines 0.5 "Olá, aqui é a casa!" |
+    lab_type_lines 0.5 "Olá, aqui é a casa!" |
         em casa timeout --foreground 10 "$BIN/ex1_chat/client" 198.51.100.20 8000 >"$work/saida-casa.txt" 2>&1 || true
     sleep 0.2
     traducoes roteador "$work/saida-conntrack.txt"
-    parar "$server"
+    lab_stop "$server"
     parar_capturas saida
-    show "terminal do colega (servidor)" "$work/saida-servidor.txt"
-    show "terminal da casa (cliente, digitou: Olá, aqui é a casa!)" "$work/saida-casa.txt"
-    show "tabela de traduções do roteador" "$work/saida-conntrack.txt"
+    lab_show "terminal do colega (servidor)" "$work/saida-servidor.txt"
+    lab_show "terminal da casa (cliente, digitou: Olá, aqui é a casa!)" "$work/saida-casa.txt"
+    lab_show "tabela de traduções do roteador" "$work/saida-conntrack.txt"
     passo "Lado lan do roteador:"
     tabela "$out_dir/redes-saida-lan.pcapng" "tcp.port == 8000" 12
     passo "Lado wan do roteador:"
@@ -491,21 +443,21 @@ TXT
     em roteador ip -4 -br addr show wan | sed 's/^/    /'
     passo "A casa consulta o site \"Meu IP\" (192.0.2.80, porta 80): ./client 192.0.2.80 80"
     em casa timeout --foreground 10 "$BIN/ex1_chat/client" 192.0.2.80 80 </dev/null >"$work/cgnat-casa.txt" 2>&1 || true
-    show "terminal da casa" "$work/cgnat-casa.txt"
+    lab_show "terminal da casa" "$work/cgnat-casa.txt"
     passo "O colega tenta o endereço da WAN do roteador: ./client 100.64.0.10 8000"
     em colega timeout --foreground 10 "$BIN/ex1_chat/client" 100.64.0.10 8000 </dev/null >"$work/cgnat-colega1.txt" 2>&1 || true
-    show "terminal do colega" "$work/cgnat-colega1.txt"
+    lab_show "terminal do colega" "$work/cgnat-colega1.txt"
     passo "O colega tenta o IP que o \"Meu IP\" mostrou: ./client 203.0.113.50 8000"
     em colega timeout --foreground 10 "$BIN/ex1_chat/client" 203.0.113.50 8000 </dev/null >"$work/cgnat-colega2.txt" 2>&1 || true
-    show "terminal do colega" "$work/cgnat-colega2.txt"
+    lab_show "terminal do colega" "$work/cgnat-colega2.txt"
     traducoes roteador "$work/cgnat-conntrack-roteador.txt"
     traducoes provedor "$work/cgnat-conntrack-provedor.txt"
-    parar "$server"
-    parar "$meuip"
+    lab_stop "$server"
+    lab_stop "$meuip"
     parar_capturas cgnat
-    show "terminal do site Meu IP" "$work/cgnat-meuip.txt"
-    show "traduções no roteador de casa" "$work/cgnat-conntrack-roteador.txt"
-    show "traduções no provedor (CGNAT)" "$work/cgnat-conntrack-provedor.txt"
+    lab_show "terminal do site Meu IP" "$work/cgnat-meuip.txt"
+    lab_show "traduções no roteador de casa" "$work/cgnat-conntrack-roteador.txt"
+    lab_show "traduções no provedor (CGNAT)" "$work/cgnat-conntrack-provedor.txt"
     passo "WAN do roteador de casa (100.64.0.10):"
     tabela "$out_dir/redes-cgnat-roteador.pcapng" "tcp" 14
     passo "WAN do provedor (203.0.113.50, a internet):"
@@ -568,7 +520,7 @@ TXT
         em "$who" timeout --foreground 5 bash -c 'exec 3<>/dev/tcp/100.96.0.1/9' 2>/dev/null || true
     done
     em vpn wg show "$W-vpn" >"$work/wg-show.txt"
-    show "wg show no servidor VPN" "$work/wg-show.txt"
+    lab_show "wg show no servidor VPN" "$work/wg-show.txt"
     passo "O MTU do túnel (ip link, na casa):"
     em casa ip link show "$W-casa" | head -1 | sed 's/^/    /'
 
@@ -576,10 +528,10 @@ TXT
     iniciar casa "$work/vpn-servidor.txt" Aguardando "$BIN/ex1_chat/server" 100.96.0.10 8000
     local server=$last_pid
     conversa 100.96.0.10 "Olá pela VPN!" 100.96.0.10 "Oi! Chegou pelo túnel." "$work/vpn"
-    parar "$server"
-    show "terminal da casa (servidor)" "$work/vpn-servidor.txt"
-    show "terminal do colega (digitou: Olá pela VPN!)" "$work/vpn-colega.txt"
-    show "terminal da casa (cliente, digitou: Oi! Chegou pelo túnel.)" "$work/vpn-casa.txt"
+    lab_stop "$server"
+    lab_show "terminal da casa (servidor)" "$work/vpn-servidor.txt"
+    lab_show "terminal do colega (digitou: Olá pela VPN!)" "$work/vpn-colega.txt"
+    lab_show "terminal da casa (cliente, digitou: Oi! Chegou pelo túnel.)" "$work/vpn-casa.txt"
 
     passo "E o ex3 pelo túnel: casa ./server 100.96.0.10 8001; colega ./client 100.96.0.10 8001 iguana.jpg"
     iniciar casa "$work/vpn-ex3.txt" Aguardando "$BIN/ex3_files/server" 100.96.0.10 8001 --quiet
@@ -587,8 +539,8 @@ TXT
     mkdir -p "$work/vpn-downloads"
     em colega timeout --foreground 20 "$BIN/ex3_files/client" 100.96.0.10 8001 iguana.jpg --dir "$work/vpn-downloads" \
         >"$work/vpn-ex3-colega.txt" 2>&1 || true
-    parar "$server"
-    show "terminal do colega" "$work/vpn-ex3-colega.txt"
+    lab_stop "$server"
+    lab_show "terminal do colega" "$work/vpn-ex3-colega.txt"
     if cmp -s "$work/vpn-downloads/iguana.jpg" "$BIN/ex3_files/imagens/iguana.jpg"; then
         echo "iguana.jpg chegou pelo túnel idêntico ao original."
     else
@@ -662,7 +614,7 @@ perda_ex5() {
         em casa timeout --foreground 30 "$BIN/ex5_udp/client" 198.51.100.20 8000 iguana.jpg --dir "$work/perda-downloads" \
             "${opcao[@]}" >"$work/perda-ex5-$modo.txt" 2>&1 || true
         parar_capturas perda
-        show "terminal da casa: ex5_udp/client 198.51.100.20 8000 iguana.jpg ${opcao[*]}" "$work/perda-ex5-$modo.txt"
+        lab_show "terminal da casa: ex5_udp/client 198.51.100.20 8000 iguana.jpg ${opcao[*]}" "$work/perda-ex5-$modo.txt"
         for lado in colega casa; do  # os datagramas de dados que o colega enviou / que chegaram na casa
             tshark -r "$out_dir/redes-perda-ex5-$modo-$lado.pcapng" "${ex5[@]}" -Y "udp.srcport == 8000" \
                 -T fields -e ex5.dados -e ex5.reenvio 2>/dev/null |
@@ -670,7 +622,7 @@ perda_ex5() {
                     END { printf "  ex5 %s, %s: %d datagramas de dados, %d deles reenvios (filtro ex5.reenvio)\n", m, l == "colega" ? "enviados pelo colega" : "chegaram na casa", n, r + 0 }'
         done
     done
-    parar "$server"
+    lab_stop "$server"
     if cmp -s "$work/perda-downloads/iguana.jpg" "$BIN/ex3_files/imagens/iguana.jpg"; then
         echo "ex5 --confiavel: iguana.jpg chegou idêntico ao original, apesar das perdas."
     else
@@ -730,11 +682,11 @@ NFT
         echo "tentativa $tentativa: retransmissões (colega) $retrans, ACKs duplicados (casa) $dupack, fora de ordem (casa) $ooo"
         if [ "$retrans" -gt 0 ] && [ "$dupack" -gt 0 ] && [ "$ooo" -gt 0 ]; then ok=1; break; fi
     done
-    parar "$server"
+    lab_stop "$server"
     local dropped
     dropped=$(em roteador nft list chain inet perda encaminhar | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
     echo "O roteador descartou $dropped pacotes (contador da regra nft, em $tentativa download(s))."
-    show "terminal da casa (cliente)" "$work/perda-casa.txt"
+    lab_show "terminal da casa (cliente)" "$work/perda-casa.txt"
     echo "iguana.jpg chegou idêntico ao original ($(wc -c <"$BIN/ex3_files/imagens/iguana.jpg") bytes), apesar das perdas."
     passo "Na casa (quem recebe), só os pacotes marcados pelo Wireshark:"
     # Os ACKs com SACK entram mesmo quando o Wireshark os chama de Window Update
@@ -842,7 +794,7 @@ cenario_congestionamento() {
     local algs=(reno cubic bbr) alg server
     [ -n "$ALGORITMO" ] && algs=("$ALGORITMO")
     local algoritmo=reno  # o de montar (os roteadores); cada envio escolhe o seu abaixo
-    command -v iperf3 >/dev/null 2>&1 || { echo "Falta o iperf3: apt-get install iperf3" >&2; exit 1; }
+    lab_need redes iperf3
     cat <<TXT
 O colega (198.51.100.20) envia para a casa, pelo roteador, por $DURACAO s
 seguidos (iperf3 -R: a casa pede, o colega envia). O link de descida da casa
@@ -861,7 +813,7 @@ TXT
     else
         echo "Este kernel não tem o netem (tc ... netem: \"Specified qdisc kind is unknown\"): sem ATRASO, o único atraso é o da fila."
     fi
-    captura_extra=(-s 128)  # só os cabeçalhos: 4 s a 20 Mbit/s seriam 10 MB
+    lab_tcpdump_options=(-s 128)  # só os cabeçalhos: 4 s a 20 Mbit/s seriam 10 MB
     for alg in "${algs[@]}"; do
         passo "$alg: casa ./iperf3 -c 198.51.100.20 -R -t $DURACAO -C $alg; colega ./iperf3 -s -1"
         if fixar_algoritmo colega "$alg" && fixar_algoritmo casa "$alg"; then
@@ -877,8 +829,8 @@ TXT
         local sampler=$last_pid
         em casa timeout --foreground $((DURACAO + 10)) iperf3 -c 198.51.100.20 -p 5201 -R -t "$DURACAO" -C "$alg" \
             --forceflush >"$work/iperf3-$alg.txt" 2>&1 || { cat "$work/iperf3-$alg.txt" >&2; echo "ERRO: o iperf3 falhou" >&2; exit 1; }
-        parar "$sampler"
-        parar "$server"
+        lab_stop "$sampler"
+        lab_stop "$server"
         parar_capturas congestionamento
         mkdir -p "$out_dir"
         amostras_csv "$work/ss-$alg.txt" "$alg" >"$out_dir/redes-congestionamento-$alg.csv"
@@ -887,7 +839,7 @@ TXT
         sed -n '/receiver/s/^/    /p' "$work/iperf3-$alg.txt"
         resumo "$out_dir/redes-congestionamento-$alg.csv" "$alg"
     done
-    captura_extra=()
+    lab_tcpdump_options=()
     passo "Resumo (das amostras do ss; arquivos $out_dir/redes-congestionamento-<algoritmo>.{csv,pcapng}):"
     for alg in "${algs[@]}"; do resumo "$out_dir/redes-congestionamento-$alg.csv" "$alg"; done
     cat <<'TXT'
@@ -904,4 +856,4 @@ TXT
 }
 
 for c in "${cenarios[@]}"; do "cenario_$c"; done
-printf '\n%sPronto.%s Capturas em %s/redes-*.pcapng; o roteiro está em redes/README.md.\n' "$bold" "$normal" "$out_dir"
+printf '\n%sPronto.%s Capturas em %s/redes-*.pcapng; o roteiro está em redes/README.md.\n' "$lab_bold" "$lab_normal" "$out_dir"

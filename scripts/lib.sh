@@ -134,11 +134,13 @@ lab_timeout_tree() {
 # died or did not start within 5 s. --immediate-mode: each packet is handed
 # over at once (those still in the kernel's buffer when tcpdump stops would
 # be lost); -B: a 64 MiB buffer, since loopback bursts 64 KiB frames faster
-# than tcpdump drains them.
+# than tcpdump drains them. More tcpdump options, if any, in the array
+# $lab_tcpdump_options (e.g. (-s 128): headers only).
 lab_tcpdump_start() {
     local dev=$1 file=$2 filter=$3
     shift 3
-    "$@" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n -w "$file" "$filter" 2>"$file.log" &
+    "$@" tcpdump -i "$dev" --immediate-mode -B 65536 -U -n \
+        ${lab_tcpdump_options[@]+"${lab_tcpdump_options[@]}"} -w "$file" "$filter" 2>"$file.log" &
     tcpdump_pid=$!
     tcpdump_log=$file.log
     pids+=("$tcpdump_pid")
