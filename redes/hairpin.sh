@@ -11,23 +11,22 @@
 # saída, no Ctrl+C e em caso de erro. Leva ~10 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # a cola de shell comum (trap, iniciar e esperar, tcpdump)
 [ "$(id -u)" = 0 ] || { echo "Precisa de root (cria namespaces): sudo redes/hairpin.sh" >&2; exit 77; }
-for t in ip nft tcpdump tshark; do command -v "$t" >/dev/null || { echo "Falta $t: scripts/deps.sh redes" >&2; exit 1; }; done
+lab_need redes ip nft tcpdump tshark
 BIN=${LAB_BIN_DIR:-$(pwd)}   # onde estão os programas compilados (como em redes.sh)
 [ -x "$BIN/ex1_chat/server" ] && [ -x "$BIN/ex1_chat/client" ] || { echo "Falta $BIN/ex1_chat/server: rode make" >&2; exit 1; }
 P="hairpin$$"
 work=$(mktemp -d)
-cleanup() {
+apagar_namespaces() {
     local n
     for n in roteador pc1 pc2; do
         ip netns pids "$P-$n" 2>/dev/null | xargs -r kill 2>/dev/null || true
     done
     sleep 0.2
     for n in roteador pc1 pc2; do ip netns del "$P-$n" 2>/dev/null || true; done
-    rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+lab_on_exit apagar_namespaces  # na saída, no Ctrl+C e em caso de erro (e apaga $work)
 em() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
 
 for n in roteador pc1 pc2; do
@@ -64,19 +63,16 @@ table ip nat {
   }
 }
 NFT
-ip netns exec "$P-pc1" "$BIN/ex1_chat/server" 0.0.0.0 8000 >"$work/servidor.txt" 2>&1 &
-for _ in $(seq 100); do grep -qs Aguardando "$work/servidor.txt" && break; sleep 0.05; done
+lab_start "$work/servidor.txt" Aguardando ip netns exec "$P-pc1" "$BIN/ex1_chat/server" 0.0.0.0 8000 ||
+    { echo "o servidor do chat não iniciou no 192.168.0.10:" >&2; cat "$work/servidor.txt" >&2; exit 1; }
 
 tentar() {  # tentar <nome>: o 192.168.0.11 conecta em 203.0.113.10:8000, capturado no pc2
-    # Sem a função em(): $! é o próprio tcpdump (ip netns exec faz exec).
-    ip netns exec "$P-pc2" tcpdump -i eth0 -n -U -w "$work/$1.pcap" tcp port 8000 2>"$work/$1.err" &
-    local t=$!
-    for _ in $(seq 100); do grep -qs "listening on" "$work/$1.err" && break; sleep 0.05; done
+    lab_tcpdump_start eth0 "$work/$1.pcap" "tcp port 8000" ip netns exec "$P-pc2" || exit 1
     (sleep 0.5; echo "Olá, sou o outro PC da casa"; sleep 0.5) |
         em pc2 timeout --foreground 6 "$BIN/ex1_chat/client" 203.0.113.10 8000 >"$work/$1.txt" 2>&1 ||
         echo "(nada em 6 s: o cliente continuaria reenviando o SYN até \"tempo esgotado\")" >>"$work/$1.txt"
     sleep 0.3
-    kill -INT "$t"; wait "$t" 2>/dev/null || true
+    lab_tcpdump_stop
     echo "--- o cliente (192.168.0.11: ./client 203.0.113.10 8000)"
     sed 's/^/    /' "$work/$1.txt"
     echo "--- a captura no 192.168.0.11 (tshark -r ... | head -6)"
