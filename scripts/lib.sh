@@ -67,6 +67,10 @@ lab_start() {
     if [ "$1" = -C ]; then dir=$2; shift 2; fi
     local log=$1 ready=$2
     shift 2
+    # Empty LOG first: the redirection below truncates it only when the
+    # background job gets to run, and the wait could find the READY of the
+    # previous program that wrote LOG (then it is not listening yet).
+    : >"$log"
     (cd "$dir" && exec "$@") >"$log" 2>&1 &
     lab_pid=$!
     pids+=("$lab_pid")
