@@ -20,6 +20,7 @@
 # best is kept), chat_load gives up after 120 s, each server is killed after its run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # starting a server and waiting for it, the exit trap
 FILE_MB=${CURVES_FILE_MB:-8}
 CLIENTS=${CURVES_CLIENTS:-10 100 1000 3000 10000}
 MESSAGES=${CURVES_MESSAGES:-100}
@@ -29,13 +30,7 @@ CHUNKS="16 64 256 1024 4096 16384 65536 262144 1048576"
 tmp=$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")
 work=$(mktemp -d "$tmp/lab-curves-XXXXXX")
 spid=
-cleanup() {
-    [ -n "$spid" ] && kill "$spid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+lab_on_exit  # on exit, Ctrl+C or error: the server stops, $work goes
 # 10,000 clients are 10,000 sockets in chat_load and 10,000 in the server
 # (each process needs its own limit above that).
 # As root the hard limit itself can be raised; otherwise up to it.
@@ -58,24 +53,13 @@ header() {  # header <what>: the comment lines every CSV starts with
          "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "# command: bench/curves.sh (make bench); loopback"
 }
-# start <log> <command...>: a server on a random free-looking port; sets port, spid.
+# start <log> <command...>: a server on a free port ({PORT}); sets port, spid.
 start() {
     local log=$1; shift
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        port=$((20000 + RANDOM % 40000))
-        "${@//\{PORT\}/$port}" >"$log" 2>&1 &
-        spid=$!
-        for _ in $(seq 100); do
-            grep -q Aguardando "$log" 2>/dev/null && return 0
-            kill -0 "$spid" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill "$spid" 2>/dev/null || true
-    done
-    echo "could not start: $*" >&2
-    exit 1
+    lab_start_server "$log" Aguardando "$@" || { echo "could not start: $*" >&2; exit 1; }
+    spid=$lab_pid
 }
-stop() { kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; spid=; }
+stop() { lab_stop "$spid"; spid=; }
 
 # ---- ex3: MB/s against the chunk size ----------------------------------------
 echo "== curves: ex3 download of ${FILE_MB} MiB against the chunk size =="
