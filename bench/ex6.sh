@@ -22,6 +22,7 @@
 #   BENCH_NOTE="..."          a line of your own in the CSV (e.g. what else the machine ran)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # starting a server and waiting for it, the exit trap
 SECONDS_PER_RUN=${BENCH_EX6_SECONDS:-2}
 CLIENTS=${BENCH_EX6_CLIENTS:-1 10 100}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -29,13 +30,7 @@ csv=build/bench/ex6.csv
 
 work=$(mktemp -d)
 spid=""
-cleanup() {
-    [ -n "$spid" ] && kill "$spid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+lab_on_exit  # on exit, Ctrl+C or error: the server stops, $work goes
 
 echo
 echo "== ex6: Modbus/TCP, N masters polling 10 registers, one request in flight each =="
@@ -57,29 +52,13 @@ else
     echo "  (pymodbus' server cannot start: no pymodbus baseline; scripts/deps.sh modbus)"
 fi
 
-# start <command...>: a server on a free port ({PORT}); waits for "Aguardando".
+# start <command...>: a server on a free port ({PORT}); waits up to 10 s
+# (200 times 0.05 s) for "Aguardando".
 start() {
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        port=$((20000 + RANDOM % 40000))
-        local args=("${@//\{PORT\}/$port}")
-        # Empty the log first: the redirection below truncates it only when the
-        # background job gets to run, and the loop could find the previous server's
-        # "Aguardando" (then the load connects before this one listens: refused).
-        : >"$work/s.log"
-        "${args[@]}" >"$work/s.log" 2>&1 &
-        spid=$!
-        for _ in $(seq 200); do
-            grep -q Aguardando "$work/s.log" 2>/dev/null && return 0
-            kill -0 "$spid" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill "$spid" 2>/dev/null || true
-        wait "$spid" 2>/dev/null || true
-    done
-    echo "could not start: $*" >&2
-    exit 1
+    LAB_START_TRIES=200 lab_start_server "$work/s.log" Aguardando "$@" || { echo "could not start: $*" >&2; exit 1; }
+    spid=$lab_pid
 }
-stop() { kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; spid=""; }
+stop() { lab_stop "$spid"; spid=""; }
 command_of() {
     case "$1" in
         cpp) echo "ex6_modbus/server 127.0.0.1 {PORT} --quiet --limite-por-ip 1000" ;;
