@@ -143,6 +143,23 @@ fi
 
 [ -d "$out_dir" ] || { mkdir -p "$out_dir"; give_to_user "$out_dir"; }
 
+# finish_capture EX: the last packets (0.3 s), then tcpdump and the server
+# stop; the capture goes to out_dir as pcapng (tcpdump writes pcap;
+# Wireshark's own format is pcapng), given to the user. Sets $file and
+# $count (its packets).
+finish_capture() {
+    sleep 0.3
+    lab_tcpdump_stop
+    stop_server
+    [ "$lab_dropped" = 0 ] ||
+        echo "AVISO: o kernel descartou $lab_dropped pacotes; a captura de $1 está incompleta" >&2
+    file=$out_dir/$(file_name "$1")
+    tshark -r "$work/$1.pcap" -F pcapng -w "$file" 2>/dev/null
+    give_to_user "$file"
+    count=$(tshark -r "$file" 2>/dev/null | wc -l)
+    [ "$count" -gt 0 ] || { echo "a captura de $1 ficou vazia" >&2; exit 1; }
+}
+
 capture() {
     local ex=$1 dir options=()
     case "$ex" in
@@ -168,19 +185,8 @@ capture() {
              CLIENT_ARGS=() ;;
         ex6) modbus_session ;;
     esac
-    sleep 0.3
-    lab_tcpdump_stop
-    stop_server
-    [ "$lab_dropped" = 0 ] ||
-        echo "AVISO: o kernel descartou $lab_dropped pacotes; a captura de $ex está incompleta" >&2
-    # tcpdump writes pcap; Wireshark's own format is pcapng.
-    local file
-    file=$out_dir/$(file_name "$ex")
-    tshark -r "$work/$ex.pcap" -F pcapng -w "$file" 2>/dev/null
-    give_to_user "$file"
-    local count
-    count=$(tshark -r "$file" 2>/dev/null | wc -l)
-    [ "$count" -gt 0 ] || { echo "a captura de $ex ficou vazia" >&2; exit 1; }
+    local file count
+    finish_capture "$ex"
 
     echo
     echo "== $ex: $file ($count pacotes, interface $iface${CHUNK:+, --chunk $CHUNK}) =="
@@ -236,16 +242,8 @@ NFT
     mkdir -p "$work/downloads"
     lab_timeout 60 ${IN_CLIENT[@]+"${IN_CLIENT[@]}"} "$BIN/ex5_udp/client" "$HOST" "$port" iguana.jpg --dir "$work/downloads" \
         ${mode[@]+"${mode[@]}"} >"$work/c1.txt" 2>&1 || true
-    sleep 0.3
-    lab_tcpdump_stop
-    stop_server
-    local file
-    file=$out_dir/$(file_name ex5)
-    tshark -r "$work/ex5.pcap" -F pcapng -w "$file" 2>/dev/null
-    give_to_user "$file"
-    local count
-    count=$(tshark -r "$file" 2>/dev/null | wc -l)
-    [ "$count" -gt 0 ] || { echo "a captura de ex5 ficou vazia" >&2; exit 1; }
+    local file count
+    finish_capture ex5
     echo
     echo "== ex5: $file ($count pacotes, interface $dev, modo ${MODO:-simples}${CHUNK:+, --chunk $CHUNK}${PERDA:+, perda de $PERDA% no cliente}) =="
     sed 's/^/  cliente: /' "$work/c1.txt"
