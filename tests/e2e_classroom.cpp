@@ -16,12 +16,14 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +41,14 @@ const std::string ESCAPES_SHOWN =
 const std::string INVALID = "ol\xe1 \xff\xfe fim";  // Latin-1 'á' and two bytes never UTF-8
 const std::string INVALID_SHOWN = "ol\\xe1 \\xff\\xfe fim";
 const std::string VALID = "Olá, ação, emoji \xf0\x9f\x98\x80";
+
+// The resident memory of a process, in kB (VmRSS in /proc/PID/status).
+long rss_kb(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    return -1;
+}
 
 // A server started under `ulimit -n files` (through sh), on a free port.
 Server start_limited(const std::string& program, int files,
@@ -340,6 +350,160 @@ TEST_CASE("24 descriptors: the server keeps within them, never reaching EMFILE")
     CHECK(server.process->err().find("Erro no accept") == std::string::npos);
     CHECK(open_fds(server.process->pid()) < 24);
     close_all(flood);
+}
+
+TEST_CASE("ex1: 900 clients that never read plus a flood: the server's memory stays bounded") {
+    Server server = start_limited("ex1_chat/server", 1024);
+    const pid_t pid = server.process->pid();
+    std::vector<int> idle;
+    for (int i = 0; i < 900; ++i) {  // small receive buffers: they fill at once
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(static_cast<uint16_t>(server.port));
+        to.sin_addr.s_addr = htonl(0x7f000001u);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0)
+            idle.push_back(fd);
+        else
+            close(fd);
+    }
+    REQUIRE(idle.size() == 900);
+    REQUIRE(server.process->wait_output("Cliente conectado", 20000ms, 900));
+    int sender = connect_to(server.port);
+    REQUIRE(sender >= 0);
+    std::thread reader([sender] { recv_until_close(sender, 60000ms); });  // its own echo
+    const std::string line(1023, 'x');
+    long peak_kb = 0;
+    for (int i = 0; i < 5632; ++i) {  // 5.5 MiB of chat
+        if (!send_bytes(sender, line + "\n")) break;
+        if (i % 256 == 0) peak_kb = std::max(peak_kb, rss_kb(pid));
+    }
+    std::this_thread::sleep_for(1000ms);
+    peak_kb = std::max(peak_kb, rss_kb(pid));
+    MESSAGE("server peak RSS " << peak_kb << " kB with 900 non-readers and 5.5 MiB of chat");
+    // 32 MiB for all the queues together (Outbox::MAX_TOTAL), plus the
+    // threads' stacks in use and the program: under 64 MB (measured: 12 MB;
+    // it was 210 MB with 1,000 clients before the total bound, issue 30 B6).
+    // A sanitizer's own memory is not the server's: not checked there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    MESSAGE("RSS bound not checked under a sanitizer");
+#else
+    CHECK(peak_kb < 64 * 1024);
+#endif
+    CHECK(server.process->wait_output("o mais atrasado quando as filas de todos passaram de 32 MiB",
+                                      20000ms));
+    shutdown(sender, SHUT_RDWR);
+    reader.join();
+    close_fd(sender);
+    close_all(idle);
+}
+
+TEST_CASE("bidi: a file name with U+202E is refused, and bidi chat is shown escaped") {
+    Server files = start_server("ex3_files/server");
+    int fd = connect_to(files.port);
+    REQUIRE(send_bytes(fd, "GET fatura\xe2\x80\xae" "fdp.exe"));
+    const std::string reply = recv_until_close(fd, 10000ms);
+    CHECK(reply.rfind("ERROR", 0) == 0);
+    close_fd(fd);
+    CHECK(files.process->wait_output(
+        "Pedido recusado: o nome contém caracteres invisíveis (U+202E, U+200B...)", 5000ms));
+    CHECK(files.process->out().find("Cliente solicitou o arquivo fatura\\u202efdp.exe") !=
+          std::string::npos);
+    CHECK(files.process->out().find("\xe2\x80\xae") == std::string::npos);
+
+    Server chat = start_server("ex1_chat/server");
+    Process client({bin("ex1_chat/client"), "127.0.0.1", std::to_string(chat.port)});
+    REQUIRE(client.wait_output("> ", 5000ms));
+    int raw = connect_to(chat.port);
+    REQUIRE(raw >= 0);
+    REQUIRE(until_listed(client, [&] {
+        REQUIRE(send_bytes(raw, "<sonda>"));
+        REQUIRE(recv_exactly(raw, 7, 5000ms) == "<sonda>");
+    }));
+    REQUIRE(send_bytes(raw, "fatura\xe2\x80\xae" "fdp.exe \xe2\x81\xa6x\xe2\x81\xa9 fim"));
+    CHECK(client.wait_output("fatura\\u202efdp.exe \\u2066x\\u2069 fim", 5000ms));
+    CHECK(client.out().find("\xe2\x80\xae") == std::string::npos);
+    close_fd(raw);
+}
+
+TEST_CASE("ex3: a client that drips after the file is cut at the close phase's deadline") {
+    Server server = start_server("ex3_files/server");
+    int fd = connect_to(server.port);
+    REQUIRE(send_bytes(fd, "GET tucano.jpg"));
+    // The whole file, the OK and the server's FIN (recv() returns 0 once).
+    std::string got;
+    char buffer[65536];
+    for (;;) {
+        pollfd wait{fd, POLLIN, 0};
+        if (poll(&wait, 1, 10000) != 1) break;
+        ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        got.append(buffer, static_cast<std::size_t>(n));
+    }
+    REQUIRE(got.size() > 2);
+    REQUIRE(got.compare(got.size() - 2, 2, "OK") == 0);
+    // Now one byte every 300 ms, for at most 15 s: the server stops reading at
+    // its 2 s and closes; a byte sent after that gets a RST, and the next send fails.
+    bool cut = false;
+    for (int i = 0; i < 50 && !cut; ++i) {
+        cut = send(fd, "x", 1, MSG_NOSIGNAL) != 1;
+        std::this_thread::sleep_for(300ms);
+    }
+    CHECK(cut);
+    CHECK(wait_threads(server.process->pid(), 1, 5000ms));  // its thread is gone
+    close_fd(fd);
+}
+
+// ex4's client and its known-servers file (B10, B11).
+TEST_CASE("ex4: 8 first-use clients at once save 8 keys; a planted symlink is not followed") {
+    TempDir lab;
+    for (const char* program : {"server", "client"})
+        std::filesystem::copy_file(bin(std::string("ex4_kx/") + program), lab.path / program);
+    std::vector<Server> servers;  // 8 servers: 8 different "IP:PORTA" to remember
+    for (int i = 0; i < 8; ++i) {
+        Server s;
+        s.port = free_port();
+        s.process = std::make_unique<Process>(std::vector<std::string>{
+            (lab.path / "server").string(), "127.0.0.1", std::to_string(s.port)});
+        REQUIRE(s.process->wait_output("Aguardando", 10000ms));
+        servers.push_back(std::move(s));
+    }
+    // The old temporary names ("...tmp<pid>") of the next pids, planted as symlinks to
+    // a file of the victim's: never followed (mkstemp's names cannot be guessed).
+    const std::filesystem::path victim = lab.path / "arquivo_da_vitima";
+    { std::ofstream(victim) << "intacto\n"; }
+    const int next = static_cast<int>(getpid());
+    for (int pid = next; pid < next + 300; ++pid)
+        std::filesystem::create_symlink(victim, lab.path / ("servidores_conhecidos.txt.tmp" + std::to_string(pid)));
+    std::vector<std::unique_ptr<Process>> clients;
+    for (const Server& s : servers)
+        clients.push_back(std::make_unique<Process>(std::vector<std::string>{
+            (lab.path / "client").string(), "127.0.0.1", std::to_string(s.port)}));
+    for (auto& c : clients) {
+        CHECK(c->wait_output("será conferida nas próximas conexões", 15000ms));
+        c->close_stdin();
+        CHECK(c->wait_exit(10000ms) == 0);
+    }
+    const std::string known = read_file(lab.path / "servidores_conhecidos.txt");
+    CHECK(count_of(known, "\n") == 8);
+    for (const Server& s : servers)
+        CHECK(known.find("127.0.0.1:" + std::to_string(s.port) + " ") != std::string::npos);
+    CHECK(read_file(victim) == "intacto\n");
+    struct stat st {};
+    REQUIRE(lstat((lab.path / "servidores_conhecidos.txt").c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK((st.st_mode & 0777) == 0600);
+    // A symlink planted as the lock file: the client refuses it (O_NOFOLLOW) and says so.
+    std::filesystem::remove(lab.path / "servidores_conhecidos.txt");
+    std::filesystem::remove(lab.path / "servidores_conhecidos.txt.trava");
+    std::filesystem::create_symlink(victim, lab.path / "servidores_conhecidos.txt.trava");
+    Process refused({(lab.path / "client").string(), "127.0.0.1", std::to_string(servers[0].port)});
+    refused.close_stdin();
+    CHECK(refused.wait_exit(10000ms) == 1);
+    CHECK(refused.err().find("não foi possível travar") != std::string::npos);
+    CHECK(read_file(victim) == "intacto\n");
 }
 
 // ---- 3. one deadline for the whole handshake or request ---------------------------
