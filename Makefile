@@ -121,6 +121,8 @@ OWN_MAIN   := capture_tests e2e_windows redes_tests sample_captures
 # The guides' tshark sessions and the data behind the figures (docs), and
 # ex5's root-only capture and networks-lab tests.
 OWN_MAIN   += exercise_answers figure_data capture_ex5 redes_ex5
+# issue 30's root-only cases (a namespace: IPv6 /64 flood, a ghost dropped by nft).
+OWN_MAIN   += classroom_root
 $(addprefix $(TESTBIN)/,$(OWN_MAIN)): $(TESTBIN)/%: tests/%.cpp tests/support.h tests/tcp_capture.h $(TESTOBJ) ex2_crypto/token.h ex4_kx/kx.h
 	$(CXX) $(TESTFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(TESTOBJ) $(SODIUM_LIBS)
 
