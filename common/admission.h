@@ -37,7 +37,7 @@
 // in under a minute.
 //
 //   static admission::Gate gate;                  // one per server
-//   std::cout << gate.open(per_ip, 1) << "\n";    // at start: the capacity line
+//   std::cerr << gate.open(limit, 1) << "\n";     // at start: the capacity line
 //   admission::Ticket ticket = gate.admit(client_socket, peer, settled);
 //   if (!ticket) continue;                        // refused: closed, and said why
 //   ... ticket.settle();                          // handshake or request done

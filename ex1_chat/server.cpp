@@ -16,7 +16,7 @@
 static const char* const USAGE =
     "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat do Exemplo 1: repassa cada mensagem recebida "
-    "para todos os clientes conectados.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n";
+    "para todos os clientes conectados.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n";
 static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 static void handle_client(socket_t client_socket, std::string address, admission::Ticket);
 static void accept_clients(socket_t server_socket);

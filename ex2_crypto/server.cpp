@@ -20,7 +20,7 @@
 static const char* const USAGE =
     "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat cifrado do Exemplo 2: envia a chave, confere "
-    "o OK cifrado e repassa as mensagens.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n";
+    "o OK cifrado e repassa as mensagens.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n";
 static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 static void accept_clients(socket_t server_socket);  // o laço final do Python (no fim do arquivo)
 

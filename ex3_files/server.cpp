@@ -22,7 +22,7 @@ static const char* const USAGE =
 static const char* const HELP = "Servidor de arquivos do Exemplo 3: responde a \"GET <nome>\" "
     "com o arquivo e OK. Padrão: localhost 8000.\n  --chunk N   bytes por send() (padrão 1024)\n"
     "  --quiet     um resumo por arquivo em vez de uma linha por segmento\n  --dir PASTA a pasta "
-    "servida (padrão: imagens/ ao lado do programa)\n  --limite-por-ip N  conexões por IP\n";
+    "servida (padrão: imagens/ ao lado do programa)\n  --limite-por-ip N  conexões por IP (nenhum)\n";
 
 static std::size_t chunk_size = 1024;  // bytes por send(), como no guia (--chunk N)
 static bool quiet = false;             // --quiet: um resumo em vez de uma linha por segmento

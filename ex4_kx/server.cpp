@@ -23,7 +23,7 @@
 static const char* const USAGE =
     "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat do Exemplo 4: troca de chaves com cada "
-    "cliente e mensagens em fluxos cifrados.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n"
+    "cliente e mensagens em fluxos cifrados.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n"
     "O par de chaves fica em servidor.chave, ao lado do programa (criado na 1ª execução).\n";
 static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 static void accept_clients(socket_t server_socket);  // o laço final do Python (no fim do arquivo)
