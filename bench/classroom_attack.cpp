@@ -1,15 +1,16 @@
 // The classroom attacker of `make bench` (a benchmark tool, not an example):
-// while it runs, one address holds its limit of idle connections and another
-// drips a handshake, as one student trying things would.
+// the B1 shape of issue 30, as one student trying things on a shared machine
+// would run it, as the SAME user as the class (so, for the server, the same
+// group: common/admission.h).
 //
-//   classroom_attack PORT SECONDS
+//   classroom_attack PORT SECONDS [CONNECTIONS [ADDRESSES]]
 //
-//  - from 127.0.0.2: keeps 20 connections open that never send anything,
-//    opening a new one whenever the server closes one (the server keeps 16
-//    and refuses the other 4, so this also exercises the refusal path, at most
-//    one attempt every 5 ms);
-//  - from 127.0.0.3: connections that send one byte every 200 ms and never
-//    finish a handshake (ex2 closes each after 10 s in all; it reconnects).
+//  - keeps CONNECTIONS (1100) idle connections open from ADDRESSES (69)
+//    addresses of 127.0.0.0/8 (127.0.0.2, 127.0.0.3, ...), none of which ever
+//    sends anything; whenever the server closes one (to make room, or at the
+//    end of ex2's 10 s handshake), it opens it again, at most 10 every 20 ms;
+//  - from the next address, 2 connections that send one byte every 200 ms
+//    and never finish a handshake (reconnecting when closed).
 // Bounded: stops after SECONDS (at most 600), closing everything.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -54,25 +55,40 @@ static bool still_open(int fd) {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: classroom_attack PORT SECONDS\n");
+    if (argc < 3 || argc > 5) {
+        std::fprintf(stderr, "usage: classroom_attack PORT SECONDS [CONNECTIONS [ADDRESSES]]\n");
         return 2;
     }
     int port = std::atoi(argv[1]);
     double seconds = std::atof(argv[2]);
     if (seconds > 600) seconds = 600;
+    const int connections = argc > 3 ? std::atoi(argv[3]) : 1100;
+    const int addresses = argc > 4 ? std::atoi(argv[4]) : 69;
+    if (connections < 1 || connections > 5000 || addresses < 1 || addresses > 200) {
+        std::fprintf(stderr, "classroom_attack: 1..5000 connections from 1..200 addresses\n");
+        return 2;
+    }
     auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(seconds));
-    std::vector<int> idle(20, -1), drip(2, -1);
-    long attempts = 0;
+    std::vector<int> idle(static_cast<std::size_t>(connections), -1), drip(2, -1);
+    auto address = [](int i) {  // 127.0.0.2 + i
+        static char text[32];
+        std::snprintf(text, sizeof text, "127.0.%d.%d", (2 + i) / 256, (2 + i) % 256);
+        return text;
+    };
+    for (int i = 0; i < connections; ++i)  // the first fill: as fast as it goes
+        idle[static_cast<std::size_t>(i)] = connect_from(address(i % addresses), port);
+    long attempts = connections;
     auto next_drip = Clock::now();
     while (Clock::now() < end) {
-        for (int& fd : idle) {  // refill what the server closed (or refused)
+        int refilled = 0;
+        for (std::size_t i = 0; i < idle.size() && refilled < 10; ++i) {
+            int& fd = idle[i];
             if (fd >= 0 && still_open(fd)) continue;
             if (fd >= 0) close(fd);
-            fd = connect_from("127.0.0.2", port);
+            fd = connect_from(address(static_cast<int>(i) % addresses), port);
             ++attempts;
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            ++refilled;
         }
         if (Clock::now() >= next_drip) {
             for (int& fd : drip) {
@@ -80,7 +96,7 @@ int main(int argc, char** argv) {
                     close(fd);
                     fd = -1;
                 }
-                if (fd < 0) fd = connect_from("127.0.0.3", port);
+                if (fd < 0) fd = connect_from(address(addresses), port);
                 if (fd >= 0) send(fd, "x", 1, MSG_NOSIGNAL);
             }
             next_drip = Clock::now() + std::chrono::milliseconds(200);

@@ -7,6 +7,9 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#ifdef _WIN32
+#include <mstcpip.h>  // SIO_KEEPALIVE_VALS, for set_keepalive()
+#endif
 
 namespace net {
 
@@ -338,6 +341,38 @@ std::string bind_hint(const sockaddr* tcp_address) {
     // The guide's "put your public IP in the server": that IP is the router's.
     if (not_here) return " (este IP não pertence a esta máquina: use 0.0.0.0 ou o IP da rede local)";
     return "";
+}
+
+// ---- TCP keepalive (see net.h) ----
+
+bool set_keepalive(socket_t s, int idle, int interval, int count) {
+#ifdef _WIN32
+    (void)count;  // the system's: 10 probes
+    tcp_keepalive values{};
+    values.onoff = 1;
+    values.keepalivetime = static_cast<ULONG>(idle) * 1000;  // milliseconds
+    values.keepaliveinterval = static_cast<ULONG>(interval) * 1000;
+    DWORD returned = 0;
+    return WSAIoctl(s, SIO_KEEPALIVE_VALS, &values, sizeof values, nullptr, 0, &returned,
+                    nullptr, nullptr) == 0;
+#else
+    int on = 1;
+    bool ok = setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) == 0;
+#if defined(TCP_KEEPIDLE)
+    ok = ok && setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) == 0;
+#elif defined(TCP_KEEPALIVE)  // macOS
+    ok = ok && setsockopt(s, IPPROTO_TCP, TCP_KEEPALIVE, &idle, sizeof idle) == 0;
+#endif
+#if defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+    ok = ok && setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) == 0;
+    ok = ok && setsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) == 0;
+#endif
+#ifdef TCP_USER_TIMEOUT  // Linux: unacknowledged data gives up in the same time
+    unsigned timeout_ms = static_cast<unsigned>(idle + interval * count) * 1000u;
+    ok = ok && setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof timeout_ms) == 0;
+#endif
+    return ok;
+#endif
 }
 
 std::string address_of(const sockaddr* sa) {

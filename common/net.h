@@ -144,6 +144,17 @@ bool set_reuse_address(socket_t s);
 // SO_RCVTIMEO; a timeval on POSIX, milliseconds in a DWORD on Windows).
 bool set_timeout(socket_t s, int option, double seconds);
 
+// TCP keepalive on a connection: after `idle` seconds without traffic the
+// system sends a probe every `interval` seconds, and after `count` probes
+// without an answer it drops the connection (recv() then fails with
+// ETIMEDOUT). A peer that vanished without a FIN (a Wi-Fi drop, a closed lid)
+// is then gone in idle + interval * count seconds, while a silent but present
+// peer answers the probes and stays. Linux: SO_KEEPALIVE, TCP_KEEPIDLE,
+// TCP_KEEPINTVL, TCP_KEEPCNT, and TCP_USER_TIMEOUT so that data waiting for an
+// ACK gives up as soon; macOS: TCP_KEEPALIVE is the idle time; Windows:
+// SIO_KEEPALIVE_VALS (the count is the system's, 10 since Vista).
+bool set_keepalive(socket_t s, int idle, int interval, int count);
+
 // The numeric address and the port of a sockaddr, for messages like
 // "Cliente conectado: 127.0.0.1:54321". IPv6 addresses come out as "::1".
 std::string address_of(const sockaddr* sa);

@@ -4,24 +4,58 @@
 #include <iostream>
 #include <system_error>
 
+std::mutex Outbox::all_mutex_;
+std::set<Outbox*> Outbox::all_;
+std::atomic<std::size_t> Outbox::total_{0};
+
 Outbox::Outbox(socket_t socket, std::string address)
     : socket_(socket), address_(std::move(address)) {
     // The send thread's blocking send() gives up after SEND_TIMEOUT.
     net::set_timeout(socket_, SO_SNDTIMEO, SEND_TIMEOUT);
+    std::lock_guard<std::mutex> lock(all_mutex_);
+    all_.insert(this);
 }
 
 Outbox::~Outbox() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         closed_ = true;
+        count(-static_cast<long>(queued_.size()));
+        queued_.clear();
         wake_up_.notify_one();
         // The client is leaving: a send() still waiting for it can stop now.
         if (sending_) shutdown(socket_, SHUT_RDWR);
     }
     if (sender_.joinable()) sender_.join();
+    std::lock_guard<std::mutex> lock(all_mutex_);
+    all_.erase(this);
+}
+
+void Outbox::count(long bytes) {
+    queued_bytes_ += static_cast<std::size_t>(bytes);  // wraps back for a negative
+    total_ += static_cast<std::size_t>(bytes);
+}
+
+void Outbox::drop_furthest_behind() {
+    std::lock_guard<std::mutex> lock(all_mutex_);
+    while (total_ > MAX_TOTAL) {
+        Outbox* furthest = nullptr;
+        for (Outbox* box : all_)
+            if (!furthest || box->queued_bytes_ > furthest->queued_bytes_) furthest = box;
+        if (!furthest || furthest->queued_bytes_ == 0) return;
+        std::lock_guard<std::mutex> its(furthest->mutex_);
+        if (furthest->closed_) return;  // its bytes are on their way out
+        furthest->drop("o mais atrasado quando as filas de todos passaram de " +
+                       std::to_string(MAX_TOTAL >> 20) + " MiB");
+    }
 }
 
 void Outbox::send(const char* data, std::size_t length) {
+    send_locked(data, length);
+    if (total_ > MAX_TOTAL) drop_furthest_behind();  // after mutex_ is released
+}
+
+void Outbox::send_locked(const char* data, std::size_t length) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closed_) return;
     std::size_t sent = 0;
@@ -42,6 +76,7 @@ void Outbox::send(const char* data, std::size_t length) {
         return;
     }
     queued_.append(data + sent, length - sent);
+    count(static_cast<long>(length - sent));
     if (!sender_.joinable()) {
         try {
             sender_ = std::thread(&Outbox::drain, this);
@@ -66,6 +101,7 @@ void Outbox::drain() {
         bool timed_out = !sent && net::timed_out();
         lock.lock();
         sending_ = false;
+        count(-static_cast<long>(pending.size()));  // sent, or given up
         if (!sent) {
             drop(timed_out ? "não lê há " + std::to_string(int(SEND_TIMEOUT)) + " s" : "");
             return;
@@ -76,6 +112,7 @@ void Outbox::drain() {
 void Outbox::drop(const std::string& why) {
     if (closed_) return;
     closed_ = true;
+    count(-static_cast<long>(queued_.size()));
     queued_.clear();
     wake_up_.notify_one();
     shutdown(socket_, SHUT_RDWR);  // wakes the recv() of the client's own thread

@@ -1,9 +1,7 @@
 // common/per_address.cpp - see per_address.h.
 #include "per_address.h"
 
-#include <chrono>
 #include <iostream>
-#include <thread>
 
 #include "net.h"
 
@@ -50,26 +48,4 @@ int PerAddressLimit::check_option(const std::string& usage) {
     if (args::number(option_text_, 1, 999999, max_)) return -1;
     std::cerr << "Erro: --limite-por-ip deve ser um número de 1 a 999999\n" << usage << "\n";
     return 2;
-}
-
-void report_accept_failure() {
-    if (net::interrupted()) return;  // a signal: just call accept() again
-    const std::string error = net::last_error();
-    using Clock = std::chrono::steady_clock;
-    static std::mutex mutex;
-    static Clock::time_point last_report;
-    static unsigned failures = 0;  // since the last line printed
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        ++failures;
-        const Clock::time_point now = Clock::now();
-        if (last_report == Clock::time_point() || now - last_report >= std::chrono::seconds(1)) {
-            std::string count = failures == 1 ? "" : " (" + std::to_string(failures) +
-                                                         " falhas desde a mensagem anterior)";
-            std::cerr << ("Erro no accept: " + error + count + "\n") << std::flush;
-            last_report = now;
-            failures = 0;
-        }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // never spin
 }

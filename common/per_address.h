@@ -1,5 +1,9 @@
 // common/per_address.h - one address cannot take the whole server.
 //
+// Used by ex5's transfers and ex4's intruso only: the TCP servers (ex1-ex4,
+// ex6) use common/admission.h, which keeps no per-address limit while there
+// is room and shares the places fairly when full.
+//
 // A server has a limited number of descriptors (often 1024; `ulimit -n`)
 // and every open connection holds one, plus a thread. A single machine that
 // opens hundreds of connections and sends nothing would use them all, and
@@ -21,6 +25,7 @@
 #include <mutex>
 #include <string>
 
+#include "admission.h"  // report_accept_failure(), which lived here before
 #include "args.h"
 
 class PerAddressLimit {
@@ -69,10 +74,3 @@ private:
     std::size_t max_ = DEFAULT_MAX;
     std::string option_text_ = std::to_string(DEFAULT_MAX);
 };
-
-// Call it when accept() fails. A signal (EINTR): returns at once, the loop
-// simply calls accept() again. Anything else - typically "too many open
-// files" (EMFILE), when the connection stays in the queue and every accept()
-// fails again at once - is printed at most once a second, with how many
-// times it happened, and the loop pauses 100 ms so it never spins.
-void report_accept_failure();

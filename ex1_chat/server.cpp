@@ -3,7 +3,7 @@
 #include "../common/args.h"
 #include "../common/net.h"
 #include "../common/outbox.h"
-#include "../common/per_address.h"
+#include "../common/admission.h"
 
 #include <algorithm>
 #include <iostream>
@@ -14,19 +14,21 @@
 #include <vector>
 
 static const char* const USAGE =
-    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, N = 16)";
+    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat do Exemplo 1: repassa cada mensagem recebida "
-    "para todos os clientes conectados.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n";
-static PerAddressLimit per_address;  // quantas conexões cada IP tem abertas (common/)
-static void handle_client(socket_t client_socket, std::string address, PerAddressLimit::Slot);
+    "para todos os clientes conectados.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n";
+static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
+static void handle_client(socket_t client_socket, std::string address, admission::Ticket);
 static void accept_clients(socket_t server_socket);
 
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: Argumentos e mensagens de erro. Cada falha: mensagem e código 1.
-    std::string IP = "localhost", PORT = "8000";
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {per_address.option()});
-    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum";  // --limite-por-ip
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--limite-por-ip", &per_ip}});
+    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code >= 0) return code;
 
     // Cria um socket TCP/IP (SOCK_STREAM = TCP).
     // Diferença do original: IPv4 ou IPv6 conforme o IP. AF_INET6 se tiver ':' ("::1").
@@ -57,6 +59,7 @@ int main(int argc, char* argv[]) {
     // fila das que esperam o accept() (os clientes já aceitos não contam).
     // Diferença do original: listen(SOMAXCONN) em vez de listen(5). A maior fila possível.
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
+    std::cerr << gate.open(limit, 1) << std::endl;  // quantas cabem (1 descritor cada)
     accept_clients(server_socket);
 }
 
@@ -76,7 +79,7 @@ static void broadcast(const char* message, std::size_t length) {
 
 // Função para lidar com as conexões de clientes (roda numa thread própria).
 static void handle_client(socket_t client_socket, std::string client_address,
-                          PerAddressLimit::Slot slot) {  // a vaga do IP (--limite-por-ip)
+                          admission::Ticket ticket) {  // o lugar dele no servidor
     {  // o Outbox vive só neste bloco: termina antes de o socket ser fechado
         Outbox client(client_socket, client_address);  // o cliente, com a sua fila
         // Adiciona o cliente à lista de clientes conectados.
@@ -106,8 +109,8 @@ static void handle_client(socket_t client_socket, std::string client_address,
         lock.lock();
         clients.erase(std::remove(clients.begin(), clients.end(), &client), clients.end());
     }
+    ticket = admission::Ticket();  // o lugar volta antes do close() e do aviso (admission.h)
     net::close_socket(client_socket);
-    slot = PerAddressLimit::Slot();  // a vaga volta antes do aviso: quem o lê pode reconectar
     std::cout << ("Cliente desconectado: " + client_address + "\n") << std::flush;  // uma escrita
 }
 
@@ -127,19 +130,15 @@ static void accept_clients(socket_t server_socket) {
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
-        // Diferença do original: Limite de conexões por IP. Um PC não esgota o servidor.
-        PerAddressLimit::Slot slot = per_address.take(net::address_of(peer));
-        if (!slot) {  // já tem --limite-por-ip N (padrão 16): esta é fechada na hora
-            std::cout << per_address.refusal(net::address_of(peer)) << std::endl;
-            net::close_socket(client_socket);
-            continue;
-        }
+        // Diferença do original: Lugares divididos por igual. Cheio, sai uma do grupo com mais.
+        admission::Ticket ticket = gate.admit(client_socket, peer, true);  // sem handshake; e keepalive
+        if (!ticket) continue;  // recusada: já fechada, e o servidor disse por quê
         std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
         std::cout << "Cliente conectado: " << client_text << std::endl;
         // Inicia uma thread para lidar com a conexão do cliente.
         // Roda cada solicitação paralelamente (detach: a thread termina sozinha).
         try {
-            std::thread(handle_client, client_socket, client_text, std::move(slot)).detach();
+            std::thread(handle_client, client_socket, client_text, std::move(ticket)).detach();
         } catch (const std::system_error& e) {
             std::cerr << "Erro: não foi possível criar uma thread para " << client_text << ": "
                       << e.what() << " (conexão fechada)" << std::endl;

@@ -27,6 +27,9 @@ inline std::string check_name(const std::string& name) {
     }
     // Só texto que o terminal mostra como é: UTF-8 válido, sem controles C1
     // (U+0080-U+009F) - assim "Arquivo X encontrado." nunca leva um comando ao terminal.
+    // Nem caracteres invisíveis de formatação: "fatura<U+202E>fdp.exe" apareceria
+    // como "faturaexe.pdf" (o ataque Trojan Source, CVE-2021-42574).
+    if (safe_text::has_invisible(name)) return "o nome contém caracteres invisíveis (U+202E, U+200B...)";
     if (safe_text::printable(name) != name) return "o nome não é texto UTF-8 válido";
     if (name.find("..") != std::string::npos) return "o nome não pode conter ..";
     if (name[0] == '.') return "o nome não pode começar com .";

@@ -2,7 +2,7 @@
 // "GET <nome>", envia o arquivo em send()s de 1024 bytes (uma linha cada), "OK", e fecha.
 #include "../common/args.h"
 #include "../common/net.h"
-#include "../common/per_address.h"
+#include "../common/admission.h"
 #include "connection.h"      // send_error e close_after_sending
 #include "request.h"         // o pedido "GET <nome>" e as regras do nome
 #include "served_file.h"     // qual arquivo da pasta um nome indica; BufferedFile
@@ -22,13 +22,13 @@ static const char* const USAGE =
 static const char* const HELP = "Servidor de arquivos do Exemplo 3: responde a \"GET <nome>\" "
     "com o arquivo e OK. Padrão: localhost 8000.\n  --chunk N   bytes por send() (padrão 1024)\n"
     "  --quiet     um resumo por arquivo em vez de uma linha por segmento\n  --dir PASTA a pasta "
-    "servida (padrão: imagens/ ao lado do programa)\n  --limite-por-ip N  conexões por IP (16)\n";
+    "servida (padrão: imagens/ ao lado do programa)\n  --limite-por-ip N  conexões por IP (nenhum)\n";
 
 static std::size_t chunk_size = 1024;  // bytes por send(), como no guia (--chunk N)
 static bool quiet = false;             // --quiet: um resumo em vez de uma linha por segmento
 static fs::path img_path;              // a pasta servida
-static PerAddressLimit per_address;    // quantas conexões cada IP tem abertas (common/)
-static void receive_file(socket_t client_socket, std::string address, PerAddressLimit::Slot);
+static admission::Gate gate;           // quantas conexões cabem, e quem cede o lugar (common/)
+static void receive_file(socket_t client_socket, std::string address, admission::Ticket);
 static void accept_clients(socket_t server_socket);
 // Mostra uma linha inteira de uma vez (as threads dos clientes escrevem ao mesmo tempo).
 static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
@@ -36,12 +36,14 @@ static void say(const std::string& text) { std::cout << (text + "\n") << std::fl
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: Endereço, porta e opções na linha de comando. Veja USAGE e HELP.
-    std::string IP = "localhost", PORT = "8000", chunk = "1024";
+    std::string IP = "localhost", PORT = "8000", chunk = "1024", per_ip = "nenhum";
     std::string dir = (fs::u8path(net::program_folder(argv[0])) / "imagens").u8string();
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--chunk", &chunk},
                                    {"--quiet", nullptr, &quiet}, {"--dir", &dir},
-                                   per_address.option()});
-    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+                                   {"--limite-por-ip", &per_ip}});
+    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code >= 0) return code;
     if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
         std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
         return 2;
@@ -78,12 +80,13 @@ int main(int argc, char* argv[]) {
 
     // Caminho absoluto para o diretório das imagens (imagens/ ao lado do programa, ou --dir)
     img_path = fs::u8path(dir);
+    std::cerr << gate.open(limit, 2) << std::endl;  // quantas cabem (o socket e o arquivo)
     accept_clients(server_socket);
 }
 
 // Função para tratar a comunicação com cada cliente paralelamente
 static void receive_file(socket_t client_socket, std::string client_address,
-                         PerAddressLimit::Slot) {  // a vaga do IP, devolvida no fim
+                         admission::Ticket ticket) {  // o lugar dele, devolvido no close
     // Recebe a mensagem do cliente
     // Diferença do original: Prazos. 10 s para pedir, 10 s sem ler o arquivo: desconectado.
     net::set_timeout(client_socket, SO_RCVTIMEO, 10.0);
@@ -94,8 +97,9 @@ static void receive_file(socket_t client_socket, std::string client_address,
     if (received <= 0) {  // o prazo acabou, ou o cliente fechou sem pedir nada
         say("Cliente " + client_address + " não enviou pedido" +
             (received < 0 ? ": " + net::last_error() : ""));
-        return close_after_sending(client_socket);
+        return close_after_sending(client_socket, ticket);
     }
+    ticket.settle();  // o pedido chegou: cheio, ele cede o lugar depois dos que não pediram
 
     // Verifica se o cliente solicitou um arquivo ("GET <nome>": veja request.h)
     request::Parsed req = request::parse(std::string(data, static_cast<std::size_t>(received)));
@@ -166,7 +170,7 @@ static void receive_file(socket_t client_socket, std::string client_address,
 
     // Fecha a conexão com o cliente
     // Diferença do original: Fechamento em duas etapas. FIN, descarte, close(): connection.h.
-    close_after_sending(client_socket);
+    close_after_sending(client_socket, ticket);
 }
 
 static void accept_clients(socket_t server_socket) {
@@ -183,18 +187,14 @@ static void accept_clients(socket_t server_socket) {
             continue;
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
-        // Diferença do original: Limite de conexões por IP. Um PC não esgota o servidor.
-        PerAddressLimit::Slot slot = per_address.take(net::address_of(peer));
-        if (!slot) {  // já tem --limite-por-ip N (padrão 16): esta é fechada na hora
-            say(per_address.refusal(net::address_of(peer)));
-            net::close_socket(client_socket);
-            continue;
-        }
+        // Diferença do original: Lugares divididos por igual. Cheio, sai uma do grupo com mais.
+        admission::Ticket ticket = gate.admit(client_socket, peer, false);  // falta o pedido; e keepalive
+        if (!ticket) continue;  // recusada: já fechada, e o servidor disse por quê
         std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
         std::cout << "Cliente conectado: " << client_text << std::endl;
         // Recebe o arquivo enviado pelo cliente: uma thread por cliente, que termina sozinha
         try {
-            std::thread(receive_file, client_socket, client_text, std::move(slot)).detach();
+            std::thread(receive_file, client_socket, client_text, std::move(ticket)).detach();
         } catch (const std::system_error& e) {
             say("Erro: não foi possível criar uma thread para " + client_text + ": " + e.what());
             net::close_socket(client_socket);

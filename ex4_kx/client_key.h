@@ -25,9 +25,15 @@
 #include "kx.h"
 
 #ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
 #include <process.h>
+#include <sys/stat.h>
 inline int process_id() { return _getpid(); }
 #else
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 inline int process_id() { return static_cast<int>(getpid()); }
 #endif
 
@@ -144,28 +150,112 @@ inline bool trust_server_key(const std::string& received, const std::string& pin
     return false;
 }
 
+// O arquivo servidores_conhecidos.txt é lido, acrescido e trocado por
+// outros clientes ao mesmo tempo, talvez numa pasta que outros usuários
+// também podem escrever. Duas proteções:
+//  - uma trava (flock; LockFileEx no Windows) no arquivo
+//    servidores_conhecidos.txt.trava, do começo da leitura até a troca de
+//    nome: oito clientes na primeira conexão ao mesmo tempo guardam as oito
+//    chaves (sem ela, dois liam o mesmo conteúdo e o último a trocar o nome
+//    apagava a chave do outro, e os dois diziam "foi salva");
+//  - o temporário é criado com O_CREAT|O_EXCL|O_NOFOLLOW e modo 0600, com um
+//    nome que ninguém adivinha (mkstemp; no Windows _O_EXCL, que recusa um
+//    nome que já existe): um link simbólico plantado com o nome do
+//    temporário nunca é seguido, então ninguém faz o cliente escrever num
+//    arquivo escolhido por outro usuário.
+class KnownServersLock {
+public:
+    explicit KnownServersLock(const std::string& path) {
+#ifdef _WIN32
+        file_ = CreateFileA((path + ".trava").c_str(), GENERIC_READ | GENERIC_WRITE,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_ALWAYS,
+                            FILE_ATTRIBUTE_NORMAL, nullptr);
+        OVERLAPPED all{};
+        locked_ = file_ != INVALID_HANDLE_VALUE &&
+                  LockFileEx(file_, LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &all) != 0;
+#else
+        fd_ = ::open((path + ".trava").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        // Espera pela vez dele, até 10 s (quem segura a trava por mais tempo não é um cliente).
+        for (int i = 0; fd_ >= 0 && i < 1000 && !locked_; ++i) {
+            locked_ = flock(fd_, LOCK_EX | LOCK_NB) == 0;
+            if (!locked_) usleep(10000);
+        }
+#endif
+    }
+    ~KnownServersLock() {
+#ifdef _WIN32
+        if (file_ != INVALID_HANDLE_VALUE) CloseHandle(file_);  // solta a trava
+#else
+        if (fd_ >= 0) ::close(fd_);  // solta a trava
+#endif
+    }
+    KnownServersLock(const KnownServersLock&) = delete;
+    KnownServersLock& operator=(const KnownServersLock&) = delete;
+    bool locked() const { return locked_; }
+
+private:
+#ifdef _WIN32
+    HANDLE file_ = INVALID_HANDLE_VALUE;
+#else
+    int fd_ = -1;
+#endif
+    bool locked_ = false;
+};
+
+// Grava `content` num temporário novo na pasta de `path` (veja acima) e o
+// troca de nome para `path`: o arquivo nunca fica pela metade.
+inline bool replace_known_servers(const std::string& path, const std::string& content) {
+#ifdef _WIN32
+    std::string temp;
+    int fd = -1;
+    for (int i = 0; i < 100 && fd < 0; ++i) {
+        temp = path + ".tmp" + std::to_string(process_id()) + "-" + std::to_string(i);
+        fd = _open(temp.c_str(), _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY, _S_IREAD | _S_IWRITE);
+    }
+#else
+    std::string temp = path + ".tmpXXXXXX";
+    int fd = mkstemp(&temp[0]);  // O_CREAT|O_EXCL, modo 0600, nome imprevisível
+#endif
+    if (fd < 0) return false;
+    bool ok = true;
+    for (std::size_t done = 0; ok && done < content.size();) {
+#ifdef _WIN32
+        int n = _write(fd, content.data() + done, static_cast<unsigned>(content.size() - done));
+#else
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+#endif
+        ok = n > 0;
+        if (ok) done += static_cast<std::size_t>(n);
+    }
+#ifdef _WIN32
+    ok = _close(fd) == 0 && ok;
+    ok = ok && MoveFileExA(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
+#else
+    ok = ::close(fd) == 0 && ok;
+    ok = ok && std::rename(temp.c_str(), path.c_str()) == 0;
+#endif
+    const int saved = errno;
+    if (!ok) std::remove(temp.c_str());
+    errno = saved;
+    return ok;
+}
+
 // Primeira conexão, e o servidor provou ter a chave: guarda-a em
-// servidores_conhecidos.txt (o arquivo novo é escrito num temporário e só
-// então troca de nome: nunca fica pela metade) e mostra como conferi-la.
+// servidores_conhecidos.txt (com a trava, lendo de novo: outro cliente pode
+// ter escrito nele) e mostra como conferi-la.
 inline bool save_server_key(const std::string& received, const std::string& ip,
                             const std::string& port, const char* argv0) {
     const std::string server = server_name(ip, port), path = known_servers_path(argv0);
-    std::string content, error, ignored;
-    bool ok = read_known_servers(path, content, error);  // de novo: outro cliente pode ter
-    if (ok && !content.empty() && content.back() != '\n') content += "\n";  // escrito nele
+    std::string content, error;
+    KnownServersLock lock(path);
+    bool ok = lock.locked();
+    if (!ok) error = "não foi possível travar " + path + ".trava: " + kx::file_error(errno);
+    ok = ok && read_known_servers(path, content, error);
+    if (ok && !content.empty() && content.back() != '\n') content += "\n";
     content += server + " " + received + "\n";
-    const std::string temp = path + ".tmp" + std::to_string(process_id());
-    if (ok) {
-        std::FILE* out = std::fopen(temp.c_str(), "wb");
-        ok = out && std::fwrite(content.data(), 1, content.size(), out) == content.size();
-        ok = out && std::fclose(out) == 0 && ok;
-#ifdef _WIN32
-        ok = ok && MoveFileExA(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
-#else
-        ok = ok && std::rename(temp.c_str(), path.c_str()) == 0;
-#endif
-        if (!ok) error = "não foi possível gravar " + path + ": " + kx::file_error(errno);
-        if (!ok) std::remove(temp.c_str());
+    if (ok && !replace_known_servers(path, content)) {
+        error = "não foi possível gravar " + path + ": " + kx::file_error(errno);
+        ok = false;
     }
     if (!ok) {
         std::cerr << "Erro: " << error << "\n";

@@ -8,7 +8,7 @@
 #include "../common/line_reader.h"
 #include "../common/net.h"
 #include "../common/outbox.h"
-#include "../common/per_address.h"
+#include "../common/admission.h"
 #include "kx.h"          // biblioteca p/ criptografia (libsodium): chaves, fluxos, linhas
 #include "server_key.h"  // o par de chaves do servidor, guardado em arquivo
 
@@ -21,11 +21,11 @@
 #include <vector>
 
 static const char* const USAGE =
-    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, N = 16)";
+    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat do Exemplo 4: troca de chaves com cada "
-    "cliente e mensagens em fluxos cifrados.\n  --limite-por-ip N  conexões ao mesmo tempo por IP\n"
+    "cliente e mensagens em fluxos cifrados.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n"
     "O par de chaves fica em servidor.chave, ao lado do programa (criado na 1ª execução).\n";
-static PerAddressLimit per_address;  // quantas conexões cada IP tem abertas (common/)
+static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 static void accept_clients(socket_t server_socket);  // o laço final do Python (no fim do arquivo)
 
 // Diferença do Exemplo 2: No lugar da chave única, o par de chaves do servidor. A pública
@@ -35,9 +35,11 @@ static server_key::KeyPair server_keys;
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: IP e porta podem vir da linha de comando. Sem eles, localhost 8000.
-    std::string IP = "localhost", PORT = "8000";
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {per_address.option()});
-    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum";  // --limite-por-ip
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--limite-por-ip", &per_ip}});
+    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code >= 0) return code;
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t server_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
@@ -69,6 +71,7 @@ int main(int argc, char* argv[]) {
     // do programa (criado na 1ª execução; recusado se outros usuários podem lê-lo).
     if (!server_key::load(argv[0], server_keys)) return 1;
     std::cout << "Chave pública do servidor: " << server_keys.public_text << std::endl;
+    std::cerr << gate.open(limit, 1) << std::endl;  // quantas cabem (1 descritor cada)
     accept_clients(server_socket);
 }
 
@@ -148,7 +151,7 @@ static bool exchange_keys(socket_t client_socket, net::LineReader& reader,
 
 // Função para lidar com as conexões de clientes (roda numa thread para cada um)
 static void handle_client(socket_t client_socket, std::string ip, unsigned port,
-                          PerAddressLimit::Slot slot) {  // a vaga do IP (--limite-por-ip)
+                          admission::Ticket ticket) {  // o lugar dele no servidor
     const std::string address = ip + ":" + std::to_string(port);
     const std::string client_address = "('" + ip + "', " + std::to_string(port) + ")";  // tupla
     const net::Deadline deadline(10.0);  // para o handshake inteiro, contado desde o accept
@@ -195,6 +198,9 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
             // então eles possuem as mesmas chaves e ele pode ser adicionado à
             // lista de clientes ativos
             say("Cliente " + client_address + " sincronizado");
+            // Handshake feito: com o servidor cheio, esta conexão
+            // cede o lugar depois das que ainda não o fizeram (common/admission.h).
+            ticket.settle();
             std::lock_guard<std::mutex> lock(clients_mutex);
             clients.push_back(&client);
         } else {
@@ -234,8 +240,8 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
     }  // aqui `client` some: espera a thread de envio dele, se ele ganhou uma
     // Diferença do original: O socket é fechado uma vez, e a saída avisada. Só depois
     // da thread de envio dele, que senão poderia enviar para um socket já fechado.
+    ticket = admission::Ticket();  // o lugar volta antes do close() e do aviso (admission.h)
     net::close_socket(client_socket);
-    slot = PerAddressLimit::Slot();  // a vaga volta antes do aviso: quem o lê pode reconectar
     say("Cliente desconectado: " + address);
 }
 
@@ -253,20 +259,16 @@ static void accept_clients(socket_t server_socket) {
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
         const std::string ip = net::address_of(peer);
-        // Diferença do original: Limite de conexões por IP. Um PC não esgota o servidor.
-        PerAddressLimit::Slot slot = per_address.take(ip);
-        if (!slot) {  // já tem --limite-por-ip N (padrão 16): esta é fechada na hora
-            say(per_address.refusal(ip));
-            net::close_socket(client_socket);
-            continue;
-        }
+        // Diferença do original: Lugares divididos por igual. Cheio, sai uma do grupo com mais.
+        admission::Ticket ticket = gate.admit(client_socket, peer, false);  // falta o handshake; e keepalive
+        if (!ticket) continue;  // recusada: já fechada, e o servidor disse por quê
         const unsigned port = net::port_of(peer);
         std::cout << "Cliente conectado: " << ip << ":" << port << std::endl;
 
         // Inicia uma thread para lidar com a conexão do cliente
         // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
         try {
-            std::thread(handle_client, client_socket, ip, port, std::move(slot)).detach();
+            std::thread(handle_client, client_socket, ip, port, std::move(ticket)).detach();
         } catch (const std::system_error& e) {
             // Diferença do original: Sem recursos para uma thread, só esta conexão é recusada.
             std::cerr << "Erro: não foi possível criar uma thread para " << ip << ":" << port

@@ -4,7 +4,7 @@
 // Uso: ./server [IP [PORTA]]   (padrão: localhost 1502)
 #include "../common/args.h"
 #include "../common/net.h"
-#include "../common/per_address.h"  // no máximo N conexões por IP (--limite-por-ip)
+#include "../common/admission.h"  // quantas conexões cabem, e quem cede o lugar
 #include "clp.h"                     // o tanque, a bomba e as quatro tabelas
 #include "details.h"                 // a linha mostrada por pedido
 #include "mbap.h"                    // o cabeçalho MBAP: a PDU dentro do TCP
@@ -26,12 +26,12 @@ static const char* const HELP =
     "bobinas, entradas discretas, registradores e registradores de entrada 0 a 99.\n"
     "  --quiet             não mostra uma linha por pedido\n"
     "  --prazo SEGUNDOS    fecha a conexão de quem fica esse tempo sem enviar nada (60)\n"
-    "  --limite-por-ip N   conexões abertas ao mesmo tempo por IP (16)\n"
+    "  --limite-por-ip N   conexões abertas ao mesmo tempo por IP (padrão: sem limite)\n"
     "A porta 502 (a do padrão) exige root no Linux: veja o README.\n";
 
 static bool quiet = false;     // --quiet
 static double timeout = 60.0;  // --prazo
-static PerAddressLimit per_address;
+static admission::Gate gate;
 // O CLP: as tabelas e o processo. As threads dos clientes e a do processo mexem nele
 // ao mesmo tempo: só uma por vez, com o mutex travado.
 static Plant plant;
@@ -43,12 +43,13 @@ static void say(const std::string& text) { std::cout << (text + "\n") << std::fl
 
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
-    std::string IP = "localhost", PORT = "1502", seconds = "60";
+    std::string IP = "localhost", PORT = "1502", seconds = "60", per_ip = "nenhum";
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT,
                                    {{"--quiet", nullptr, &quiet}, {"--prazo", &seconds},
-                                    per_address.option()});
+                                    {"--limite-por-ip", &per_ip}});
     if (code >= 0) return code;
-    if ((code = per_address.check_option(USAGE)) >= 0) return code;
+    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    if (!admission::read_group_limit(per_ip, limit, USAGE)) return 2;
     std::size_t whole_seconds = 0;
     if (!args::number(seconds, 1, 99999, whole_seconds)) {
         std::cerr << "Erro: --prazo deve ser um número de 1 a 99999\n" << USAGE << "\n";
@@ -82,6 +83,7 @@ int main(int argc, char* argv[]) {
     std::cout << "CLP simulado: nível do tanque no registrador 0 (décimos de %), "
                  "temperatura no 1,\nbomba na bobina 0, modo automático na bobina 1 "
                  "(mapa completo no README)" << std::endl;
+    std::cerr << gate.open(limit, 1) << std::endl;  // quantas conexões cabem (common/admission.h)
     // O processo anda sozinho, numa thread própria, a cada 100 ms.
     std::thread(simulate_process).detach();
     accept_clients(server_socket);
@@ -97,9 +99,9 @@ static void simulate_process() {
 }
 
 // Atende um cliente (numa thread só dele) até ele fechar a conexão ou enviar uma
-// mensagem malformada. `slot` é o lugar dele no limite por IP: volta ao sair.
+// mensagem malformada. `ticket` é o lugar dele no servidor: volta ao sair.
 static void handle_client(socket_t client_socket, std::string client_address,
-                          PerAddressLimit::Slot slot) {
+                          admission::Ticket ticket) {
     net::set_timeout(client_socket, SO_RCVTIMEO, timeout);
     net::set_timeout(client_socket, SO_SNDTIMEO, 10.0);  // quem não lê as respostas sai
     // Erro comum: Deixar o algoritmo de Nagle segurar uma resposta. Com uma resposta
@@ -136,14 +138,15 @@ static void handle_client(socket_t client_socket, std::string client_address,
             why = "erro ao enviar a resposta: " + net::last_error();
             break;
         }
+        ticket.settle();  // atendido: cheio, ele cede o lugar depois dos que nada pediram
         if (!quiet)
             say(client_address + " [" + std::to_string(header.transaction) + "] " +
                 modbus::summary(request, reply));
     }
-    // Fecha a conexão com o cliente e devolve o lugar dele no limite por IP (antes
-    // da mensagem: quem a lê pode conectar de novo em seguida).
+    // Devolve o lugar dele no servidor (antes do close(): admission.h; e antes da
+    // mensagem: quem a lê pode conectar de novo em seguida) e fecha a conexão.
+    ticket = admission::Ticket();
     net::close_socket(client_socket);
-    slot = PerAddressLimit::Slot();
     say(why.empty() ? "Cliente desconectado: " + client_address
                     : "Conexão com " + client_address + " fechada: " + why);
 }
@@ -162,18 +165,15 @@ static void accept_clients(socket_t server_socket) {
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
         const std::string ip = net::address_of(peer);
         const std::string client_text = ip + ":" + std::to_string(net::port_of(peer));
-        // Um IP não pode ocupar o servidor inteiro: passou do limite, fecha na hora.
-        PerAddressLimit::Slot slot = per_address.take(ip);
-        if (!slot) {
-            say(per_address.refusal(ip));
-            net::close_socket(client_socket);
-            continue;
-        }
+        // Cheio, quem chega fica com o lugar de uma conexão do grupo (IP) que tem mais;
+        // recusada, já está fechada e o servidor disse por quê. Liga também o keepalive.
+        admission::Ticket ticket = gate.admit(client_socket, peer, false);
+        if (!ticket) continue;
         std::cout << "Cliente conectado: " << client_text << std::endl;
 
         // Uma thread por cliente, que termina sozinha (detach).
         try {
-            std::thread(handle_client, client_socket, client_text, std::move(slot)).detach();
+            std::thread(handle_client, client_socket, client_text, std::move(ticket)).detach();
         } catch (const std::system_error& e) {
             say("Erro: não foi possível criar uma thread para " + client_text + ": " + e.what() +
                 " (conexão fechada)");

@@ -3,21 +3,28 @@
 //  - what arrives is shown, never executed: a raw peer sends terminal escape
 //    sequences and invalid UTF-8 to the ex1 and ex2 chats, and a real client
 //    shows them as \xNN text while valid UTF-8 passes unchanged;
-//  - a limit per source address: with the server at 256 open files, 300 idle
-//    connections from 127.0.0.2 while a client from 127.0.0.1 still chats
-//    (ex1, ex2) or downloads (ex3); out of descriptors, the accept loop
-//    reports once a second with a count;
+//  - places shared fairly (issue 30, common/admission.h): under ulimit -n
+//    1024, 1,100 connections from 69 loopback addresses of another user
+//    never bring accept() to EMFILE and a classmate is still served (ex1,
+//    ex2, ex3, ex4, ex6); 200 honest clients from one address are all
+//    served; 16 idle sockets of one student refuse nobody;
 //  - one deadline for the whole handshake (ex2) or request (ex3): a peer that
 //    drips bytes is closed when it runs out;
 //  - system errors in Portuguese, with the code's name and number.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +42,14 @@ const std::string ESCAPES_SHOWN =
 const std::string INVALID = "ol\xe1 \xff\xfe fim";  // Latin-1 'á' and two bytes never UTF-8
 const std::string INVALID_SHOWN = "ol\\xe1 \\xff\\xfe fim";
 const std::string VALID = "Olá, ação, emoji \xf0\x9f\x98\x80";
+
+// The resident memory of a process, in kB (VmRSS in /proc/PID/status).
+long rss_kb(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    return -1;
+}
 
 // A server started under `ulimit -n files` (through sh), on a free port.
 Server start_limited(const std::string& program, int files,
@@ -145,59 +160,171 @@ TEST_CASE("ex2 client shows escapes and invalid UTF-8 as text, valid UTF-8 as is
     close_fd(raw);
 }
 
-// ---- 2. a limit per source address -----------------------------------------------
+// ---- 2. places shared fairly (common/admission.h, issue 30) ---------------------------
 
-TEST_CASE("ex1: 300 idle connections from one address do not lock the class out") {
-    Server server = start_limited("ex1_chat/server", 256);
-    std::vector<int> flood = flood_from("127.0.0.2", server.port, 300);
-    REQUIRE(flood.size() == 300);  // the kernel accepts them; the server closes 284
-    CHECK(server.process->wait_output(
-        "Conexão recusada: 127.0.0.2 já tem 16 conexões abertas", 10000ms, 284));
-    // Another PC of the class still chats.
-    Process a({bin("ex1_chat/client"), "127.0.0.1", std::to_string(server.port)});
-    Process b({bin("ex1_chat/client"), "127.0.0.1", std::to_string(server.port)});
-    REQUIRE(a.wait_output("> ", 5000ms));
-    REQUIRE(b.wait_output("> ", 5000ms));
-    REQUIRE(server.process->wait_output("Cliente conectado: 127.0.0.1:", 5000ms, 2));
-    CHECK(heard(a, b, "ainda funciona"));
-    CHECK(server.process->err().find("Erro no accept") == std::string::npos);
-    // 16 of the flood are still held, no more: descriptors stay far from 256.
-    CHECK(open_fds(server.process->pid()) < 16 + 2 + 20);
-    close_all(flood);
-    // Their places come back: 127.0.0.2 can connect again.
-    CHECK(server.process->wait_output("Cliente desconectado: 127.0.0.2", 10000ms, 16));
-    int again = connect_from(server.port, "127.0.0.2");
-    CHECK(server.process->wait_output("Cliente conectado: 127.0.0.2", 5000ms, 17));
-    close_fd(again);
+// Holds `n` idle connections to 127.0.0.1:port from 127.0.0.2 .. 127.0.0.(1+addresses), in
+// a child process of its own that runs as another user (uid 65534, "nobody") when
+// the test runs as root: one student attacking, as a shared machine would have
+// it. The connections stay open until the object is destroyed.
+class Attacker {
+public:
+    Attacker(int port, int n, int addresses) {
+        int ready[2];
+        REQUIRE(pipe(ready) == 0);
+        pid_ = fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {  // the child: system calls only, no allocation
+            close(ready[0]);
+            if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(1);
+            int opened = 0;
+            for (int i = 0; i < n; ++i) {
+                int fd = socket(AF_INET, SOCK_STREAM, 0);
+                sockaddr_in from{}, to{};
+                from.sin_family = to.sin_family = AF_INET;
+                from.sin_addr.s_addr = htonl(0x7f000002u + static_cast<unsigned>(i % addresses));
+                to.sin_addr.s_addr = htonl(0x7f000001u);
+                to.sin_port = htons(static_cast<uint16_t>(port));
+                if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0 &&
+                    connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0)
+                    ++opened;
+            }
+            if (write(ready[1], &opened, sizeof opened) != sizeof opened) _exit(1);
+            pause();  // until killed
+            _exit(0);
+        }
+        close(ready[1]);
+        pollfd wait{ready[0], POLLIN, 0};
+        if (poll(&wait, 1, 60000) == 1 && read(ready[0], &opened_, sizeof opened_) != sizeof opened_)
+            opened_ = -1;
+        close(ready[0]);
+    }
+    ~Attacker() {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    int opened() const { return opened_; }
+
+private:
+    pid_t pid_ = -1;
+    int opened_ = -1;
+};
+
+// One real exchange with the server on a raw socket from 127.0.0.1: true when
+// this connection was served (ex1 echoes, ex2/ex4 send their keys, ex3 sends
+// the file and OK, ex6 answers a Modbus request).
+bool served(const std::string& program, int port) {
+    int fd = connect_to(port);
+    if (fd < 0) return false;
+    bool ok = false;
+    if (program == "ex1_chat/server") {
+        ok = send_bytes(fd, "<sonda>") && recv_exactly(fd, 7, 10000ms) == "<sonda>";
+    } else if (program == "ex2_crypto/server") {
+        ok = recv_line(fd, 10000ms).size() == 44;
+    } else if (program == "ex4_kx/server") {
+        ok = recv_exactly(fd, 90, 10000ms).size() == 90;
+    } else if (program == "ex3_files/server") {
+        ok = send_bytes(fd, "GET tucano.jpg");
+        const std::string got = recv_until_close(fd, 10000ms);
+        ok = ok && got.size() > 2 && got.compare(got.size() - 2, 2, "OK") == 0;
+    } else if (program == "ex6_modbus/server") {
+        // Read holding register 0 (transaction 1, unit 1).
+        ok = send_bytes(fd, std::string("\x00\x01\x00\x00\x00\x06\x01\x03\x00\x00\x00\x01", 12)) &&
+             recv_exactly(fd, 11, 10000ms).size() == 11;
+    }
+    close_fd(fd);
+    return ok;
 }
 
-TEST_CASE("ex2: 300 idle connections from one address do not lock the class out") {
-    Server server = start_limited("ex2_crypto/server", 256);
-    std::vector<int> flood = flood_from("127.0.0.2", server.port, 300);
-    CHECK(server.process->wait_output("Conexão recusada: 127.0.0.2", 10000ms, 284));
-    Process a({bin("ex2_crypto/client"), "127.0.0.1", std::to_string(server.port)});
-    Process b({bin("ex2_crypto/client"), "127.0.0.1", std::to_string(server.port)});
-    REQUIRE(a.wait_output("> ", 5000ms));
-    REQUIRE(b.wait_output("> ", 5000ms));
-    CHECK(heard(a, b, "ainda funciona"));
-    close_all(flood);
+// The server `program` under `ulimit -n files`; ex4 runs from a copy in `lab`
+// (it writes servidor.chave beside itself).
+Server start_program(const std::string& program, int files, const TempDir& lab,
+                     const std::vector<std::string>& extra = {}) {
+    if (program != "ex4_kx/server") return start_limited(program, files, extra);
+    std::filesystem::copy_file(bin(program), lab.path / "server",
+                               std::filesystem::copy_options::overwrite_existing);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        Server s;
+        s.port = free_port();
+        std::vector<std::string> argv = {"/bin/sh", "-c",
+                                         "ulimit -n " + std::to_string(files) + " && exec \"$@\"",
+                                         "sh", (lab.path / "server").string(), "127.0.0.1",
+                                         std::to_string(s.port)};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        s.process = std::make_unique<Process>(argv);
+        if (s.process->wait_output("Aguardando", 10000ms)) return s;
+    }
+    throw std::runtime_error("server " + program + " did not start");
 }
 
-TEST_CASE("ex3: 300 idle connections from one address, another still downloads") {
-    TempDir downloads;
-    Server server = start_limited("ex3_files/server", 256);
-    std::vector<int> flood = flood_from("127.0.0.2", server.port, 300);
-    CHECK(server.process->wait_output("Conexão recusada: 127.0.0.2", 10000ms, 284));
-    Process client({bin("ex3_files/client"), "127.0.0.1", std::to_string(server.port),
-                    "tucano.jpg", "--dir", downloads.path.string()});
-    CHECK(client.wait_exit(15000ms) == 0);
-    CHECK(read_file(downloads.path / "tucano.jpg") ==
-          read_file(std::string(LAB_SOURCE_DIR) + "/ex3_files/imagens/tucano.jpg"));
-    close_all(flood);
+const std::vector<std::string> SERVERS = {"ex1_chat/server", "ex2_crypto/server",
+                                          "ex3_files/server", "ex4_kx/server",
+                                          "ex6_modbus/server"};
+
+TEST_CASE("1,100 connections from 69 loopback addresses: no EMFILE, a classmate is served") {
+    for (const std::string& program : SERVERS) {
+        CAPTURE(program);
+        TempDir lab;
+        Server server = start_program(program, 1024, lab);
+        // The capacity it chose, printed at start, below the 1024 descriptors.
+        CHECK(server.process->wait_output(program == "ex3_files/server"
+                                              ? "Capacidade: 488 conexões (ulimit -n 1024); sem limite por IP."
+                                              : "Capacidade: 992 conexões (ulimit -n 1024); sem limite por IP.",
+                                          5000ms, 1, true));  // on stderr: stdout stays the original's
+        Attacker attacker(server.port, 1100, 69);
+        REQUIRE(attacker.opened() == 1100);  // the kernel queues them all
+        CHECK(server.process->wait_output("fechada para dar lugar a", 30000ms));
+        if (geteuid() == 0)  // the attacker ran as nobody: its sockets are its group
+            CHECK(server.process->out().find("usuário 65534 desta máquina é o grupo com mais") !=
+                  std::string::npos);
+        CHECK(served(program, server.port));
+        CHECK(server.process->err().find("Erro no accept") == std::string::npos);
+        CHECK(server.process->out().find("Conexão recusada") == std::string::npos);
+        CHECK(open_fds(server.process->pid()) < 1024);
+    }
 }
 
-TEST_CASE("--limite-por-ip N sets the limit; a bad value is a usage error") {
+TEST_CASE("ex1: 200 honest clients from one address are all served, and 30 real ones chat") {
+    Server server = start_limited("ex1_chat/server", 1024);
+    std::vector<int> fds = flood_from("127.0.0.1", server.port, 200);
+    REQUIRE(fds.size() == 200);
+    CHECK(server.process->wait_output("Cliente conectado", 10000ms, 200));
+    // Each of the 200 gets a message sent by the last one (probing until all are listed).
+    std::vector<bool> got(fds.size(), false);
+    for (int round = 0; round < 10; ++round) {
+        REQUIRE(send_bytes(fds.back(), "<sonda>"));
+        for (std::size_t i = 0; i < fds.size(); ++i)
+            if (!got[i]) got[i] = recv_exactly(fds[i], 7, i == 0 ? 2000ms : 200ms) == "<sonda>";
+        if (std::count(got.begin(), got.end(), true) == 200) break;
+    }
+    CHECK(std::count(got.begin(), got.end(), true) == 200);
+    std::vector<std::unique_ptr<Process>> clients;
+    for (int i = 0; i < 30; ++i)
+        clients.push_back(std::make_unique<Process>(std::vector<std::string>{
+            bin("ex1_chat/client"), "127.0.0.1", std::to_string(server.port)}));
+    for (auto& c : clients) CHECK(c->wait_output("> ", 10000ms));
+    CHECK(heard(*clients.front(), *clients.back(), "a turma toda"));
+    CHECK(server.process->out().find("Conexão recusada") == std::string::npos);
+    CHECK(server.process->out().find("fechada para dar lugar") == std::string::npos);
+    close_all(fds);
+}
+
+TEST_CASE("one student's 16 idle sockets refuse nobody") {
+    for (const std::string program : {"ex2_crypto/server", "ex6_modbus/server"}) {
+        CAPTURE(program);
+        TempDir lab;
+        Server server = start_program(program, 1024, lab);
+        std::vector<int> idle = flood_from("127.0.0.1", server.port, 16);
+        REQUIRE(idle.size() == 16);
+        for (int i = 0; i < 5; ++i) CHECK(served(program, server.port));
+        CHECK(server.process->out().find("Conexão recusada") == std::string::npos);
+        close_all(idle);
+    }
+}
+
+TEST_CASE("--limite-por-ip N sets a cap per group; a bad value is a usage error") {
     Server server = start_server("ex1_chat/server", {"--limite-por-ip", "2"});
+    CHECK(server.process->wait_output("Capacidade: ", 5000ms, 1, true));
+    CHECK(server.process->err().find("; no máximo 2 por IP.") != std::string::npos);
     std::vector<int> flood = flood_from("127.0.0.2", server.port, 5);
     CHECK(server.process->wait_output("Conexão recusada: 127.0.0.2 já tem 2 conexões", 5000ms, 3));
     close_all(flood);
@@ -214,23 +341,169 @@ TEST_CASE("--limite-por-ip N sets the limit; a bad value is a usage error") {
     }
 }
 
-TEST_CASE("out of descriptors, the accept loop says so once a second, with a count") {
-    // 24 files: a dozen connections use them up. The limit per address is
-    // raised so that it is the descriptors that run out.
-    Server server = start_limited("ex1_chat/server", 24, {"--limite-por-ip", "1000"});
+TEST_CASE("24 descriptors: the server keeps within them, never reaching EMFILE") {
+    // capacity_for(24, 1) is 1: each newcomer takes the place of the one before.
+    Server server = start_limited("ex1_chat/server", 24);
+    CHECK(server.process->wait_output("Capacidade: 1 conexões (ulimit -n 24)", 5000ms, 1, true));
     std::vector<int> flood = flood_from("127.0.0.2", server.port, 40);
-    std::this_thread::sleep_for(3500ms);  // ~35 failed accept() at 10 a second
-    const std::string err = server.process->err();
-    const int lines = count_of(err, "Erro no accept: ");
-    CHECK(lines >= 2);
-    CHECK(lines <= 6);  // not one per attempt
-    CHECK(err.find("arquivos abertos demais neste programa (EMFILE 24)") != std::string::npos);
-    CHECK(err.find(" falhas desde a mensagem anterior)") != std::string::npos);
+    CHECK(server.process->wait_output("fechada para dar lugar a", 10000ms, 20));
+    CHECK(served("ex1_chat/server", server.port));  // the newest always gets in
+    CHECK(server.process->err().find("Erro no accept") == std::string::npos);
+    CHECK(open_fds(server.process->pid()) < 24);
     close_all(flood);
-    // Once the flood goes, the queued connections are served and it recovers.
-    int fd = connect_to(server.port);
-    CHECK(server.process->wait_output("Cliente conectado", 10000ms, 15));
+}
+
+TEST_CASE("ex1: 900 clients that never read plus a flood: the server's memory stays bounded") {
+    Server server = start_limited("ex1_chat/server", 1024);
+    const pid_t pid = server.process->pid();
+    std::vector<int> idle;
+    for (int i = 0; i < 900; ++i) {  // small receive buffers: they fill at once
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(static_cast<uint16_t>(server.port));
+        to.sin_addr.s_addr = htonl(0x7f000001u);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0)
+            idle.push_back(fd);
+        else
+            close(fd);
+    }
+    REQUIRE(idle.size() == 900);
+    REQUIRE(server.process->wait_output("Cliente conectado", 20000ms, 900));
+    int sender = connect_to(server.port);
+    REQUIRE(sender >= 0);
+    std::thread reader([sender] { recv_until_close(sender, 60000ms); });  // its own echo
+    const std::string line(1023, 'x');
+    long peak_kb = 0;
+    for (int i = 0; i < 5632; ++i) {  // 5.5 MiB of chat
+        if (!send_bytes(sender, line + "\n")) break;
+        if (i % 256 == 0) peak_kb = std::max(peak_kb, rss_kb(pid));
+    }
+    std::this_thread::sleep_for(1000ms);
+    peak_kb = std::max(peak_kb, rss_kb(pid));
+    MESSAGE("server peak RSS " << peak_kb << " kB with 900 non-readers and 5.5 MiB of chat");
+    // 32 MiB for all the queues together (Outbox::MAX_TOTAL), plus the
+    // threads' stacks in use and the program: under 64 MB (measured: 12 MB;
+    // it was 210 MB with 1,000 clients before the total bound, issue 30 B6).
+    // A sanitizer's own memory is not the server's: not checked there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    MESSAGE("RSS bound not checked under a sanitizer");
+#else
+    CHECK(peak_kb < 64 * 1024);
+#endif
+    CHECK(server.process->wait_output("o mais atrasado quando as filas de todos passaram de 32 MiB",
+                                      20000ms));
+    shutdown(sender, SHUT_RDWR);
+    reader.join();
+    close_fd(sender);
+    close_all(idle);
+}
+
+TEST_CASE("bidi: a file name with U+202E is refused, and bidi chat is shown escaped") {
+    Server files = start_server("ex3_files/server");
+    int fd = connect_to(files.port);
+    REQUIRE(send_bytes(fd, "GET fatura\xe2\x80\xae" "fdp.exe"));
+    const std::string reply = recv_until_close(fd, 10000ms);
+    CHECK(reply.rfind("ERROR", 0) == 0);
     close_fd(fd);
+    CHECK(files.process->wait_output(
+        "Pedido recusado: o nome contém caracteres invisíveis (U+202E, U+200B...)", 5000ms));
+    CHECK(files.process->out().find("Cliente solicitou o arquivo fatura\\u202efdp.exe") !=
+          std::string::npos);
+    CHECK(files.process->out().find("\xe2\x80\xae") == std::string::npos);
+
+    Server chat = start_server("ex1_chat/server");
+    Process client({bin("ex1_chat/client"), "127.0.0.1", std::to_string(chat.port)});
+    REQUIRE(client.wait_output("> ", 5000ms));
+    int raw = connect_to(chat.port);
+    REQUIRE(raw >= 0);
+    REQUIRE(until_listed(client, [&] {
+        REQUIRE(send_bytes(raw, "<sonda>"));
+        REQUIRE(recv_exactly(raw, 7, 5000ms) == "<sonda>");
+    }));
+    REQUIRE(send_bytes(raw, "fatura\xe2\x80\xae" "fdp.exe \xe2\x81\xa6x\xe2\x81\xa9 fim"));
+    CHECK(client.wait_output("fatura\\u202efdp.exe \\u2066x\\u2069 fim", 5000ms));
+    CHECK(client.out().find("\xe2\x80\xae") == std::string::npos);
+    close_fd(raw);
+}
+
+TEST_CASE("ex3: a client that drips after the file is cut at the close phase's deadline") {
+    Server server = start_server("ex3_files/server");
+    int fd = connect_to(server.port);
+    REQUIRE(send_bytes(fd, "GET tucano.jpg"));
+    // The whole file, the OK and the server's FIN (recv() returns 0 once).
+    std::string got;
+    char buffer[65536];
+    for (;;) {
+        pollfd wait{fd, POLLIN, 0};
+        if (poll(&wait, 1, 10000) != 1) break;
+        ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        got.append(buffer, static_cast<std::size_t>(n));
+    }
+    REQUIRE(got.size() > 2);
+    REQUIRE(got.compare(got.size() - 2, 2, "OK") == 0);
+    // Now one byte every 300 ms, for at most 15 s: the server stops reading at
+    // its 2 s and closes; a byte sent after that gets a RST, and the next send fails.
+    bool cut = false;
+    for (int i = 0; i < 50 && !cut; ++i) {
+        cut = send(fd, "x", 1, MSG_NOSIGNAL) != 1;
+        std::this_thread::sleep_for(300ms);
+    }
+    CHECK(cut);  // before, each recv() had its own 2 s: a drip every 300 ms was never cut
+    close_fd(fd);
+}
+
+// ex4's client and its known-servers file (B10, B11).
+TEST_CASE("ex4: 8 first-use clients at once save 8 keys; a planted symlink is not followed") {
+    TempDir lab;
+    for (const char* program : {"server", "client"})
+        std::filesystem::copy_file(bin(std::string("ex4_kx/") + program), lab.path / program);
+    std::vector<Server> servers;  // 8 servers: 8 different "IP:PORTA" to remember
+    for (int i = 0; i < 8; ++i) {
+        Server s;
+        s.port = free_port();
+        s.process = std::make_unique<Process>(std::vector<std::string>{
+            (lab.path / "server").string(), "127.0.0.1", std::to_string(s.port)});
+        REQUIRE(s.process->wait_output("Aguardando", 10000ms));
+        servers.push_back(std::move(s));
+    }
+    // The old temporary names ("...tmp<pid>") of the next pids, planted as symlinks to
+    // a file of the victim's: never followed (mkstemp's names cannot be guessed).
+    const std::filesystem::path victim = lab.path / "arquivo_da_vitima";
+    { std::ofstream(victim) << "intacto\n"; }
+    const int next = static_cast<int>(getpid());
+    for (int pid = next; pid < next + 300; ++pid)
+        std::filesystem::create_symlink(victim, lab.path / ("servidores_conhecidos.txt.tmp" + std::to_string(pid)));
+    std::vector<std::unique_ptr<Process>> clients;
+    for (const Server& s : servers)
+        clients.push_back(std::make_unique<Process>(std::vector<std::string>{
+            (lab.path / "client").string(), "127.0.0.1", std::to_string(s.port)}));
+    for (auto& c : clients) {
+        CHECK(c->wait_output("será conferida nas próximas conexões", 15000ms));
+        c->close_stdin();
+        CHECK(c->wait_exit(10000ms) == 0);
+    }
+    const std::string known = read_file(lab.path / "servidores_conhecidos.txt");
+    CHECK(count_of(known, "\n") == 8);
+    for (const Server& s : servers)
+        CHECK(known.find("127.0.0.1:" + std::to_string(s.port) + " ") != std::string::npos);
+    CHECK(read_file(victim) == "intacto\n");
+    struct stat st {};
+    REQUIRE(lstat((lab.path / "servidores_conhecidos.txt").c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK((st.st_mode & 0777) == 0600);
+    // A symlink planted as the lock file: the client refuses it (O_NOFOLLOW) and says so.
+    std::filesystem::remove(lab.path / "servidores_conhecidos.txt");
+    std::filesystem::remove(lab.path / "servidores_conhecidos.txt.trava");
+    std::filesystem::create_symlink(victim, lab.path / "servidores_conhecidos.txt.trava");
+    Process refused({(lab.path / "client").string(), "127.0.0.1", std::to_string(servers[0].port)});
+    refused.close_stdin();
+    CHECK(refused.wait_exit(10000ms) == 1);
+    CHECK(refused.err().find("não foi possível travar") != std::string::npos);
+    CHECK(read_file(victim) == "intacto\n");
 }
 
 // ---- 3. one deadline for the whole handshake or request ---------------------------

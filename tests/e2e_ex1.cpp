@@ -152,7 +152,7 @@ TEST_CASE("ex1 server: restarting on the same port right after stopping works") 
 
     Process again({bin("ex1_chat/server"), "127.0.0.1", std::to_string(server.port)});
     CHECK(again.wait_output("Aguardando conexao...", 5000ms));
-    CHECK(again.err().empty());
+    CHECK(again.err().find("Erro") == std::string::npos);  // only the capacity line
     auto more = join_chat(server.port, 1);
     close_all(more);
 }

@@ -1115,8 +1115,10 @@ TEST_CASE("ex4 server: one address cannot lock the class out (idle flood, drippi
     Sodium sodium;
     Lab lab;
     // The server gets 64 descriptors (its own limit, lowered; nothing is
-    // raised, nothing system-wide changes): without a limit per address, the
-    // idle connections below would take them all.
+    // raised, nothing system-wide changes), so it keeps 32 connections
+    // (common/admission.h): the idle connections below fill it, and each
+    // newcomer then takes the place of one that has not finished its
+    // handshake, never the place of the student already chatting.
     Server server = start({"/bin/sh", "-c", "ulimit -n 64 && exec \"$0\" \"$@\"",
                            lab.path("server"), "127.0.0.1"});
     const std::string key = printed_key(*server.process);
@@ -1127,7 +1129,6 @@ TEST_CASE("ex4 server: one address cannot lock the class out (idle flood, drippi
     std::atomic<bool> drip_closed{false};
     int dripper = connect_from(server.port, "127.0.0.3");
     REQUIRE(dripper >= 0);
-    const unsigned drip_port = local_port(dripper);
     REQUIRE(recv_exactly(dripper, 90, 5000ms).size() == 90);
     std::thread drip([&] {
         unsigned char pk[32], sk[32];
@@ -1146,24 +1147,7 @@ TEST_CASE("ex4 server: one address cannot lock the class out (idle flood, drippi
         if (fd >= 0) idle.push_back(fd);
     }
     REQUIRE(idle.size() == static_cast<std::size_t>(FLOOD));
-    // Each one was either taken into a handshake (it got S and Es) or closed
-    // at once (end of file, nothing received).
-    int handshaking = 0, closed_at_once = 0;
-    for (int fd : idle) {
-        bool closed = false;
-        const std::string got = recv_exactly(fd, 90, 5000ms);
-        if (got.size() == 90)
-            ++handshaking;
-        else if (got.empty() && (recv_until_close(fd, 100ms, &closed), closed))
-            ++closed_at_once;
-    }
-    CHECK(handshaking + closed_at_once == FLOOD);
-    CHECK(handshaking >= 16);  // the limit is 16 at a time; a slow run may free places
-    const std::string refusal =
-        "Conexão recusada: 127.0.0.2 já tem 16 conexões abertas (limite por IP; veja "
-        "--limite-por-ip)\n";
-    CHECK(server.process->wait_output(refusal, 5000ms, closed_at_once));
-    CHECK(count_of(server.process->out(), refusal) == closed_at_once);
+    CHECK(server.process->wait_output("fechada para dar lugar a", 10000ms));
     // Meanwhile, the class keeps chatting: the one already in, and a real
     // client from 127.0.0.1 that joins now.
     still_talking(peers, "durante a inundação");
@@ -1172,20 +1156,14 @@ TEST_CASE("ex4 server: one address cannot lock the class out (idle flood, drippi
     client.write_stdin("ainda estou aqui\n");
     CHECK(read_message(peers[0]) == "ainda estou aqui");
     CHECK(client.wait_output("ainda estou aqui\n>", 5000ms));
-    // The dripper is closed when the 10 s of its whole handshake run out
-    // (the 30 s here only stop a hang), with a line that says why; so are
-    // the idle ones.
+    // The dripper is closed: by its handshake's deadline or, the server being
+    // full, to make room (it is the oldest without a handshake). The 30 s only
+    // stop a hang.
     bool closed = false;
     recv_until_close(dripper, 30000ms, &closed);
     CHECK(closed);
     drip_closed = true;
     drip.join();
-    CHECK(server.process->wait_output("Cliente ('127.0.0.3', " + std::to_string(drip_port) +
-                                          ") não sincronizado: não completou o handshake em 10 s",
-                                      5000ms));
-    CHECK(server.process->wait_output("('127.0.0.2', ", 30000ms, handshaking));
-    CHECK(server.process->wait_output("não completou o handshake em 10 s", 30000ms,
-                                      handshaking + 1));
     CHECK(server.process->err().find("Erro no accept") == std::string::npos);  // never out of fds
     for (int fd : idle) close_fd(fd);
     close_fd(dripper);
@@ -1210,8 +1188,10 @@ TEST_CASE("ex4 server: --limite-por-ip N closes the N+1-th connection from one I
         "--limite-por-ip)",
         5000ms));
     close_fd(third);
-    Peer other = connect_peer(server.port, "127.0.0.2");  // another address: welcome
-    close_fd(other.fd);
+    // 127.0.0.2 is this same user on this same machine: the same group (issue 30).
+    int same_user = connect_from(server.port, "127.0.0.2");
+    CHECK(recv_until_close(same_user, 5000ms, &closed).empty());
+    close_fd(same_user);
     close_fd(peers[1].fd);  // one leaves: its place comes back before the server says so
     REQUIRE(server.process->wait_output(
         "Cliente desconectado: 127.0.0.1:" + std::to_string(peers[1].port), 5000ms));

@@ -1,20 +1,29 @@
-// Unit tests of the classroom pieces of common/ (issue 20): safe_text (what
-// arrives is shown, never executed), PerAddressLimit, Deadline, and the
-// Portuguese error texts. The same behaviour is tested on the real programs
+// Unit tests of the classroom pieces of common/ (issues 20 and 30): safe_text
+// (what arrives is shown, never executed), admission::Policy (who keeps a
+// place when the server is full, driven step by step), PerAddressLimit (ex5),
+// Deadline, and the Portuguese error texts. The same behaviour is tested on the real programs
 // by e2e_classroom.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "../common/admission.h"
 #include "../common/line_reader.h"
 #include "../common/net.h"
 #include "../common/per_address.h"
 #include "../common/safe_text.h"
+#include "../ex3_files/request.h"
 
 using safe_text::printable;
 
@@ -45,6 +54,41 @@ TEST_CASE("printable: bytes that are not valid UTF-8 become \\xNN, one by one") 
     CHECK(printable("\xe2\x82" "a") == "\\xe2\\x82a");           // cut short inside
 }
 
+TEST_CASE("printable: invisible format characters become \\uNNNN; visible text stays") {
+    CHECK(printable("fatura\xe2\x80\xae" "fdp.exe") == "fatura\\u202efdp.exe");  // U+202E
+    const std::pair<const char*, const char*> cases[] = {
+        {"\xe2\x80\xaa", "\\u202a"}, {"\xe2\x80\xab", "\\u202b"}, {"\xe2\x80\xac", "\\u202c"},
+        {"\xe2\x80\xad", "\\u202d"}, {"\xe2\x81\xa6", "\\u2066"}, {"\xe2\x81\xa7", "\\u2067"},
+        {"\xe2\x81\xa8", "\\u2068"}, {"\xe2\x81\xa9", "\\u2069"}, {"\xe2\x80\x8e", "\\u200e"},
+        {"\xe2\x80\x8f", "\\u200f"}, {"\xd8\x9c", "\\u061c"},     {"\xe2\x80\x8b", "\\u200b"},
+        {"\xe2\x80\x8c", "\\u200c"}, {"\xe2\x80\x8d", "\\u200d"}, {"\xe2\x81\xa0", "\\u2060"},
+        {"\xef\xbb\xbf", "\\ufeff"}, {"\xe2\x80\xa8", "\\u2028"}, {"\xe2\x80\xa9", "\\u2029"}};
+    for (const auto& one : cases) {  // (a structured binding cannot be captured: clang)
+        const std::string raw = one.first, shown = one.second;
+        CHECK_MESSAGE(printable("a" + raw + "b") == "a" + shown + "b", shown);
+        CHECK(safe_text::has_invisible("x" + raw));
+    }
+    // Visible text, accents and emoji stay; a joiner inside an emoji too.
+    for (const std::string text : {"Olá, ação", "\xe2\x82\xac 10", "\xf0\x9f\x98\x80",
+                                   "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",  // Arabic, right to left
+                                   "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7",
+                                   "\xe2\x9d\xa4\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x94\xa5"}) {
+        CHECK(printable(text) == text);
+        CHECK(safe_text::has_invisible(text) == (text.find("\xe2\x80\x8d") != std::string::npos));
+    }
+    CHECK(!safe_text::has_invisible("Olá \xf0\x9f\x98\x80"));
+    // A joiner that joins no emoji is escaped.
+    CHECK(printable("ad\xe2\x80\x8dmin") == "ad\\u200dmin");
+}
+
+TEST_CASE("check_name (ex3): names with invisible format characters are refused") {
+    for (const char* bad : {"fatura\xe2\x80\xae" "fdp.exe", "a\xe2\x81\xa6" "b.jpg", "\xef\xbb\xbf" "x.jpg",
+                            "x\xe2\x80\x8b.jpg", "x\xe2\x80\xa8.jpg", "x\xd8\x9c.jpg"})
+        CHECK_MESSAGE(request::check_name(bad) ==
+                          "o nome contém caracteres invisíveis (U+202E, U+200B...)", bad);
+    CHECK(request::check_name("açaí \xf0\x9f\x98\x80.jpg").empty());  // visible: fine
+}
+
 TEST_CASE("safe_text::Stream: a character split between two recv() is shown whole") {
     safe_text::Stream stream;
     const std::string text = "Olá \xf0\x9f\x98\x80!";
@@ -59,6 +103,223 @@ TEST_CASE("safe_text::Stream: a character split between two recv() is shown whol
     CHECK(stream.finish() == "\\xc3");
     // Escapes split anywhere are still escaped.
     CHECK(stream.printable("\x1b", 1) + stream.printable("[2J", 3) == "\\x1b[2J");
+}
+
+// ---- admission::Policy: the rule, step by step ----------------------------------
+
+namespace {
+
+// A Policy with a log of every step, printed when a check fails.
+struct Steps {
+    admission::Policy policy;
+    admission::Id next = 1;
+    std::ostringstream log;
+    Steps(std::size_t capacity, std::size_t spare, std::size_t limit)
+        : policy(capacity, spare, limit) {}
+    admission::Decision admit(const std::string& group, bool settled = true) {
+        const admission::Id id = next++;
+        admission::Decision d = policy.admit(id, group, settled);
+        log << "admit #" << id << " " << group << (settled ? " settled" : "") << " -> "
+            << static_cast<int>(d.outcome) << " victim #" << d.victim << " (" << d.from_group
+            << " held " << d.held << ")\n";
+        return d;
+    }
+    void leave(admission::Id id) {
+        log << "leave #" << id << "\n";
+        policy.leave(id);
+    }
+    void settle(admission::Id id) {
+        log << "settle #" << id << "\n";
+        policy.settle(id);
+    }
+};
+
+using admission::Outcome;
+
+}  // namespace
+
+TEST_CASE("admission: while there is room, no refusal, whatever the address") {
+    Steps s(200, 16, 0);
+    for (int i = 0; i < 200; ++i) REQUIRE_MESSAGE(s.admit("127.0.0.0/8").outcome == Outcome::Admitted, s.log.str());
+    CHECK(s.policy.held_by("127.0.0.0/8") == 200);
+}
+
+TEST_CASE("admission: full, the newcomer takes the place of one of the group that holds most") {
+    Steps s(4, 16, 0);
+    s.admit("A");                 // #1
+    s.admit("A");                 // #2
+    s.admit("A");                 // #3
+    s.admit("B");                 // #4
+    admission::Decision d = s.admit("C");  // #5: A holds 3, C would hold 1
+    CHECK_MESSAGE(d.outcome == Outcome::Replacing, s.log.str());
+    CHECK(d.from_group == "A");
+    CHECK(d.held == 3);
+    CHECK_MESSAGE(d.victim == 3, s.log.str());  // A's newest: all settled
+    // Replaced, #3 still counts until it leaves (its descriptor is not free yet).
+    CHECK(s.policy.open() == 5);
+    CHECK(s.policy.held_by("A") == 2);
+    s.leave(3);
+    CHECK(s.policy.open() == 4);
+    // A holds 2, B 1, C 1: a second C would hold 2, as many as A: C gives.
+    d = s.admit("C");  // #6
+    CHECK_MESSAGE((d.outcome == Outcome::Replacing && d.from_group == "C" && d.victim == 5),
+                  s.log.str());
+}
+
+TEST_CASE("admission: within the group, the oldest unsettled goes first, then the newest") {
+    Steps s(5, 16, 0);
+    s.admit("A");         // #1 the student reading the chat for an hour
+    s.admit("A", false);  // #2 handshake not finished
+    s.admit("A", false);  // #3 handshake not finished
+    s.admit("A");         // #4 settled
+    s.admit("A");         // #5 settled, the newest
+    CHECK_MESSAGE(s.admit("B").victim == 2, s.log.str());  // #6: the oldest unsettled
+    s.settle(3);
+    CHECK_MESSAGE(s.admit("C").victim == 5, s.log.str());  // #7: now the newest of A
+    CHECK_MESSAGE(s.admit("D").victim == 4, s.log.str());  // #8
+    // #1 stays: "longest idle" would have chosen it first.
+}
+
+TEST_CASE("admission: a burst from one group only replaces that group's own") {
+    Steps s(10, 16, 0);
+    for (int i = 0; i < 4; ++i) s.admit("turma");  // #1-#4
+    for (int i = 0; i < 6; ++i) s.admit("atacante");  // #5-#10
+    for (int i = 0; i < 50; ++i) {
+        admission::Decision d = s.admit("atacante", false);
+        REQUIRE_MESSAGE(d.outcome == Outcome::Replacing, s.log.str());
+        REQUIRE_MESSAGE(d.from_group == "atacante", s.log.str());
+        s.leave(d.victim);
+    }
+    CHECK(s.policy.held_by("turma") == 4);
+    // And one more of the class gets a place from the attacker, who holds more.
+    admission::Decision d = s.admit("turma");
+    CHECK_MESSAGE((d.outcome == Outcome::Replacing && d.from_group == "atacante"), s.log.str());
+}
+
+TEST_CASE("admission: at most `spare` replaced connections closing; then refused, then room again") {
+    Steps s(2, 2, 0);
+    s.admit("A");
+    s.admit("A");
+    CHECK(s.admit("B").outcome == Outcome::Replacing);  // #3 replaces #2
+    CHECK(s.admit("C").outcome == Outcome::Replacing);  // #4 replaces one
+    CHECK_MESSAGE(s.admit("D").outcome == Outcome::Full, s.log.str());
+    s.leave(2);
+    CHECK_MESSAGE(s.admit("D").outcome == Outcome::Replacing, s.log.str());
+}
+
+TEST_CASE("admission: --limite-por-ip is a cap per group, and only that") {
+    Steps s(100, 16, 2);
+    CHECK(s.admit("A").outcome == Outcome::Admitted);
+    CHECK(s.admit("A").outcome == Outcome::Admitted);
+    CHECK(s.admit("A").outcome == Outcome::GroupLimit);
+    CHECK(s.admit("B").outcome == Outcome::Admitted);
+    s.leave(1);
+    CHECK(s.admit("A").outcome == Outcome::Admitted);
+    std::size_t limit = 7;
+    CHECK(admission::read_group_limit("nenhum", limit, "uso"));
+    CHECK(limit == 0);
+    CHECK(admission::read_group_limit("16", limit, "uso"));
+    CHECK(limit == 16);
+    for (const char* bad : {"", "0", "-1", "abc", "1234567", "3x"})
+        CHECK_MESSAGE(!admission::read_group_limit(bad, limit, "uso"), bad);
+}
+
+TEST_CASE("admission: random arrivals and departures keep the rule's promises") {
+    const unsigned seed = std::random_device{}();
+    std::mt19937 random(seed);
+    const std::size_t capacity = 5 + random() % 40, spare = 1 + random() % 5;
+    Steps s(capacity, spare, 0);
+    s.log << "seed " << seed << " capacity " << capacity << " spare " << spare << "\n";
+    std::vector<admission::Id> open, replaced;
+    for (int step = 0; step < 3000; ++step) {
+        const unsigned what = random() % 10;
+        if (what < 6) {
+            const std::string group = "G" + std::to_string(random() % 6);
+            std::size_t most = 0;
+            for (int g = 0; g < 6; ++g) most = std::max(most, s.policy.held_by("G" + std::to_string(g)));
+            const std::size_t mine = s.policy.held_by(group);
+            admission::Decision d = s.admit(group, random() % 2);
+            if (d.outcome == Outcome::Replacing) {
+                // Max-min: it took from its own group, or from one that held more than it
+                // would (or as many, when its own holds nobody to take from).
+                REQUIRE_MESSAGE((d.from_group == group || d.held > mine + 1 ||
+                                 (mine == 0 && d.held == most)),
+                                s.log.str());
+                REQUIRE_MESSAGE(d.held == std::max(most, mine + 1), s.log.str());
+                open.erase(std::remove(open.begin(), open.end(), d.victim), open.end());
+                replaced.push_back(d.victim);
+            }
+            REQUIRE_MESSAGE(d.outcome != Outcome::GroupLimit, s.log.str());
+            if (d.outcome != Outcome::Full) open.push_back(s.next - 1);
+            REQUIRE_MESSAGE((d.outcome != Outcome::Full || replaced.size() >= spare), s.log.str());
+        } else if (what < 8 && !open.empty()) {
+            const std::size_t i = random() % open.size();
+            s.leave(open[i]);
+            open.erase(open.begin() + static_cast<long>(i));
+        } else if (!replaced.empty()) {  // a replaced connection's thread closes it
+            s.leave(replaced.front());
+            replaced.erase(replaced.begin());
+        }
+        REQUIRE_MESSAGE(s.policy.open() <= capacity + spare, s.log.str());
+        REQUIRE_MESSAGE(s.policy.open() == open.size() + replaced.size(), s.log.str());
+    }
+}
+
+TEST_CASE("admission: capacity from the descriptor limit") {
+    CHECK(admission::capacity_for(1024, 1) == 1024 - 16 - 16);
+    CHECK(admission::capacity_for(1024, 2) == (1024 - 16) / 2 - 16);
+    CHECK(admission::capacity_for(24, 1) == 1);  // never 0
+    CHECK(admission::capacity_for(1u << 30, 1) == admission::MAX_CAPACITY);
+}
+
+namespace {
+sockaddr_storage endpoint(const std::string& ip, unsigned port) {
+    sockaddr_storage out{};
+    if (ip.find(':') == std::string::npos) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&out);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET, ip.c_str(), &a->sin_addr);
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&out);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr);
+    }
+    return out;
+}
+const sockaddr* sa(const sockaddr_storage& s) { return reinterpret_cast<const sockaddr*>(&s); }
+}  // namespace
+
+TEST_CASE("admission: groups are /32, /64, IPv4-mapped as IPv4, and all of loopback") {
+    CHECK(admission::group_of(sa(endpoint("192.0.2.7", 1))) == "192.0.2.7");
+    CHECK(admission::group_of(sa(endpoint("2001:db8:1:2:aaaa::1", 1))) == "2001:db8:1:2::/64");
+    CHECK(admission::group_of(sa(endpoint("2001:db8:1:2:bbbb::9", 1))) == "2001:db8:1:2::/64");
+    CHECK(admission::group_of(sa(endpoint("::ffff:198.51.100.3", 1))) == "198.51.100.3");
+    for (const char* loop : {"127.0.0.1", "127.0.0.2", "127.200.3.4", "::1", "::ffff:127.0.0.9"})
+        CHECK_MESSAGE(admission::group_of(sa(endpoint(loop, 1))) == "127.0.0.0/8", loop);
+    CHECK(admission::group_of(sa(endpoint("127.0.0.2", 1)), 1000) == "usuário 1000 desta máquina");
+    CHECK(admission::group_of(sa(endpoint("192.0.2.7", 1)), 1000) == "192.0.2.7");  // not loopback
+}
+
+TEST_CASE("admission: the owner of the client's own socket, asked to the kernel") {
+    // A connection over loopback made here: its client socket is this test's.
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_storage any = endpoint("127.0.0.1", 0);
+    REQUIRE(bind(listener, sa(any), sizeof(sockaddr_in)) == 0);
+    REQUIRE(listen(listener, 1) == 0);
+    sockaddr_storage server{}, client{};
+    socklen_t length = sizeof server;
+    getsockname(listener, reinterpret_cast<sockaddr*>(&server), &length);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(connect(fd, sa(server), sizeof(sockaddr_in)) == 0);
+    length = sizeof client;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&client), &length);
+    CHECK(admission::socket_owner(sa(client), sa(server)) == static_cast<long>(geteuid()));
+    sockaddr_storage other = endpoint("127.0.0.1", net::port_of(sa(client)) ^ 1);
+    CHECK(admission::socket_owner(sa(other), sa(server)) == -1);  // no such socket
+    close(fd);
+    close(listener);
 }
 
 TEST_CASE("PerAddressLimit: at most N per IP, places come back, other IPs unaffected") {
