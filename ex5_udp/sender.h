@@ -24,7 +24,10 @@
 //   (partida lenta: dobra a cada RTT), depois 1/cwnd por ACK novo (prevenção
 //   de congestionamento: +1 por RTT). Timeout: ssthresh = max(em voo / 2, 2),
 //   cwnd = 1. Terceiro ACK repetido: ssthresh = max(em voo / 2, 2),
-//   cwnd = ssthresh. Nunca mais que min(cwnd, janela do cliente) em voo.
+//   cwnd = ssthresh. Nunca mais que min(cwnd, janela do cliente) em voo. Depois
+//   de uma perda, os ACKs repetidos do que já estava em voo não disparam outra
+//   retransmissão rápida até o base passar do que tinha saído (o `recover` do
+//   NewReno, RFC 6582): uma perda, uma redução.
 // - Antiamplificação (RFC 9000, 8.1): antes de um ACK que só quem recebeu o
 //   SIZE poderia mandar (first + 1), só o SIZE sai, e no máximo 3 vezes os
 //   bytes recebidos daquele endereço, contando os reenvios.
@@ -90,7 +93,7 @@ public:
         const std::uint32_t n = ack - first_;  // módulo 2^32: o mesmo para qualquer first
         sample_.reset();
         if (n == base_ && next_ > base_) {  // repetido: o `base` não chegou, algo depois dele sim
-            if (++repeated_ != 3 || base_ < recover_) return Ack::DUPLICATE;
+            if (++repeated_ != 3 || (control_ && base_ < recover_)) return Ack::DUPLICATE;
             lost(true);
             return Ack::FAST_RESEND;
         }
@@ -152,9 +155,8 @@ private:
             cwnd_ = fast ? ssthresh_ : 1.0;
         }
         resent_below_ = std::max(resent_below_, next_);
-        recover_ = next_;  // ACKs repetidos do que já estava em voo não contam de novo
+        recover_ = next_;  // com controle: os ACKs repetidos do que já estava em voo não contam de novo
         next_ = base_;
-        repeated_ = 0;
     }
 
     const std::uint32_t first_, last_, window_;
