@@ -7,7 +7,12 @@
 #     (captures/perda-colega.pcapng), resends marked;
 #   - figuras/ex3-chunk.png, figuras/chat-clientes.png, figuras/ex5-janela.png:
 #     the bench curves, from the CSVs `make bench` writes in bench/results/
-#     (each skipped, with a message, while its CSV does not exist).
+#     (each skipped, with a message, while its CSV does not exist);
+#   - figuras/ex5-cwnd.png (cwnd and ssthresh against time, from the server's
+#     --rtt trace bench/results/ex5_cwnd.dat) and figuras/ex5-congestionamento.png
+#     (time and drops against the window, fixed against controlled, from
+#     bench/results/ex5_congestion.csv): ex5's congestion bench
+#     (BENCH_EX5_SAVE=1 bench/ex5.sh writes both files).
 #
 # The data behind each capture picture is written first to figuras/dados/*.dat
 # (plain text, one row per frame, read with tshark): tests/figure_data.cpp
@@ -134,4 +139,12 @@ if [ -f bench/results/ex5_window.csv ]; then
         "when='$(grep -m1 '^# measured' bench/results/ex5_window.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
 else
     echo "(bench/results/ex5_window.csv não existe: sem a figura vazão × janela do Exemplo 5)" >&2
+fi
+if csv_or_skip bench/results/ex5_cwnd.dat "cwnd × tempo do Exemplo 5"; then
+    draw figuras/ex5-cwnd.gp figuras/ex5-cwnd.png "data='bench/results/ex5_cwnd.dat'" \
+        "when='$(sed -n 2p bench/results/ex5_cwnd.dat | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
+fi
+if csv_or_skip bench/results/ex5_congestion.csv "tempo e descartes × janela do Exemplo 5"; then
+    draw figuras/ex5-congestionamento.gp figuras/ex5-congestionamento.png "data='bench/results/ex5_congestion.csv'" \
+        "when='$(sed -n 3p bench/results/ex5_congestion.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
 fi
