@@ -69,8 +69,12 @@ public:
 
     // O próximo que pode sair agora, ou nenhum: a janela está cheia, tudo já
     // saiu, ou o cliente ainda não provou que recebeu o SIZE.
+    // Diferença do Exemplo 3: Antes do ACK do SIZE, só o SIZE. E no máximo 3 vezes os bytes
+    // recebidos do endereço, reenvios contados (affordable): um pedido com endereço de origem
+    // falso não faz o servidor despejar o arquivo na vítima (RFC 9000, 8.1).
     std::optional<Send> next() const {
         if (next_ > last_ || next_ - base_ >= limit()) return std::nullopt;
+        if (next_ > base_ && next_ - base_ + draining_ >= limit()) return std::nullopt;
         if (!verified() && next_ > 0) return std::nullopt;
         return Send{first_ + next_, next_, next_ < resent_below_};
     }
@@ -93,16 +97,23 @@ public:
         const std::uint32_t n = ack - first_;  // módulo 2^32: o mesmo para qualquer first
         sample_.reset();
         if (n == base_ && next_ > base_) {  // repetido: o `base` não chegou, algo depois dele sim
+            if (draining_ > 0) draining_ -= 1;  // mais um dos antigos saiu da rede
             if (++repeated_ != 3 || (control_ && base_ < recover_)) return Ack::DUPLICATE;
             lost(true);
             return Ack::FAST_RESEND;
         }
         if (n <= base_ || n > next_) return Ack::IGNORED;  // velho, ou de algo que nunca saiu
         repeated_ = 0;
-        if (n - 1 >= resent_below_) {  // Karn: só o que foi enviado uma vez dá uma amostra
+        draining_ = 0;  // o reenvio do base chegou: os antigos, atrás dele na fila, já saíram
+        // Diferença do Exemplo 3: O timeout do TCP. RFC 6298 (rto.h): amostras só do que foi
+        // enviado uma vez (Karn), e o timeout dobra a cada tempo esgotado.
+        if (n - 1 >= resent_below_) {
             sample_ = now - sent_at_[(n - 1) % sent_at_.size()];
             rto_.sample(*sample_);
         }
+        // Diferença do Exemplo 3: Partida lenta e prevenção de congestionamento. Abaixo de ssthresh,
+        // cwnd cresce 1 por ACK novo (dobra a cada RTT); acima, 1/cwnd (1 por RTT), RFC 5681.
+        // Conta por ACK, não por datagrama confirmado, como o RFC 5681 permite.
         if (control_) cwnd_ += cwnd_ < ssthresh_ ? 1.0 : 1.0 / cwnd_;
         cwnd_ = std::min(cwnd_, static_cast<double>(window_));
         base_ = n;  // confirma tudo antes de n (ACK cumulativo)
@@ -144,15 +155,24 @@ public:
 
 private:
     // O que o cliente deixa e o que a rede aguenta: min(cwnd, janela).
+    // Diferença do Exemplo 3: A janela do cliente é um limite. Em voo, no máximo min(cwnd,
+    // janela), como a janela anunciada do TCP; com --sem-controle, cwnd fica igual à janela.
     std::uint32_t limit() const {
         return std::min(window_, std::max(1u, static_cast<std::uint32_t>(cwnd_)));
     }
 
     // Uma perda (timeout, ou o terceiro ACK repetido): menos na rede, e volta ao base.
+    // Diferença do Exemplo 3: Uma perda reduz a janela. Timeout: ssthresh = max(em voo / 2, 2) e
+    // cwnd = 1; terceiro ACK repetido: cwnd = ssthresh (a metade do Reno). Depois, Go-Back-N: o
+    // base sai já, e o resto à medida que os ACKs repetidos dizem que os antigos saíram da rede.
     void lost(bool fast) {
         if (control_) {
             ssthresh_ = std::max(flight() / 2.0, 2.0);
             cwnd_ = fast ? ssthresh_ : 1.0;
+            // Os que estavam em voo ainda ocupam a fila do gargalo (menos os 3 que trouxeram os
+            // ACKs repetidos): como na recuperação rápida do Reno, cada ACK repetido a mais
+            // libera um. Sem isso, a janela inteira reenviada de uma vez cairia na fila cheia.
+            draining_ = fast && flight() > 3 ? flight() - 3 : 0;
         }
         resent_below_ = std::max(resent_below_, next_);
         recover_ = next_;  // com controle: os ACKs repetidos do que já estava em voo não contam de novo
@@ -166,6 +186,7 @@ private:
     std::uint32_t resent_below_ = 0;     // abaixo deste, todos já foram enviados uma vez
     std::uint32_t recover_ = 0;          // até o base passar daqui, nada de outra retransmissão rápida
     int repeated_ = 0;                   // ACKs seguidos com o número base
+    std::uint32_t draining_ = 0;         // depois de 3 ACKs repetidos: os antigos ainda na rede
     std::vector<double> sent_at_;        // quando cada um dos últimos `window` saiu
     double timer_ = 0, progress_ = 0;    // o envio do base; o último ACK novo
     std::uint64_t received_ = 0, spent_ = 0;

@@ -33,7 +33,8 @@ static const char* const HELP = "Servidor de arquivos do Exemplo 5 (UDP): respon
     "com SIZE, o arquivo e OK. Padrão: localhost 8000.\n  --chunk N   bytes por datagrama (padrão "
     "1024)\n  --quiet     um resumo por arquivo em vez de uma linha por datagrama\n  --dir PASTA a "
     "pasta servida (padrão: ../ex3_files/imagens)\n  --limite-por-ip N  transferências por IP (16)\n"
-    "  --rtt       no modo confiável, cada amostra de RTT e cada timeout\n";
+    "  --rtt       no modo confiável, a cada ACK e a cada reenvio: tempo, cwnd, ssthresh, em voo,\n"
+    "              RTO e a amostra de RTT\n";
 
 static std::size_t chunk_size = 1024;  // bytes por datagrama, como no guia (--chunk N)
 static bool quiet = false;             // --quiet: um resumo em vez de uma linha por datagrama
@@ -62,7 +63,8 @@ int main(int argc, char* argv[]) {
     // ../ex3_files/imagens, ao lado desta pasta: as mesmas quatro imagens.
     std::string dir =
         (fs::u8path(net::program_folder(argv[0])) / ".." / "ex3_files" / "imagens").u8string();
-    // Diferença do Exemplo 3: --rtt mostra o RTT e o timeout. Cada amostra e cada reenvio.
+    // Diferença do Exemplo 3: --rtt mostra o RTT, o timeout e a janela. A cada ACK e a cada
+    // reenvio: o tempo, cwnd, ssthresh, quantos em voo e o RTO (as figuras vêm daí).
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--chunk", &chunk},
                                    {"--quiet", nullptr, &quiet}, {"--dir", &dir},
                                    per_address.option(), {"--rtt", nullptr, &show_rtt}});
@@ -166,8 +168,9 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
             std::size_t count = 0, total = 0;
             std::uint32_t crc = 0;  // o CRC-32 do que já foi enviado
             TransferClock clock;
-            // Diferença do Exemplo 3: O modo confiável é o remetente de sender.h. Ele decide o que
-            // sai, o que volta e quanto cabe na rede; send_reliably() só envia e espera os ACKs.
+            // Diferença do Exemplo 3: O modo confiável é uma peça sem sockets nem relógio. O remetente
+            // (sender.h) decide o que sai, quando reenviar e quanto cabe na rede; send_reliably()
+            // só envia, espera os ACKs e olha o relógio.
             Reliable sent;
             if (reliable && failed.empty())
                 failed = send_reliably(server_socket, *client, f, size, static_cast<std::uint32_t>(datagrams),
@@ -223,7 +226,9 @@ static bool send_to(socket_t server_socket, const Transfer& client, const std::s
 // Devolve "" quando o OK foi confirmado, ou o motivo de ter parado.
 static std::string send_reliably(socket_t server_socket, Transfer& client, BufferedFile& f, std::uint64_t size,
                                  std::uint32_t datagrams, unsigned window, bool control, Reliable& sent) {
-    std::random_device random;  // o número do SIZE, sorteado: ninguém adivinha os seguintes
+    // Diferença do Exemplo 3: O número do SIZE é sorteado. Como o número inicial do TCP: quem não
+    // recebeu o SIZE não acerta o ACK (1 chance em 2^32), nem para forjar uma confirmação.
+    std::random_device random;
     ReliableSender sender(static_cast<std::uint32_t>(random()), datagrams, window, control);
     sender.received(client.request.size());
     const Clock::time_point start = Clock::now();

@@ -380,12 +380,20 @@ TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; on
     CHECK(s.ack(next) == Sender::Ack::FAST_RESEND);  // the third duplicate
     CHECK(s.sender.ssthresh() == doctest::Approx(8));  // 16 in flight / 2
     CHECK(s.sender.cwnd() == doctest::Approx(8));
-    CHECK(s.send() == range(next, next + 7));  // Go-Back-N from base, 8 of them
-    for (int i = 0; i < 12; ++i) CHECK(s.ack(next) == Sender::Ack::DUPLICATE);  // the rest: no new halving
+    // Go-Back-N from base: the base at once; the rest as the old ones leave the network
+    // (16 were in flight, 3 of them brought the duplicates: 13 still in the bottleneck's queue).
+    CHECK(s.send() == std::vector<std::uint32_t>{next});
+    std::vector<std::uint32_t> after;
+    for (int i = 0; i < 12; ++i) {  // the other 12 duplicates: no new halving
+        CHECK(s.ack(next) == Sender::Ack::DUPLICATE);
+        for (std::uint32_t n : s.send()) after.push_back(n);
+    }
+    CHECK(after == range(next + 1, next + 6));  // 13 - 12 = 1 old one left: 1 + 6 + 1 = cwnd 8
     CHECK(s.sender.cwnd() == doctest::Approx(8));
     // The resent ones arrive: congestion avoidance now (cwnd == ssthresh): +1/cwnd per ACK.
     CHECK(s.ack(next + 1) == Sender::Ack::NEW);
     CHECK(s.sender.cwnd() == doctest::Approx(8 + 1.0 / 8));
+    CHECK(s.send() == range(next + 7, next + 8));  // the old ones are gone: 8 in flight again
     for (std::uint32_t n = next + 2; n <= next + 8; ++n) s.ack(n);
     CHECK(s.sender.cwnd() == doctest::Approx(9).epsilon(0.01));  // about +1 per round trip
 }
