@@ -168,7 +168,7 @@ private:
     void lost(bool fast) {
         if (control_) {
             ssthresh_ = std::max(flight() / 2.0, 2.0);
-            cwnd_ = fast ? ssthresh_ : 1.0;
+            cwnd_ = fast ? std::min(ssthresh_, static_cast<double>(window_)) : 1.0;
             // Os que estavam em voo ainda ocupam a fila do gargalo (menos os 3 que trouxeram os
             // ACKs repetidos): como na recuperação rápida do Reno, cada ACK repetido a mais
             // libera um. Sem isso, a janela inteira reenviada de uma vez cairia na fila cheia.
