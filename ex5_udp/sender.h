@@ -44,7 +44,8 @@
 
 class ReliableSender {
 public:
-    enum class Ack { IGNORED, NEW, DUPLICATE, FAST_RESEND, DONE };
+    // (REPEATED, não DUPLICATE: no Windows, DUPLICATE é uma macro de windows.h.)
+    enum class Ack { IGNORED, NEW, REPEATED, FAST_RESEND, DONE };
     enum class Time { WAIT, RESEND, GIVE_UP };
     struct Send {
         std::uint32_t seq;     // o número no cabeçalho (first + number)
@@ -98,7 +99,7 @@ public:
         sample_.reset();
         if (n == base_ && next_ > base_) {  // repetido: o `base` não chegou, algo depois dele sim
             if (draining_ > 0) draining_ -= 1;  // mais um dos antigos saiu da rede
-            if (++repeated_ != 3 || (control_ && base_ < recover_)) return Ack::DUPLICATE;
+            if (++repeated_ != 3 || (control_ && base_ < recover_)) return Ack::REPEATED;
             lost(true);
             return Ack::FAST_RESEND;
         }

@@ -221,7 +221,7 @@ std::string ack_name(Sender::Ack a) {
     switch (a) {
     case Sender::Ack::IGNORED: return "IGNORED";
     case Sender::Ack::NEW: return "NEW";
-    case Sender::Ack::DUPLICATE: return "DUPLICATE";
+    case Sender::Ack::REPEATED: return "REPEATED";
     case Sender::Ack::FAST_RESEND: return "FAST_RESEND";
     case Sender::Ack::DONE: return "DONE";
     }
@@ -375,8 +375,8 @@ TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; on
     CHECK(s.send() == range(next, next + 15));
     s.now += 0.010;
     // `next` was lost; the 15 after it arrive and each brings ACK `next` again.
-    CHECK(s.ack(next) == Sender::Ack::DUPLICATE);
-    CHECK(s.ack(next) == Sender::Ack::DUPLICATE);
+    CHECK(s.ack(next) == Sender::Ack::REPEATED);
+    CHECK(s.ack(next) == Sender::Ack::REPEATED);
     CHECK(s.ack(next) == Sender::Ack::FAST_RESEND);  // the third duplicate
     CHECK(s.sender.ssthresh() == doctest::Approx(8));  // 16 in flight / 2
     CHECK(s.sender.cwnd() == doctest::Approx(8));
@@ -385,7 +385,7 @@ TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; on
     CHECK(s.send() == std::vector<std::uint32_t>{next});
     std::vector<std::uint32_t> after;
     for (int i = 0; i < 12; ++i) {  // the other 12 duplicates: no new halving
-        CHECK(s.ack(next) == Sender::Ack::DUPLICATE);
+        CHECK(s.ack(next) == Sender::Ack::REPEATED);
         for (std::uint32_t n : s.send()) after.push_back(n);
     }
     CHECK(after == range(next + 1, next + 6));  // 13 - 12 = 1 old one left: 1 + 6 + 1 = cwnd 8
