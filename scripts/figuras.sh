@@ -126,25 +126,20 @@ csv_or_skip() {  # csv_or_skip <csv> <what>: true when the CSV is there
     echo "($1 não existe: sem a figura $2; make bench (ou bench/curves.sh) a mede)" >&2
     return 1
 }
-if csv_or_skip bench/results/ex3_chunk.csv "MB/s × tamanho do pedaço"; then
-    draw figuras/ex3-chunk.gp figuras/ex3-chunk.png "data='bench/results/ex3_chunk.csv'" \
-        "when='$(sed -n 2p bench/results/ex3_chunk.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
-fi
-if csv_or_skip bench/results/chat_clients.csv "p99 e memória × clientes"; then
-    draw figuras/chat-clientes.gp figuras/chat-clientes.png "data='bench/results/chat_clients.csv'" \
-        "when='$(sed -n 2p bench/results/chat_clients.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
-fi
+# bench_figure <data> <line> <name> <what>: figuras/<name>.gp draws <data> into figuras/<name>.png,
+# with the data's <line>-th line (the date and the machine) under the title.
+bench_figure() {
+    csv_or_skip "$1" "$4" || return 0
+    draw "figuras/$3.gp" "figuras/$3.png" "data='$1'" \
+        "when='$(sed -n "$2p" "$1" | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
+}
+bench_figure bench/results/ex3_chunk.csv 2 ex3-chunk "MB/s × tamanho do pedaço"
+bench_figure bench/results/chat_clients.csv 2 chat-clientes "p99 e memória × clientes"
 if [ -f bench/results/ex5_window.csv ]; then
     draw figuras/ex5-janela.gp figuras/ex5-janela.png "data='bench/results/ex5_window.csv'" \
         "when='$(grep -m1 '^# measured' bench/results/ex5_window.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
 else
     echo "(bench/results/ex5_window.csv não existe: sem a figura vazão × janela do Exemplo 5)" >&2
 fi
-if csv_or_skip bench/results/ex5_cwnd.dat "cwnd × tempo do Exemplo 5"; then
-    draw figuras/ex5-cwnd.gp figuras/ex5-cwnd.png "data='bench/results/ex5_cwnd.dat'" \
-        "when='$(sed -n 2p bench/results/ex5_cwnd.dat | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
-fi
-if csv_or_skip bench/results/ex5_congestion.csv "tempo e descartes × janela do Exemplo 5"; then
-    draw figuras/ex5-congestionamento.gp figuras/ex5-congestionamento.png "data='bench/results/ex5_congestion.csv'" \
-        "when='$(sed -n 3p bench/results/ex5_congestion.csv | sed 's/^# //; s/'"'"'//g' | cut -c1-90)'"
-fi
+bench_figure bench/results/ex5_cwnd.dat 2 ex5-cwnd "cwnd × tempo do Exemplo 5"
+bench_figure bench/results/ex5_congestion.csv 3 ex5-congestionamento "tempo e descartes × janela do Exemplo 5"
