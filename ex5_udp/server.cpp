@@ -32,7 +32,8 @@ static const char* const USAGE =
 static const char* const HELP = "Servidor de arquivos do Exemplo 5 (UDP): responde a \"GET <nome>\" "
     "com SIZE, o arquivo e OK. Padrão: localhost 8000.\n  --chunk N   bytes por datagrama (padrão "
     "1024)\n  --quiet     um resumo por arquivo em vez de uma linha por datagrama\n  --dir PASTA a "
-    "pasta servida (padrão: ../ex3_files/imagens)\n  --limite-por-ip N  transferências por IP (16)\n"
+    "pasta servida (padrão: ../ex3_files/imagens)\n  --limite-por-ip N  no máximo N transferências por IP (padrão: "
+    "sem limite; o servidor tem lugar para 256)\n"
     "  --rtt       no modo confiável, a cada ACK e a cada reenvio: tempo, cwnd, ssthresh, em voo,\n"
     "              RTO e a amostra de RTT\n";
 
@@ -43,6 +44,10 @@ static fs::path img_path;              // a pasta servida
 static PerAddressLimit per_address;    // quantas transferências cada IP tem (common/)
 static Transfers transfers;            // quem está baixando agora, por endereço
 static RefusalLines refusals;          // as linhas de datagramas recusados (limitadas)
+static bool per_ip_given = false;      // --limite-por-ip N foi dado: um limite por IP
+static const Clock::time_point server_start = Clock::now();
+// Segundos desde o começo do servidor: o relógio do andamento das transferências (transfers.h).
+static double server_seconds() { return std::chrono::duration<double>(Clock::now() - server_start).count(); }
 static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client);
 struct Reliable {  // o que o modo confiável enviou: datagramas de dados, reenvios e bytes
     std::size_t count = 0, resent = 0, total = 0;
@@ -69,6 +74,7 @@ int main(int argc, char* argv[]) {
                                    {"--quiet", nullptr, &quiet}, {"--dir", &dir},
                                    per_address.option(), {"--rtt", nullptr, &show_rtt}});
     if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+    for (int i = 1; i < argc; ++i) per_ip_given |= std::string(argv[i]).rfind("--limite-por-ip", 0) == 0;
     if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
         std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
         return 2;
@@ -93,7 +99,9 @@ int main(int argc, char* argv[]) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    std::cout << "Iniciando servidor em " << IP << ":" << PORT << " (UDP)" << std::endl;
+    std::cout << "Iniciando servidor em " << IP << ":" << PORT << " (UDP; até " << Transfers::CAPACITY
+              << " transferências ao mesmo tempo, " << (per_ip_given ? "no máximo " +
+                 std::to_string(per_address.max()) + " por IP)" : "sem limite por IP)") << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint();  // em uso? IP de outra máquina?
         std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
@@ -297,8 +305,11 @@ static std::string send_reliably(socket_t server_socket, Transfer& client, Buffe
                 say(client.text + ": 3 ACKs repetidos" + at(t) + "; reenviando a partir do número " +
                     std::to_string(sender.base()) + " sem esperar o timeout: " + sender.state());
             if (result == ReliableSender::Ack::DONE) return "";  // o OK foi confirmado: fim
+            if (result == ReliableSender::Ack::NEW) client.progressed(server_seconds(), sender.rto().seconds());
             continue;
         }
+        if (client.evicted())
+            return "Transferência de " + client.text + " encerrada: o servidor ficou cheio e ela estava parada";
         const double t = now();
         switch (sender.on_time(t)) {
         case ReliableSender::Time::WAIT:
@@ -357,13 +368,18 @@ static void receive_datagrams(socket_t server_socket) {
         client->address_length = address_length;
         client->text = client_text;
         client->request.assign(data.data(), size);
-        // Diferença do Exemplo 3: Limite de transferências por IP. O --limite-por-ip do Exemplo 3
-        // (16), contado em transferências; e 256 no servidor inteiro.
-        client->slot = per_address.take(net::address_of(peer));
-        std::string full = !client->slot ? net::address_of(peer) + " já tem " +
-            std::to_string(per_address.max()) + " transferências em andamento" : transfers.add(client);
+        // Diferença do Exemplo 3: Capacidade do servidor, não limite por IP. Até 256 transferências;
+        // cheio, a que está parada há mais tempo dá lugar (transfers.h). Um limite por IP só com
+        // --limite-por-ip N: um laboratório inteiro atrás de um NAT tem um IP só.
+        if (per_ip_given) client->slot = per_address.take(net::address_of(peer));
+        std::string evicted, full = per_ip_given && !client->slot ? net::address_of(peer) + " já tem " +
+            std::to_string(per_address.max()) + " transferências em andamento (veja --limite-por-ip)"
+            : transfers.add(client, server_seconds(), evicted);
+        if (!evicted.empty())
+            say("Transferência de " + evicted + " encerrada para dar lugar a " + client_text +
+                ": o servidor está cheio e ela era a que estava parada havia mais tempo");
         if (!full.empty()) {
-            refusals.say("Pedido de " + client_text + " recusado: " + full + " (veja --limite-por-ip)");
+            refusals.say("Pedido de " + client_text + " recusado: " + full);
             std::string busy = datagram::error_text("Servidor ocupado: " + full);
             if (with_header) busy = datagram::encode(datagram::ERR, 0, 0, busy);
             sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);

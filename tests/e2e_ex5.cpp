@@ -532,8 +532,33 @@ TEST_CASE("ex5: random, empty, oversized and malformed datagrams are refused; th
     close_fd(fd);
 }
 
-TEST_CASE("ex5: one IP holds at most 16 transfers; a client from another IP is still served") {
+TEST_CASE("ex5: no per-IP refusal while there is room; 20 silent clients from one IP are served") {
     Server server = ex5_server({"--quiet"});
+    CHECK(server.process->out().find("(UDP; até 256 transferências ao mesmo tempo, sem limite por IP)") !=
+          std::string::npos);
+    std::vector<int> silent;
+    for (int i = 0; i < 20; ++i) {  // a lab behind one NAT: one IP, many ports
+        int fd = udp_socket("127.0.0.2");
+        REQUIRE(fd >= 0);
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::GET, 64, 0, "GET gato.jpg")));
+        silent.push_back(fd);
+    }
+    int served = 0;
+    for (int fd : silent) {
+        std::string d;
+        datagram::Datagram got;
+        REQUIRE(udp_recv(fd, d, 5000ms));
+        REQUIRE(datagram::decode(d.data(), d.size(), got));
+        served += got.type == datagram::SIZE;
+        close_fd(fd);
+    }
+    CHECK(served == 20);
+    CHECK(server.process->out().find("recusado") == std::string::npos);
+}
+
+TEST_CASE("ex5: --limite-por-ip 16: one IP holds at most 16 transfers; another IP is still served") {
+    Server server = ex5_server({"--quiet", "--limite-por-ip", "16"});
+    CHECK(server.process->out().find("no máximo 16 por IP)") != std::string::npos);
     TempDir downloads;
     // 20 silent reliable clients from 127.0.0.2 (each its own port): they
     // ask and never confirm anything.

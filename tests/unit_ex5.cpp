@@ -12,6 +12,7 @@
 #include "../ex5_udp/datagram.h"
 #include "../ex5_udp/rto.h"
 #include "../ex5_udp/sender.h"
+#include "../ex5_udp/transfers.h"
 #include "udp_relay.h"
 
 using namespace lab;
@@ -492,4 +493,54 @@ TEST_CASE("sender: numbers wrap around 2^32; a file too big for 32 bits is refus
     CHECK(!Sender::too_big(0xfffffffdu));
     CHECK(Sender::too_big(0xfffffffeu));  // its OK's ACK would be the SIZE's number again
     CHECK(Sender::too_big(0xffffffffu));
+}
+
+// ---- the server's capacity (ex5_udp/transfers.h) -------------------------------
+
+TEST_CASE("capacity: when full, the transfer stalled longest gives way; never one that moves") {
+    std::mt19937 random{std::random_device{}()};
+    const double now = 100 + std::uniform_real_distribution<double>(0, 1000)(random);
+    std::string log = "\nnow=" + std::to_string(now) + "\n";
+    INFO(log);
+    // {last progress, its RTO}: moving (an ACK 0.1 s ago), stalled for 5 s with RTO 1 s, stalled
+    // for 2 s with RTO 0.2 s, stalled for 2 s with RTO 1 s (not yet 3 RTOs).
+    std::vector<Stalled> all = {{now - 0.1, 0.2}, {now - 5, 1.0}, {now - 2, 0.2}, {now - 2, 1.0}};
+    CHECK(choose_victim(all, now) == 1);  // the longest without progress
+    all.erase(all.begin() + 1);
+    log += "without the one stalled for 5 s\n";
+    CHECK(choose_victim(all, now) == 1);  // 2 s > 3 x 0.2 s
+    all.erase(all.begin() + 1);
+    log += "without the one stalled for 2 s with RTO 0.2 s\n";
+    CHECK(choose_victim(all, now) == -1);  // 2 s < 3 x 1 s; 0.1 s: moving. The newcomer is refused.
+    CHECK(choose_victim({}, now) == -1);
+    // Exactly 3 RTOs is not yet stalled; a bit more is.
+    CHECK(choose_victim({{now - 3 * 0.25, 0.25}}, now) == -1);
+    CHECK(choose_victim({{now - 3 * 0.25 - 0.001, 0.25}}, now) == 0);
+}
+
+TEST_CASE("capacity: Transfers gives the place of the stalled one to the newcomer, and tells it") {
+    Transfers table;
+    std::vector<std::shared_ptr<Transfer>> all;
+    std::string evicted;
+    for (int i = 0; i < Transfers::CAPACITY; ++i) {
+        auto t = std::make_shared<Transfer>();
+        t->text = "192.0.2.1:" + std::to_string(1000 + i);
+        REQUIRE(table.add(t, 10, evicted) == "");
+        all.push_back(t);
+    }
+    for (auto& t : all) t->progressed(20, 0.2);  // all moving at t = 20 s
+    all[7]->progressed(12, 0.2);                  // but this one stopped at 12 s
+    auto newcomer = std::make_shared<Transfer>();
+    newcomer->text = "198.51.100.9:5000";
+    CHECK(table.add(newcomer, 20.1, evicted) == "");
+    CHECK(evicted == all[7]->text);
+    CHECK(all[7]->evicted());
+    CHECK(table.find(all[7]->text) == nullptr);
+    CHECK(table.find(newcomer->text) == newcomer);
+    std::string d;
+    CHECK(!all[7]->receive(d, std::chrono::steady_clock::now() + 10s));  // woken at once
+    auto another = std::make_shared<Transfer>();
+    another->text = "198.51.100.9:5001";
+    CHECK(table.add(another, 20.2, evicted).find("todas andando") != std::string::npos);
+    CHECK(evicted.empty());
 }
