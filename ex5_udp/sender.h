@@ -114,7 +114,7 @@ public:
         }
         // Diferença do Exemplo 3: Partida lenta e prevenção de congestionamento. Abaixo de ssthresh,
         // cwnd cresce 1 por ACK novo (dobra a cada RTT); acima, 1/cwnd (1 por RTT), RFC 5681.
-        // Conta por ACK, não por datagrama confirmado, como o RFC 5681 permite.
+        // Conta por ACK, não por datagrama confirmado, como a RFC 5681 permite.
         if (control_) cwnd_ += cwnd_ < ssthresh_ ? 1.0 : 1.0 / cwnd_;
         cwnd_ = std::min(cwnd_, static_cast<double>(window_));
         base_ = n;  // confirma tudo antes de n (ACK cumulativo)
