@@ -556,6 +556,42 @@ TEST_CASE("ex5: no per-IP refusal while there is room; 20 silent clients from on
     CHECK(server.process->out().find("recusado") == std::string::npos);
 }
 
+TEST_CASE("ex5: a full server: the longest-stalled transfer gives way to a new one; moving ones stay") {
+    Server server = ex5_server({"--quiet"});
+    TempDir downloads;
+    // 256 silent reliable clients (each its own port, from 127.0.0.2) fill the server.
+    std::vector<int> silent;
+    for (int i = 0; i < 256; ++i) {
+        int fd = udp_socket("127.0.0.2", 0, 0);
+        REQUIRE(fd >= 0);
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::GET, 8, 0, "GET gato.jpg")));
+        silent.push_back(fd);
+    }
+    for (int fd : silent) {  // each got its SIZE: all 256 admitted
+        std::string d;
+        REQUIRE(udp_recv(fd, d, 5000ms));
+    }
+    // At once, nobody has been stalled for 3 RTOs (3 s before any RTT sample): a new one is refused.
+    int early = udp_socket();
+    REQUIRE(udp_send(early, server.port, datagram::encode(datagram::GET, 8, 0, "GET gato.jpg")));
+    std::string answer;
+    REQUIRE(udp_recv(early, answer, 5000ms));
+    datagram::Datagram got;
+    REQUIRE(datagram::decode(answer.data(), answer.size(), got));
+    CHECK(got.type == datagram::ERR);
+    CHECK(got.payload.find("Servidor ocupado: o servidor já tem 256 transferências em andamento, todas andando") !=
+          std::string::npos);
+    close_fd(early);
+    // After 3 s without an ACK, the first silent one gives way to a real client, which finishes.
+    std::this_thread::sleep_for(3200ms);
+    auto client = download(server.port, "iguana.jpg", downloads.path, {"--janela", "8"});
+    CHECK(client->wait_exit(20000ms) == 0);
+    CHECK(read_file(downloads.path / "iguana.jpg") == image("iguana.jpg"));
+    CHECK(server.process->wait_output("encerrada para dar lugar a 127.0.0.1:", 5000ms));
+    CHECK(server.process->wait_output("Transferência de 127.0.0.2:", 5000ms));
+    for (int fd : silent) close_fd(fd);
+}
+
 TEST_CASE("ex5: --limite-por-ip 16: one IP holds at most 16 transfers; another IP is still served") {
     Server server = ex5_server({"--quiet", "--limite-por-ip", "16"});
     CHECK(server.process->out().find("no máximo 16 por IP)") != std::string::npos);
