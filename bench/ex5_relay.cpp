@@ -1,12 +1,14 @@
 // The bad link of ex5's bench (bench/ex5.sh): the tests' UDP relay
 // (tests/udp_relay.h) as a program.
 //
-//   ex5_relay run SERVER_PORT RATE DELAY_US QUEUE_BYTES
+//   ex5_relay run SERVER_PORT RATE DELAY_US QUEUE_BYTES [QUEUE_DATAGRAMS]
 //       relay 127.0.0.1:<port it prints> <-> 127.0.0.1:SERVER_PORT: DELAY_US
 //       each way, and the server->client direction limited to RATE bytes/s
-//       with a queue of QUEUE_BYTES (what a slow link with a router's buffer
-//       does). Prints "porta N", runs until SIGTERM/SIGINT, then prints its
-//       counts on stderr.
+//       with a drop-tail queue of QUEUE_BYTES, or of QUEUE_DATAGRAMS
+//       datagrams when given (what a slow link with a router's buffer does:
+//       the bottleneck). Prints "porta N", runs until SIGTERM/SIGINT, then
+//       prints what it forwarded and dropped on stderr:
+//       "relay: server->client F delivered, D dropped (queue full)".
 //   ex5_relay measure RATE DELAY_US QUEUE_BYTES DATAGRAM_BYTES
 //       the same link, measured: its capacity (datagrams of DATAGRAM_BYTES
 //       offered at twice RATE for 1 s; bytes delivered per second) and its
@@ -29,7 +31,7 @@
 using namespace lab;
 using Clock = std::chrono::steady_clock;
 
-static int run(int server_port, double rate, long delay_us, long queue) {
+static int run(int server_port, double rate, long delay_us, long queue, long queue_datagrams) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -39,6 +41,7 @@ static int run(int server_port, double rate, long delay_us, long queue) {
     up.delay = down.delay = std::chrono::microseconds(delay_us);
     down.rate = rate;
     down.queue_bytes = static_cast<std::size_t>(queue);
+    down.queue_datagrams = static_cast<std::size_t>(queue_datagrams);
     UdpRelay relay(server_port, up, down);
     std::cout << "porta " << relay.port() << std::endl;
     int sig = 0;
@@ -121,13 +124,13 @@ static int measure(double rate, long delay_us, long queue, std::size_t size) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> a(argv + 1, argv + argc);
-    if (a.size() == 5 && a[0] == "run")
+    if ((a.size() == 5 || a.size() == 6) && a[0] == "run")
         return run(std::atoi(a[1].c_str()), std::atof(a[2].c_str()), std::atol(a[3].c_str()),
-                   std::atol(a[4].c_str()));
+                   std::atol(a[4].c_str()), a.size() == 6 ? std::atol(a[5].c_str()) : 0);
     if (a.size() == 5 && a[0] == "measure")
         return measure(std::atof(a[1].c_str()), std::atol(a[2].c_str()), std::atol(a[3].c_str()),
                        static_cast<std::size_t>(std::atol(a[4].c_str())));
-    std::cerr << "usage: ex5_relay run SERVER_PORT RATE DELAY_US QUEUE_BYTES\n"
+    std::cerr << "usage: ex5_relay run SERVER_PORT RATE DELAY_US QUEUE_BYTES [QUEUE_DATAGRAMS]\n"
                  "       ex5_relay measure RATE DELAY_US QUEUE_BYTES DATAGRAM_BYTES\n";
     return 2;
 }

@@ -1,6 +1,6 @@
 // Exemplo 5 - Transferência de arquivos por UDP: o CLIENTE. É o cliente do Exemplo 3 com
 // datagramas: pede um arquivo com "GET <nome>" e grava o que chegar em downloads/<nome>.
-// Uso: ./client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N]
+// Uso: ./client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N] [--sem-controle]
 #include "../common/net.h"
 #include "client_command_line.h"  // [IP [PORTA [ARQUIVO]]] [--dir PASTA] e o modo, --help
 #include "datagram.h"             // SIZE, OK e o cabeçalho do modo confiável
@@ -19,10 +19,11 @@ int main(int argc, char* argv[]) {
     // Diferença do original: Endereço, porta, arquivo e pasta na linha de comando. Veja --help.
     std::string HOST = "localhost", PORT = "8000", file_name, dir;
     bool dir_given = false;
-    // Diferença do Exemplo 3: --confiavel e --janela N. Sem eles, o modo simples: o que se
-    // perder, perdeu. Com eles, cada datagrama tem cabeçalho e é confirmado (window > 0).
+    // Diferença do Exemplo 3: --confiavel, --janela N e --sem-controle. Sem eles, o modo simples:
+    // o que se perder, perdeu. Com eles, cada datagrama tem cabeçalho e é confirmado (window > 0).
     unsigned window = 0;
-    int code = parse_command_line(argc, argv, HOST, PORT, file_name, dir, dir_given, window);
+    bool fixed = false;  // --sem-controle: a janela N sempre, sem controle de congestionamento
+    int code = parse_command_line(argc, argv, HOST, PORT, file_name, dir, dir_given, window, fixed);
     if (code >= 0) return code;
     const bool reliable = window > 0;
 
@@ -38,7 +39,7 @@ int main(int argc, char* argv[]) {
     // Define o endereço e a porta do servidor ao qual o socket vai enviar
     std::cout << "Iniciando o pedido ao servidor em " << HOST << ":" << PORT << " (UDP, modo "
               << (!reliable ? "simples" : window == 1 ? "confiável: pare e espere"
-                  : "confiável: janela " + std::to_string(window)) << ")" << std::endl;
+                  : "confiável: janela " + std::to_string(window) + (fixed ? " fixa" : "")) << ")" << std::endl;
     std::string error;
     net::AddrList address = net::resolve(HOST, PORT, false, error, net::family_of(HOST));
     if (!address) {
@@ -66,9 +67,12 @@ int main(int argc, char* argv[]) {
         if (!file_name_ok(file_name)) return 1;
     }
     // Diferença do Exemplo 3: O pedido é um datagrama. No modo confiável, depois do cabeçalho
-    // com a janela; sem resposta, ele é repetido a cada 1 s, 3 vezes no máximo.
+    // com a janela, e completado com zeros até 1200 bytes: antes de o cliente confirmar o SIZE,
+    // o servidor envia no máximo 3 vezes o que recebeu (como o QUIC). Sem resposta, ele é
+    // repetido a cada 1 s, 3 vezes no máximo.
     std::string get = "GET " + file_name;
-    if (reliable) get = datagram::encode(datagram::GET, static_cast<std::uint16_t>(window), 0, get);
+    if (reliable)
+        get = datagram::padded_request(static_cast<std::uint16_t>(window | (fixed ? datagram::FIXED_WINDOW : 0)), get);
     if (send(client_socket, get.data(), static_cast<int>(get.size()), 0) < 0)
         return net::fail("Erro ao enviar o pedido");
 
@@ -83,7 +87,8 @@ int main(int argc, char* argv[]) {
     // Diferença do Exemplo 3: Um recv() é um datagrama. Inteiro, nunca parte de um nem dois
     // juntos: 64 KiB cabem qualquer um (no máximo 65507 bytes).
     std::vector<char> data(65536);
-    std::uint32_t expected = 0;  // modo confiável: o próximo número esperado (0 é o SIZE)
+    std::uint32_t expected = 0;  // modo confiável: o próximo esperado, contado do SIZE (0)
+    std::uint32_t first = 0;     // modo confiável: o número do SIZE (sorteado pelo servidor)
     int requests = 1;            // modo confiável: quantas vezes o pedido foi enviado
     int finished = -1;           // modo confiável: o código de saída, depois do OK
     auto finished_at = std::chrono::steady_clock::now();
@@ -131,12 +136,15 @@ int main(int argc, char* argv[]) {
         // Modo confiável: o cabeçalho diz o tipo e o número (datagram.h)
         // Diferença do Exemplo 3: Só o próximo número da sequência é aceito. Um repetido ou fora
         // de ordem é descartado, e todo datagrama recebe um ACK com o próximo número esperado.
+        // O primeiro é o SIZE, com o número que o servidor sorteou: os outros contam dele.
         datagram::Datagram d;
         if (!datagram::decode(data.data(), payload.size(), d)) continue;  // não é do protocolo
         if (d.type == datagram::ERR)
             return f.fail("O servidor respondeu: " + request::printable(d.payload));
-        if (finished >= 0 || d.seq != expected) {
-            if (finished < 0) f.discarded(d.seq < expected);
+        if (expected == 0 && d.type == datagram::SIZE) first = d.seq;
+        const std::uint32_t number = d.seq - first;  // módulo 2^32: 0 o SIZE, 1 o primeiro dado
+        if (finished >= 0 || number != expected) {
+            if (finished < 0 && expected > 0) f.discarded(number < expected);
         } else if (d.type == datagram::SIZE && expected == 0 && datagram::parse_size(d.payload, bytes, count)) {
             f.expect(bytes, count);
             expected += 1;
@@ -151,7 +159,7 @@ int main(int argc, char* argv[]) {
             continue;  // o tipo não é o deste número: ignorado
         }
         // Confirma: o próximo número esperado (ACK cumulativo, como o Ack do TCP)
-        std::string ack = datagram::encode(datagram::ACK, 0, expected, "");
+        std::string ack = datagram::encode(datagram::ACK, 0, first + expected, "");
         send(client_socket, ack.data(), static_cast<int>(ack.size()), 0);
         // Depois do OK: o arquivo está pronto, mas o ACK dele pode se perder. Por 0,5 s, um OK
         // repetido recebe o ACK de novo (como o TIME_WAIT do TCP).

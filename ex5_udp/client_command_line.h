@@ -1,6 +1,7 @@
 // Exemplo 5 - a linha de comando do cliente: a do Exemplo 3
 // (client [IP [PORTA [ARQUIVO]]] [--dir PASTA]) com o modo: nada (simples),
-// --confiavel (pare e espere) ou --janela N (N datagramas sem confirmação).
+// --confiavel (pare e espere) ou --janela N (N datagramas sem confirmação), e
+// --sem-controle (a janela fixa, sem controle de congestionamento).
 // A mensagem para um nome recusado é a do Exemplo 3 (file_name_ok).
 #pragma once
 
@@ -13,19 +14,22 @@
 #include "../ex3_files/client_command_line.h"  // file_name_ok
 
 // Como o parse_command_line do Exemplo 3, mais `window`: 0 no modo simples,
-// 1 com --confiavel, N com --janela N (1 a 256). Devolve -1 para seguir, ou
+// 1 com --confiavel, N com --janela N (1 a 256); `fixed` com --sem-controle
+// (só com --janela ou --confiavel). Devolve -1 para seguir, ou
 // o código de saída: 0 depois de --help, 2 com um argumento inválido.
 inline int parse_command_line(int argc, char* argv[], std::string& host, std::string& port,
                               std::string& file_name, std::string& dir, bool& dir_given,
-                              unsigned& window) {
+                              unsigned& window, bool& fixed) {
     static const char* const USAGE =
-        "uso: client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N]"
+        "uso: client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N] [--sem-controle]"
         "   (padrão: localhost 8000)";
     static const char* const HELP =
         "Cliente do Exemplo 5 (UDP): pede um arquivo ao servidor (GET <nome>) e o grava em "
         "downloads/ (ou em --dir PASTA).\nSem ARQUIVO, pergunta o nome.\n"
         "  --confiavel  cada datagrama é confirmado antes do próximo (pare e espere)\n"
-        "  --janela N   até N datagramas sem confirmação (1 a 256; Go-Back-N)\n"
+        "  --janela N   até N datagramas sem confirmação (1 a 256; Go-Back-N); o servidor\n"
+        "               começa com 1 e aumenta enquanto nada se perde (controle de congestionamento)\n"
+        "  --sem-controle  com --janela N: sempre N, sem controle de congestionamento\n"
         "Sem nenhum dos dois (modo simples), o que se perder fica perdido: o que chegou\n"
         "vai para <nome>.incompleto.\n";
     std::vector<std::string> words;
@@ -33,7 +37,7 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     bool confiavel = false, janela_given = false;
     int code = args::parse(argc, argv, USAGE, HELP, words, 3,
                            {{"--dir", &dir, &dir_given}, {"--confiavel", nullptr, &confiavel},
-                            {"--janela", &janela, &janela_given}});
+                            {"--janela", &janela, &janela_given}, {"--sem-controle", nullptr, &fixed}});
     if (code >= 0) return code;
     window = confiavel ? 1 : 0;
     std::size_t n = 0;
@@ -42,6 +46,10 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
         return 2;
     }
     if (janela_given) window = static_cast<unsigned>(n);
+    if (fixed && window == 0) {
+        std::cerr << "Erro: --sem-controle só vale no modo confiável (--janela N)\n" << USAGE << "\n";
+        return 2;
+    }
     if (words.size() >= 2 && !net::parse_port(words[1], port)) {
         std::cerr << USAGE << "\n";
         return 2;

@@ -15,11 +15,19 @@
 //   byte 1     o tipo: 'G' pedido, 'S' SIZE, 'D' dados, 'A' confirmação (ACK),
 //              'O' OK, 'E' ERROR
 //   bytes 2-3  janela, 16 bits: no pedido, quantos datagramas o servidor pode
-//              enviar sem confirmação (1 = pare e espere); 0 nos outros
-//   bytes 4-7  número de sequência, 32 bits: SIZE é o 0, os dados 1 a n, o OK
-//              n + 1; no ACK, o próximo número esperado (como o Ack do TCP)
-// Um ACK é só o cabeçalho: e5 41 00 00 00 00 00 63 confirma tudo até o 98
-// (0x63 = 99 é o próximo esperado).
+//              enviar sem confirmação (1 = pare e espere); 0 nos outros. O bit
+//              mais alto (0x8000, FIXED_WINDOW) pede uma janela fixa, sem
+//              controle de congestionamento (--sem-controle)
+//   bytes 4-7  número de sequência, 32 bits: o SIZE leva um número sorteado
+//              pelo servidor, s; os dados s + 1 a s + n, o OK s + n + 1
+//              (módulo 2^32); no ACK, o próximo número esperado (como o Ack do
+//              TCP). No pedido, 0.
+// Um ACK é só o cabeçalho: com s = 0, e5 41 00 00 00 00 00 63 confirmaria tudo
+// até o 98 (0x63 = 99 é o próximo esperado).
+// O pedido do modo confiável tem 1200 bytes: "GET <nome>", um byte 0 e zeros
+// (padded_request). Antes de o cliente provar que recebeu o SIZE, o servidor
+// envia no máximo 3 vezes o que recebeu dele (sender.h): um pedido grande
+// deixa o SIZE ser repetido; um pequeno e forjado não rende quase nada.
 #pragma once
 
 #include <array>
@@ -35,6 +43,8 @@ const std::size_t HEADER = 8;
 const unsigned char MARK = 0xE5;
 // (ERR, não ERROR: no Windows, ERROR é uma macro de windows.h.)
 const char GET = 'G', SIZE = 'S', DATA = 'D', ACK = 'A', OK = 'O', ERR = 'E';
+const std::uint16_t FIXED_WINDOW = 0x8000;  // no campo janela do pedido: --sem-controle
+const std::size_t REQUEST_SIZE = 1200;      // o pedido do modo confiável, com os zeros (como o QUIC)
 
 struct Datagram {
     char type = 0;
@@ -75,6 +85,18 @@ inline bool decode(const char* data, std::size_t size, Datagram& d) {
     d.seq = ntohl(seq_n);
     d.payload.assign(data + HEADER, size - HEADER);
     return true;
+}
+
+// O pedido do modo confiável: "GET <nome>", e zeros até REQUEST_SIZE bytes.
+inline std::string padded_request(std::uint16_t window, const std::string& text) {
+    std::string d = encode(GET, window, 0, text);
+    if (d.size() < REQUEST_SIZE) d.resize(REQUEST_SIZE, '\0');
+    return d;
+}
+
+// O texto de um pedido, sem os zeros do fim (um nome nunca tem o byte 0).
+inline std::string request_text(const std::string& payload) {
+    return payload.substr(0, payload.find('\0'));
 }
 
 // "SIZE <bytes> <datagramas>": o que o cliente deve esperar.

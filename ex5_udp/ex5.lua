@@ -13,19 +13,25 @@
 -- (a do guia); para outra porta: Analisar -> Decodificar como... -> UDP,
 -- porta, EX5. Os datagramas com cabeçalho são reconhecidos em qualquer porta.
 --
--- Filtros: ex5.seq == 7, ex5.ack, ex5.tipo == "DADOS", ex5.reenvio.
+-- Filtros: ex5.seq == 7, ex5.ack, ex5.tipo == "DADOS", ex5.reenvio,
+-- ex5.relativo == 7 (o número contado do SIZE, que o servidor sorteia, como o
+-- "relative sequence number" do TCP no Wireshark), ex5.sem_controle.
 
 local ex5 = Proto("ex5", "Exemplo 5: arquivos por UDP")
 
 local f_modo = ProtoField.string("ex5.modo", "Modo")
 local f_tipo = ProtoField.string("ex5.tipo", "Tipo")
-local f_janela = ProtoField.uint16("ex5.janela", "Janela (datagramas sem confirmação)")
+local f_janela = ProtoField.uint16("ex5.janela", "Janela (datagramas sem confirmação)", base.DEC, nil, 0x7fff)
+local f_sem_controle = ProtoField.bool("ex5.sem_controle", "Janela fixa, sem controle de congestionamento (--sem-controle)", 16, nil, 0x8000)
+local f_relativo = ProtoField.uint32("ex5.relativo", "Número relativo (contado do SIZE: 0 o SIZE, 1 o primeiro dado)")
+local f_enchimento = ProtoField.uint32("ex5.enchimento", "Enchimento: zeros até 1200 bytes (o pedido do modo confiável)")
 local f_seq = ProtoField.uint32("ex5.seq", "Número de sequência")
 local f_ack = ProtoField.uint32("ex5.ack", "ACK: próximo número esperado")
 local f_texto = ProtoField.string("ex5.texto", "Texto")
 local f_dados = ProtoField.uint32("ex5.dados", "Bytes do arquivo")
 local f_reenvio = ProtoField.bool("ex5.reenvio", "Reenvio (este número já passou antes)")
-ex5.fields = { f_modo, f_tipo, f_janela, f_seq, f_ack, f_texto, f_dados, f_reenvio }
+ex5.fields = { f_modo, f_tipo, f_janela, f_sem_controle, f_seq, f_ack, f_relativo, f_texto, f_dados,
+               f_enchimento, f_reenvio }
 
 local TIPOS = { G = "GET", S = "SIZE", D = "DADOS", A = "ACK", O = "OK", E = "ERROR" }
 
@@ -33,6 +39,16 @@ local TIPOS = { G = "GET", S = "SIZE", D = "DADOS", A = "ACK", O = "OK", E = "ER
 -- resultado de cada quadro (calculado na primeira passada, na ordem da captura).
 local maior = {}
 local reenvio = {}
+-- Números relativos: o número do SIZE de cada conversa (os dois sentidos), e o
+-- número relativo de cada quadro (calculado na primeira passada).
+local primeiro = {}
+local relativo = {}
+
+local function conversa(pinfo)
+    local a = tostring(pinfo.src) .. ":" .. pinfo.src_port
+    local b = tostring(pinfo.dst) .. ":" .. pinfo.dst_port
+    if a < b then return a .. "-" .. b else return b .. "-" .. a end
+end
 
 local function is_text(tvb)
     local n = tvb:len()
@@ -70,14 +86,32 @@ function ex5.dissector(tvb, pinfo, tree)
     local numero = tvb(4, 4):uint()
     t:add(f_tipo, tvb(1, 1), tipo)
     t:add(f_janela, tvb(2, 2))
+    if letra == "G" then t:add(f_sem_controle, tvb(2, 2)) end
+    if not pinfo.visited and letra ~= "G" and letra ~= "E" then
+        local c = conversa(pinfo)
+        if letra == "S" then primeiro[c] = numero end
+        if primeiro[c] ~= nil then relativo[pinfo.number] = (numero - primeiro[c]) % 4294967296 end
+    end
+    local rel = relativo[pinfo.number]
     local info
     if letra == "A" then
         t:add(f_ack, tvb(4, 4))
         info = "ACK ack=" .. numero
+        if rel ~= nil then
+            t:add(f_relativo, tvb(4, 4), rel)
+            info = info .. " (rel " .. rel .. ")"
+        end
     else
         t:add(f_seq, tvb(4, 4))
         info = tipo .. " seq=" .. numero
-        if letra == "G" then info = info .. " janela=" .. janela end
+        if rel ~= nil then
+            t:add(f_relativo, tvb(4, 4), rel)
+            info = info .. " (rel " .. rel .. ")"
+        end
+        if letra == "G" then
+            info = info .. " janela=" .. (janela % 32768)
+            if janela >= 32768 then info = info .. " fixa" end
+        end
         if letra ~= "G" and letra ~= "E" then
             local key = tostring(pinfo.src) .. ":" .. pinfo.src_port .. ">" .. tostring(pinfo.dst) .. ":" .. pinfo.dst_port
             if not pinfo.visited then
@@ -96,8 +130,11 @@ function ex5.dissector(tvb, pinfo, tree)
             info = info .. " (" .. (n - 8) .. " bytes)"
         else
             local s = tvb:raw(8, math.min(n - 8, 120))
-            t:add(f_texto, tvb(8, math.min(n - 8, 120)), s)
+            local zero = s:find("\0", 1, true)  -- o pedido termina no primeiro zero
+            if zero ~= nil then s = s:sub(1, zero - 1) end
+            t:add(f_texto, tvb(8, #s), s)
             info = info .. ": " .. s
+            if letra == "G" and n > 8 + #s then t:add(f_enchimento, tvb(8 + #s), n - 8 - #s) end
         end
     end
     pinfo.cols.info = info
@@ -108,6 +145,8 @@ end
 function ex5.init()
     maior = {}
     reenvio = {}
+    primeiro = {}
+    relativo = {}
 end
 
 local udp = DissectorTable.get("udp.port")

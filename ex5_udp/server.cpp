@@ -8,14 +8,17 @@
 #include "../ex3_files/served_file.h"     // qual arquivo da pasta um nome indica; BufferedFile
 #include "../ex3_files/transfer_clock.h"  // tempo e MB/s do resumo (--quiet)
 #include "datagram.h"                     // SIZE, OK e o cabeçalho do modo confiável
-#include "rto.h"                          // quanto esperar por uma confirmação (RFC 6298)
+#include "sender.h"                       // o modo confiável: janela, timeout e reenvios
 #include "transfers.h"                    // as transferências em andamento, uma por endereço
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -29,8 +32,10 @@ static const char* const USAGE =
 static const char* const HELP = "Servidor de arquivos do Exemplo 5 (UDP): responde a \"GET <nome>\" "
     "com SIZE, o arquivo e OK. Padrão: localhost 8000.\n  --chunk N   bytes por datagrama (padrão "
     "1024)\n  --quiet     um resumo por arquivo em vez de uma linha por datagrama\n  --dir PASTA a "
-    "pasta servida (padrão: ../ex3_files/imagens)\n  --limite-por-ip N  transferências por IP (16)\n"
-    "  --rtt       no modo confiável, cada amostra de RTT e cada timeout\n";
+    "pasta servida (padrão: ../ex3_files/imagens)\n  --limite-por-ip N  no máximo N transferências por IP (padrão: "
+    "sem limite; o servidor tem lugar para 256)\n"
+    "  --rtt       no modo confiável, a cada ACK e a cada reenvio: tempo, cwnd, ssthresh, em voo,\n"
+    "              RTO e a amostra de RTT\n";
 
 static std::size_t chunk_size = 1024;  // bytes por datagrama, como no guia (--chunk N)
 static bool quiet = false;             // --quiet: um resumo em vez de uma linha por datagrama
@@ -39,7 +44,18 @@ static fs::path img_path;              // a pasta servida
 static PerAddressLimit per_address;    // quantas transferências cada IP tem (common/)
 static Transfers transfers;            // quem está baixando agora, por endereço
 static RefusalLines refusals;          // as linhas de datagramas recusados (limitadas)
+static bool per_ip_given = false;      // --limite-por-ip N foi dado: um limite por IP
+static const Clock::time_point server_start = Clock::now();
+// Segundos desde o começo do servidor: o relógio do andamento das transferências (transfers.h).
+static double server_seconds() { return std::chrono::duration<double>(Clock::now() - server_start).count(); }
 static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client);
+struct Reliable {  // o que o modo confiável enviou: datagramas de dados, reenvios e bytes
+    std::size_t count = 0, resent = 0, total = 0;
+    bool verified = false;  // o cliente confirmou o SIZE
+};
+static bool send_to(socket_t server_socket, const Transfer& client, const std::string& d);
+static std::string send_reliably(socket_t server_socket, Transfer& client, BufferedFile& f, std::uint64_t size,
+                                 std::uint32_t datagrams, unsigned window, bool control, Reliable& sent);
 static void receive_datagrams(socket_t server_socket);
 // Mostra uma linha inteira de uma vez (as threads dos clientes escrevem ao mesmo tempo).
 static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
@@ -52,11 +68,13 @@ int main(int argc, char* argv[]) {
     // ../ex3_files/imagens, ao lado desta pasta: as mesmas quatro imagens.
     std::string dir =
         (fs::u8path(net::program_folder(argv[0])) / ".." / "ex3_files" / "imagens").u8string();
-    // Diferença do Exemplo 3: --rtt mostra o RTT e o timeout. Cada amostra e cada reenvio.
+    // Diferença do Exemplo 3: --rtt mostra o RTT, o timeout e a janela. A cada ACK e a cada
+    // reenvio: o tempo, cwnd, ssthresh, quantos em voo e o RTO (as figuras vêm daí).
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--chunk", &chunk},
                                    {"--quiet", nullptr, &quiet}, {"--dir", &dir},
                                    per_address.option(), {"--rtt", nullptr, &show_rtt}});
     if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+    for (int i = 1; i < argc; ++i) per_ip_given |= std::string(argv[i]).rfind("--limite-por-ip", 0) == 0;
     if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
         std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
         return 2;
@@ -81,7 +99,9 @@ int main(int argc, char* argv[]) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    std::cout << "Iniciando servidor em " << IP << ":" << PORT << " (UDP)" << std::endl;
+    std::cout << "Iniciando servidor em " << IP << ":" << PORT << " (UDP; até " << Transfers::CAPACITY
+              << " transferências ao mesmo tempo, " << (per_ip_given ? "no máximo " +
+                 std::to_string(per_address.max()) + " por IP)" : "sem limite por IP)") << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint();  // em uso? IP de outra máquina?
         std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
@@ -99,22 +119,22 @@ int main(int argc, char* argv[]) {
 // Função para tratar cada pedido paralelamente: envia o arquivo ao endereço do cliente
 static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) {
     // Diferença do Exemplo 3: O pedido já chegou. Veio no recvfrom() da thread principal; com o
-    // cabeçalho do modo confiável, traz a janela (1: pare e espere).
+    // cabeçalho do modo confiável, traz a janela (1: pare e espere) e o pedido de janela fixa.
     datagram::Datagram get;
     const bool reliable = datagram::decode(client->request.data(), client->request.size(), get);
-    const std::string text = reliable ? get.payload : client->request;
-    const std::uint32_t window = reliable ? get.window : 0;
+    const std::string text = reliable ? datagram::request_text(get.payload) : client->request;
+    const unsigned window = reliable ? get.window & ~datagram::FIXED_WINDOW : 0;
+    const bool control = !(get.window & datagram::FIXED_WINDOW);
     say("Pedido de " + client->text + (!reliable ? " (modo simples)" : window == 1
-        ? " (modo confiável: pare e espere)" : " (modo confiável: janela " + std::to_string(window) + ")"));
+        ? " (modo confiável: pare e espere)" : " (modo confiável: janela " + std::to_string(window) +
+        (control ? ", com controle de congestionamento)" : ", fixa)")));
     // Diferença do Exemplo 3: sendto() com o endereço do cliente. No modo confiável, cada
     // datagrama leva o cabeçalho: o tipo e o número (datagram.h).
-    auto send_to_client = [&](char type, std::uint32_t seq, const std::string& payload) {
+    auto send_to_client = [&](char type, const std::string& payload) {
         // A última resposta (ERROR, ou o OK do modo simples): antes dela a transferência sai da
         // tabela, e um novo pedido deste endereço, logo depois, não cai na caixa desta.
         if (type == datagram::ERR || (!reliable && type == datagram::OK)) transfers.remove(client);
-        std::string d = reliable ? datagram::encode(type, 0, seq, payload) : payload;
-        return sendto(server_socket, d.data(), static_cast<int>(d.size()), 0,
-                      reinterpret_cast<const sockaddr*>(&client->address), client->address_length) >= 0;
+        return send_to(server_socket, *client, reliable ? datagram::encode(type, 0, 0, payload) : payload);
     };
 
     // Verifica se o cliente solicitou um arquivo ("GET <nome>": veja request.h)
@@ -122,10 +142,10 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
     if (req.name.empty()) {
         // Diferença do original: Pedido inválido tem resposta. O original derruba a thread.
         say("Pedido inválido de " + client->text + ": " + req.error);
-        send_to_client(datagram::ERR, 0, datagram::error_text("Pedido inválido: use GET <nome do arquivo>"));
+        send_to_client(datagram::ERR, datagram::error_text("Pedido inválido: use GET <nome do arquivo>"));
     } else if (reliable && (window < 1 || window > 256)) {
         say("Pedido inválido de " + client->text + ": janela " + std::to_string(window));
-        send_to_client(datagram::ERR, 0, datagram::error_text("Janela inválida: use 1 a 256"));
+        send_to_client(datagram::ERR, datagram::error_text("Janela inválida: use 1 a 256"));
     } else {
         // Obtém o nome do arquivo solicitado
         // Diferença do original: Bytes de controle nunca vão crus para o terminal. \x1b: texto.
@@ -136,136 +156,174 @@ static void send_file(socket_t server_socket, std::shared_ptr<Transfer> client) 
         fs::path path = req.error.empty() ? find_served_file(img_path, req.name) : fs::path();
         if (!req.error.empty()) {
             say("Pedido recusado: " + req.error);
-            send_to_client(datagram::ERR, 0, datagram::error_text("Nome de arquivo inválido: " + req.error));
+            send_to_client(datagram::ERR, datagram::error_text("Nome de arquivo inválido: " + req.error));
         } else if (!path.empty()) {
             say("Arquivo " + req.name + " encontrado.");
             // Abre o arquivo para leitura
             // Diferença do original: Buffer de leitura de 64 KiB. Menos leituras do disco.
             BufferedFile f(path);
             std::vector<char> data(chunk_size);
+            std::string failed = f.is_open() ? "" : "Erro ao abrir " + req.name;
+            // Diferença do Exemplo 3: O tamanho vai antes (SIZE). Em bytes e em datagramas; o OK do
+            // fim leva o CRC-32: sem isso, quem recebe não saberia o que faltou.
             std::error_code ec;
-            const std::uint64_t size = fs::file_size(path, ec);
-            // Diferença do Exemplo 3: O tamanho vai antes (SIZE). O número 0 é o SIZE, os dados
-            // são 1..count e o OK é count + 1: sem isso, quem recebe não saberia o que faltou.
-            const std::uint64_t count = (size + chunk_size - 1) / chunk_size;
-            std::string failed = !f.is_open() || ec ? "Erro ao abrir " + req.name : "";
-            if (failed.empty() && count >= 0xffffffffu) failed = "Arquivo grande demais: " + req.name;
-            const std::uint32_t last = static_cast<std::uint32_t>(count + 1);  // o número do OK
+            const std::uint64_t size = fs::file_size(path, ec), datagrams = (size + chunk_size - 1) / chunk_size;
+            if (failed.empty() && (ec || ReliableSender::too_big(datagrams)))
+                failed = "Arquivo grande demais: " + req.name;
+            if (failed.empty() && !reliable && !send_to_client(datagram::SIZE, datagram::size_text(size, datagrams)))
+                failed = "Envio interrompido no SIZE: " + net::last_error();
             // Envia o arquivo em pacotes de 1024 em 1024 bytes (chunk_size: 1024 ou --chunk)
-            // Diferença do Exemplo 3: Uma janela de datagramas sem confirmação. No modo simples,
-            // tudo de uma vez; no confiável, `window` no máximo, e quando um timeout passa sem
-            // confirmação, volta ao mais antigo não confirmado e reenvia dali (Go-Back-N).
-            std::uint32_t base = 0, next = 0;  // o mais antigo sem confirmação; o próximo a enviar
-            std::uint32_t resent_below = 0;    // abaixo deste número, todos já foram reenviados
-            std::uint32_t crc = 0, crc_next = 1;  // o CRC-32 dos dados enviados até crc_next - 1
-            int repeated_acks = 0;                // ACKs seguidos com o mesmo número (base)
-            std::size_t count_sent = 0, resent = 0, total = 0;
-            RetransmissionTimeout rto;
-            std::vector<Clock::time_point> sent_at(std::max<std::uint32_t>(window, 1));
-            Clock::time_point timer = Clock::now(), progress = timer;  // o timeout conta daqui
+            std::size_t count = 0, total = 0;
+            std::uint32_t crc = 0;  // o CRC-32 do que já foi enviado
             TransferClock clock;
-            while (failed.empty()) {
-                while (next <= last && (!reliable || next - base < window)) {
-                    std::string payload;
-                    if (next == 0) {
-                        payload = datagram::size_text(size, count);
-                    } else if (next == last) {
-                        payload = datagram::ok_text(crc);
-                    } else {  // o pedaço `next` do arquivo; depois de voltar, a leitura volta junto
-                        std::uint64_t offset = std::uint64_t{next - 1} * chunk_size;
-                        if (static_cast<std::uint64_t>(f.tellg()) != offset) {
-                            f.clear();
-                            f.seekg(static_cast<std::streamoff>(offset));
-                        }
-                        f.read(data.data(), static_cast<std::streamsize>(chunk_size));
-                        payload.assign(data.data(), static_cast<std::size_t>(f.gcount()));
-                        if (next == crc_next) {
-                            crc = datagram::crc32(crc, payload.data(), payload.size());
-                            crc_next += 1;
-                            total += payload.size();
-                        }
-                    }
-                    char type = next == 0 ? datagram::SIZE : next == last ? datagram::OK : datagram::DATA;
-                    if (!send_to_client(type, next, payload)) {
-                        std::string why = net::last_error();
-                        failed = "Envio interrompido no datagrama " + std::to_string(next) + ": " + why;
-                        break;
-                    }
-                    if (next == base) timer = Clock::now();
-                    sent_at[next % sent_at.size()] = Clock::now();
-                    bool again = next < resent_below;
-                    count_sent += !again && type == datagram::DATA;
-                    resent += again;
-                    if (!quiet && type == datagram::DATA)
-                        say((again ? "Reenviado o datagrama número " : "Enviado o datagrama número ") +
-                            std::to_string(next));
-                    next += 1;
+            // Diferença do Exemplo 3: O modo confiável é uma peça sem sockets nem relógio. O remetente
+            // (sender.h) decide o que sai, quando reenviar e quanto cabe na rede; send_reliably()
+            // só envia, espera os ACKs e olha o relógio.
+            Reliable sent;
+            if (reliable && failed.empty())
+                failed = send_reliably(server_socket, *client, f, size, static_cast<std::uint32_t>(datagrams),
+                                       window, control, sent);
+            while (failed.empty() && !reliable) {
+                f.read(data.data(), static_cast<std::streamsize>(chunk_size));
+                std::size_t got = static_cast<std::size_t>(f.gcount());
+                if (got == 0) break;
+                if (!send_to_client(datagram::DATA, std::string(data.data(), got))) {
+                    failed = "Envio interrompido no datagrama " + std::to_string(count + 1) + ": " +
+                             net::last_error();
+                    break;
                 }
-                if (!reliable || !failed.empty()) break;  // no modo simples, ninguém confirma nada
-
-                // Espera uma confirmação até o timeout do mais antigo não confirmado
-                std::string answer;
-                datagram::Datagram ack;
-                const Clock::time_point deadline = timer + rto.duration();
-                // Só um ACK de algo já enviado e ainda não confirmado conta; um ACK repetido ou
-                // atrasado (seq <= base), um GET repetido, lixo: ignorados.
-                bool got = client->receive(answer, deadline) &&
-                           datagram::decode(answer.data(), answer.size(), ack) && ack.type == datagram::ACK;
-                // O terceiro ACK repetido: o datagrama `base` se perdeu e os seguintes chegaram
-                // (cada um trouxe o mesmo ACK). Reenvia já, sem esperar o timeout (como o TCP).
-                if (got && ack.seq == base && next > base && ++repeated_acks == 3) {
-                    if (show_rtt)
-                        say(client->text + ": 3 ACKs repetidos; reenviando a partir do número " +
-                            std::to_string(base) + " sem esperar o timeout");
-                    resent_below = std::max(resent_below, next);
-                    next = base;
-                } else if (got && ack.seq > base && ack.seq <= next) {
-                    repeated_acks = 0;
-                    Clock::time_point now = Clock::now();
-                    if (ack.seq - 1 >= resent_below) {  // Karn: só o que foi enviado uma vez
-                        double r = std::chrono::duration<double>(now - sent_at[(ack.seq - 1) % sent_at.size()]).count();
-                        rto.sample(r);
-                        if (show_rtt) say(client->text + ": " + rto.text(r));
-                    }
-                    base = ack.seq;  // confirma tudo antes de ack.seq (ACK cumulativo)
-                    timer = progress = now;
-                    if (base > last) break;  // o OK foi confirmado: fim
-                } else if (Clock::now() < deadline) {
-                    continue;  // chegou algo inútil antes do timeout: continua esperando
-                } else if (Clock::now() - progress > std::chrono::seconds(10)) {
-                    failed = "Cliente " + client->text + (base == last ? " não confirmou o OK" :
-                             " não confirma nada") + " há 10 s: transferência abandonada";
-                } else {  // tempo esgotado: volta ao mais antigo não confirmado
-                    rto.back_off();
-                    if (show_rtt)
-                        say(client->text + ": tempo esgotado; reenviando a partir do número " +
-                            std::to_string(base) + ", timeout agora " +
-                            std::to_string(static_cast<int>(rto.seconds() * 1000)) + " ms");
-                    resent_below = std::max(resent_below, next);
-                    next = base;
-                }
+                crc = datagram::crc32(crc, data.data(), got);
+                count += 1;
+                total += got;
+                if (!quiet) say("Enviado o datagrama número " + std::to_string(count));
             }
-
             // Envia uma mensagem final para o cliente (só se o arquivo foi inteiro)
             if (!failed.empty()) {
                 say(failed);
-                send_to_client(datagram::ERR, next, datagram::error_text(failed));
+                // Diferença do Exemplo 3: Antes do ACK do SIZE, nem o ERROR. Quem não provou que
+                // recebe o que o servidor envia não recebe mais nada (sender.h).
+                if (!reliable || sent.verified) send_to_client(datagram::ERR, datagram::error_text(failed));
             } else {
-                if (quiet)
-                    say("Enviados " + std::to_string(count_sent) + " datagramas (" + std::to_string(resent) +
-                        " reenvios), " + clock.bytes_in_time(total, " (") + ")");
+                if (quiet && reliable)
+                    say("Enviados " + std::to_string(sent.count) + " datagramas (" + std::to_string(sent.resent) +
+                        " reenvios), " + clock.bytes_in_time(sent.total, " (") + ")");
+                else if (quiet)
+                    say("Enviados " + std::to_string(count) + " datagramas, " + clock.bytes_in_time(total, " (") + ")");
                 say(reliable ? "Envio concluído e confirmado" : "Envio concluído");
+                if (!reliable) send_to_client(datagram::OK, datagram::ok_text(crc));
             }
         } else {  // Se o arquivo não existe, responde ERROR
             // Caso o arquivo não exista
             say("Arquivo " + req.name + " NÃO encontrado.");
-            send_to_client(datagram::ERR, 0, datagram::error_text("O arquivo " + req.name + " não existe"));
+            send_to_client(datagram::ERR, datagram::error_text("O arquivo " + req.name + " não existe"));
         }
     }
 
     // Diferença do Exemplo 3: Não há conexão para fechar. Só a transferência sai da tabela: um
     // novo datagrama deste endereço será um pedido novo.
     transfers.remove(client);
+}
+
+// Um datagrama para o cliente (sendto com o endereço dele: não há um socket por cliente).
+static bool send_to(socket_t server_socket, const Transfer& client, const std::string& d) {
+    return sendto(server_socket, d.data(), static_cast<int>(d.size()), 0,
+                  reinterpret_cast<const sockaddr*>(&client.address), client.address_length) >= 0;
+}
+
+// O modo confiável: envia o que o remetente (sender.h) deixa, espera os ACKs e conta o tempo.
+// Devolve "" quando o OK foi confirmado, ou o motivo de ter parado.
+static std::string send_reliably(socket_t server_socket, Transfer& client, BufferedFile& f, std::uint64_t size,
+                                 std::uint32_t datagrams, unsigned window, bool control, Reliable& sent) {
+    // Diferença do Exemplo 3: O número do SIZE é sorteado. Como o número inicial do TCP: quem não
+    // recebeu o SIZE não acerta o ACK (1 chance em 2^32), nem para forjar uma confirmação.
+    std::random_device random;
+    ReliableSender sender(static_cast<std::uint32_t>(random()), datagrams, window, control);
+    sender.received(client.request.size());
+    const Clock::time_point start = Clock::now();
+    auto now = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+    auto at = [&](double t) {  // "em 0.012345 s", o tempo desde o pedido (--rtt)
+        char text[40];
+        std::snprintf(text, sizeof text, " em %.6f s", t);
+        return std::string(text);
+    };
+    std::vector<char> data(chunk_size);
+    std::uint32_t crc = 0, crc_next = 1;  // o CRC-32 dos dados enviados até crc_next - 1
+    while (true) {
+        // Envia o que a janela deixa (min(cwnd, janela do cliente), e o orçamento antes do ACK do SIZE)
+        while (std::optional<ReliableSender::Send> s = sender.next()) {
+            std::string payload;
+            char type = s->number == 0 ? datagram::SIZE : s->number == sender.last() ? datagram::OK : datagram::DATA;
+            if (type == datagram::SIZE) {
+                payload = datagram::size_text(size, datagrams);
+            } else if (type == datagram::OK) {
+                payload = datagram::ok_text(crc);
+            } else {  // o pedaço `number` do arquivo; depois de voltar, a leitura volta junto
+                std::uint64_t offset = std::uint64_t{s->number - 1} * chunk_size;
+                if (static_cast<std::uint64_t>(f.tellg()) != offset) {
+                    f.clear();
+                    f.seekg(static_cast<std::streamoff>(offset));
+                }
+                f.read(data.data(), static_cast<std::streamsize>(chunk_size));
+                payload.assign(data.data(), static_cast<std::size_t>(f.gcount()));
+                if (s->number == crc_next) {
+                    crc = datagram::crc32(crc, payload.data(), payload.size());
+                    crc_next += 1;
+                    sent.total += payload.size();
+                }
+            }
+            std::string d = datagram::encode(type, 0, s->seq, payload);
+            if (!sender.affordable(d.size())) break;  // antes do ACK do SIZE: 3 x o recebido
+            if (!send_to(server_socket, client, d))
+                return "Envio interrompido no datagrama " + std::to_string(s->number) + ": " + net::last_error();
+            sender.sent(*s, d.size(), now());
+            sent.count += !s->again && type == datagram::DATA;
+            sent.resent += s->again;
+            if (!quiet && type == datagram::DATA)
+                say((s->again ? "Reenviado o datagrama número " : "Enviado o datagrama número ") +
+                    std::to_string(s->number));
+        }
+
+        // Espera uma confirmação até o timeout do mais antigo não confirmado
+        std::string answer;
+        datagram::Datagram ack;
+        const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(sender.deadline()));
+        if (client.receive(answer, deadline)) {
+            // Só um ACK de algo já enviado e ainda não confirmado conta; um ACK repetido ou
+            // atrasado, um GET repetido, lixo: ignorados (mas contam no orçamento).
+            sender.received(answer.size());
+            if (!datagram::decode(answer.data(), answer.size(), ack) || ack.type != datagram::ACK) continue;
+            const double t = now();
+            ReliableSender::Ack result = sender.on_ack(ack.seq, t);
+            sent.verified = sender.verified();
+            if (show_rtt && (result == ReliableSender::Ack::NEW || result == ReliableSender::Ack::DONE))
+                say(client.text + ": ACK " + std::to_string(sender.base()) + at(t) + ": " + sender.state() +
+                    (sender.sample() ? "; " + sender.rto().text(*sender.sample()) : ""));
+            // O terceiro ACK repetido: o datagrama `base` se perdeu e os seguintes chegaram
+            // (cada um trouxe o mesmo ACK). Reenvia já, sem esperar o timeout (como o TCP).
+            if (show_rtt && result == ReliableSender::Ack::FAST_RESEND)
+                say(client.text + ": 3 ACKs repetidos" + at(t) + "; reenviando a partir do número " +
+                    std::to_string(sender.base()) + " sem esperar o timeout: " + sender.state());
+            if (result == ReliableSender::Ack::DONE) return "";  // o OK foi confirmado: fim
+            if (result == ReliableSender::Ack::NEW) client.progressed(server_seconds(), sender.rto().seconds());
+            continue;
+        }
+        if (client.evicted())
+            return "Transferência de " + client.text + " encerrada: o servidor ficou cheio e ela estava parada";
+        const double t = now();
+        switch (sender.on_time(t)) {
+        case ReliableSender::Time::WAIT:
+            break;
+        case ReliableSender::Time::GIVE_UP:
+            return "Cliente " + client.text + (sender.base() == sender.last() ? " não confirmou o OK" :
+                   " não confirma nada") + " há 10 s: transferência abandonada";
+        case ReliableSender::Time::RESEND:  // tempo esgotado: volta ao mais antigo não confirmado
+            if (show_rtt)
+                say(client.text + ": tempo esgotado" + at(t) + "; reenviando a partir do número " +
+                    std::to_string(sender.base()) + ": " + sender.state());
+            break;
+        }
+    }
 }
 
 static void receive_datagrams(socket_t server_socket) {
@@ -296,7 +354,7 @@ static void receive_datagrams(socket_t server_socket) {
         datagram::Datagram d;
         bool with_header = datagram::decode(data.data(), size, d);
         std::string why = size == 0 ? "datagrama vazio"
-            : size > 1024 + datagram::HEADER ? "grande demais para um pedido"
+            : size > datagram::REQUEST_SIZE ? "grande demais para um pedido"
             : with_header ? (d.type == datagram::GET ? "" : "não há transferência com este endereço")
             : std::string(data.data(), std::min<std::size_t>(size, 3)) == "GET" ? ""
             : "não é um pedido (GET <nome>)";
@@ -310,13 +368,18 @@ static void receive_datagrams(socket_t server_socket) {
         client->address_length = address_length;
         client->text = client_text;
         client->request.assign(data.data(), size);
-        // Diferença do Exemplo 3: Limite de transferências por IP. O --limite-por-ip do Exemplo 3
-        // (16), contado em transferências; e 256 no servidor inteiro.
-        client->slot = per_address.take(net::address_of(peer));
-        std::string full = !client->slot ? net::address_of(peer) + " já tem " +
-            std::to_string(per_address.max()) + " transferências em andamento" : transfers.add(client);
+        // Diferença do Exemplo 3: Capacidade do servidor, não limite por IP. Até 256 transferências;
+        // cheio, a que está parada há mais tempo dá lugar (transfers.h). Um limite por IP só com
+        // --limite-por-ip N: um laboratório inteiro atrás de um NAT tem um IP só.
+        if (per_ip_given) client->slot = per_address.take(net::address_of(peer));
+        std::string evicted, full = per_ip_given && !client->slot ? net::address_of(peer) + " já tem " +
+            std::to_string(per_address.max()) + " transferências em andamento (veja --limite-por-ip)"
+            : transfers.add(client, server_seconds(), evicted);
+        if (!evicted.empty())
+            say("Transferência de " + evicted + " encerrada para dar lugar a " + client_text +
+                ": o servidor está cheio e ela era a que estava parada havia mais tempo");
         if (!full.empty()) {
-            refusals.say("Pedido de " + client_text + " recusado: " + full + " (veja --limite-por-ip)");
+            refusals.say("Pedido de " + client_text + " recusado: " + full);
             std::string busy = datagram::error_text("Servidor ocupado: " + full);
             if (with_header) busy = datagram::encode(datagram::ERR, 0, 0, busy);
             sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);

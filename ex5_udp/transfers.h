@@ -1,6 +1,14 @@
 // Exemplo 5 - as transferências em andamento no servidor UDP, uma por
-// endereço de cliente (IP:porta), e os limites que impedem um só cliente de
-// ocupar o servidor.
+// endereço de cliente (IP:porta), e a capacidade do servidor.
+//
+// A capacidade: no máximo CAPACITY transferências ao mesmo tempo (uma thread
+// cada). Enquanto há lugar, ninguém é recusado, nem um IP com muitas (um
+// laboratório inteiro atrás de um NAT tem um IP só); --limite-por-ip N põe um
+// limite por IP, se o professor quiser. Com o servidor cheio, um pedido novo
+// toma o lugar da transferência que menos andou: a que está há mais tempo sem
+// nenhum ACK novo, desde que esse tempo passe de STALLED_RTOS vezes o timeout
+// dela (quem está andando nunca sai por causa de quem chegou depois).
+// choose_victim() é essa regra, sem relógio nem sockets (tests/unit_ex5.cpp).
 //
 // No TCP quem separa os clientes é o kernel: cada accept() dá um socket só
 // daquela conexão. No UDP há um socket só, e o recvfrom() entrega os
@@ -21,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "../common/net.h"
 #include "../common/per_address.h"
@@ -32,6 +41,29 @@ struct Transfer {
     std::string request;  // o primeiro datagrama: o pedido
     PerAddressLimit::Slot slot;  // a vaga do IP (--limite-por-ip), devolvida no fim
 
+    // O andamento, para a capacidade: quando (segundos do relógio do servidor)
+    // veio o último ACK novo, e o timeout atual da transferência.
+    void progressed(double now, double rto) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        last_progress_ = now;
+        rto_ = rto;
+    }
+    void started(double now) { progressed(now, 1.0); }
+    std::pair<double, double> progress() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return {last_progress_, rto_};
+    }
+    // O servidor está cheio e esta transferência parou: ela deve terminar.
+    void evict() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        evicted_ = true;
+        arrived_.notify_one();
+    }
+    bool evicted() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return evicted_;
+    }
+
     // Chamada pela thread principal: mais um datagrama deste cliente. Com 64
     // já esperando, o novo é descartado, como a rede descartaria.
     void deliver(const char* data, std::size_t size) {
@@ -42,10 +74,12 @@ struct Transfer {
     }
 
     // Chamada pela thread da transferência: o próximo datagrama, esperando
-    // no máximo até `deadline`. false se o prazo acabou sem nada.
+    // no máximo até `deadline`. false se o prazo acabou sem nada (ou se ela
+    // foi tirada do servidor: evicted()).
     bool receive(std::string& datagram, std::chrono::steady_clock::time_point deadline) {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (!arrived_.wait_until(lock, deadline, [&] { return !inbox_.empty(); })) return false;
+        if (!arrived_.wait_until(lock, deadline, [&] { return !inbox_.empty() || evicted_; }) || evicted_)
+            return false;
         datagram = std::move(inbox_.front());
         inbox_.pop_front();
         return true;
@@ -55,13 +89,34 @@ private:
     std::mutex mutex_;
     std::condition_variable arrived_;
     std::deque<std::string> inbox_;
+    double last_progress_ = 0, rto_ = 1.0;
+    bool evicted_ = false;
 };
+
+// A regra da capacidade, sem relógio: entre as transferências em andamento
+// (quando andaram pela última vez e o timeout de cada uma), qual sai para dar
+// lugar a um pedido novo no instante `now`: a que está parada há mais tempo,
+// se está parada há mais que STALLED_RTOS timeouts dela. -1: nenhuma (todas
+// andando), e o pedido novo é recusado.
+struct Stalled {
+    double last_progress, rto;
+};
+constexpr double STALLED_RTOS = 3;
+inline int choose_victim(const std::vector<Stalled>& all, double now) {
+    int victim = -1;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const double idle = now - all[i].last_progress;
+        if (idle <= STALLED_RTOS * all[i].rto) continue;
+        if (victim < 0 || all[i].last_progress < all[static_cast<std::size_t>(victim)].last_progress)
+            victim = static_cast<int>(i);
+    }
+    return victim;
+}
 
 class Transfers {
 public:
-    // No máximo TOTAL transferências ao mesmo tempo no servidor inteiro (o
-    // limite de cada IP é o --limite-por-ip, com as vagas de PerAddressLimit).
-    static const int TOTAL = 256;
+    // No máximo CAPACITY transferências ao mesmo tempo no servidor inteiro.
+    static const int CAPACITY = 256;
 
     // A transferência em andamento de `text` ("IP:porta"), ou nenhuma.
     std::shared_ptr<Transfer> find(const std::string& text) {
@@ -70,11 +125,31 @@ public:
         return it == by_address_.end() ? nullptr : it->second;
     }
 
-    // Registra uma transferência nova. Devolve "" ou o motivo da recusa.
-    std::string add(const std::shared_ptr<Transfer>& t) {
+    // Registra uma transferência nova no instante `now`. Com o servidor cheio,
+    // ela toma o lugar da que está parada há mais tempo (choose_victim), que é
+    // avisada (evict) e sai da tabela; `evicted` diz qual. Devolve "" ou o
+    // motivo da recusa.
+    std::string add(const std::shared_ptr<Transfer>& t, double now, std::string& evicted) {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (by_address_.size() >= static_cast<std::size_t>(TOTAL))
-            return "o servidor já tem " + std::to_string(TOTAL) + " transferências em andamento";
+        evicted.clear();
+        if (by_address_.size() >= static_cast<std::size_t>(CAPACITY)) {
+            std::vector<Stalled> all;
+            std::vector<std::map<std::string, std::shared_ptr<Transfer>>::iterator> where;
+            for (auto it = by_address_.begin(); it != by_address_.end(); ++it) {
+                auto p = it->second->progress();
+                all.push_back({p.first, p.second});
+                where.push_back(it);
+            }
+            int victim = choose_victim(all, now);
+            if (victim < 0)
+                return "o servidor já tem " + std::to_string(CAPACITY) +
+                       " transferências em andamento, todas andando";
+            auto it = where[static_cast<std::size_t>(victim)];
+            evicted = it->first;
+            it->second->evict();
+            by_address_.erase(it);
+        }
+        t->started(now);
         by_address_[t->text] = t;
         return "";
     }

@@ -11,7 +11,12 @@
 #     the Reno run's time-sequence graph (captures/congestionamento-reno.pcapng.gz);
 #   - figuras/ex3-chunk.png, figuras/chat-clientes.png, figuras/ex5-janela.png:
 #     the bench curves, from the CSVs `make bench` writes in bench/results/
-#     (each skipped, with a message, while its CSV does not exist).
+#     (each skipped, with a message, while its CSV does not exist);
+#   - figuras/ex5-cwnd.png (cwnd and ssthresh against time, from the server's
+#     --rtt trace bench/results/ex5_cwnd.dat) and figuras/ex5-congestionamento.png
+#     (time and drops against the window, fixed against controlled, from
+#     bench/results/ex5_congestion.csv): ex5's congestion bench
+#     (BENCH_EX5_SAVE=1 bench/ex5.sh writes both files).
 #
 # The data behind each capture picture is written first to figuras/dados/*.dat
 # (plain text, one row per frame, read with tshark): tests/figure_data.cpp
@@ -185,17 +190,19 @@ csv_or_skip() {  # csv_or_skip <csv> <what>: true when the CSV is there
     echo "($1 não existe: sem a figura $2; make bench (ou bench/curves.sh) a mede)" >&2
     return 1
 }
-if csv_or_skip bench/results/ex3_chunk.csv "MB/s × tamanho do pedaço"; then
-    draw figuras/ex3-chunk.gp figuras/ex3-chunk.png "data='bench/results/ex3_chunk.csv'" \
-        "when='$(subtitle bench/results/ex3_chunk.csv)'"
-fi
-if csv_or_skip bench/results/chat_clients.csv "p99 e memória × clientes"; then
-    draw figuras/chat-clientes.gp figuras/chat-clientes.png "data='bench/results/chat_clients.csv'" \
-        "when='$(subtitle bench/results/chat_clients.csv)'"
-fi
+# bench_figure <data> <name> <what>: figuras/<name>.gp draws <data> into figuras/<name>.png,
+# with the data's date and machine (subtitle, in Portuguese) under the title.
+bench_figure() {
+    csv_or_skip "$1" "$3" || return 0
+    draw "figuras/$2.gp" "figuras/$2.png" "data='$1'" "when='$(subtitle "$1")'"
+}
+bench_figure bench/results/ex3_chunk.csv ex3-chunk "MB/s × tamanho do pedaço"
+bench_figure bench/results/chat_clients.csv chat-clientes "p99 e memória × clientes"
 if [ -f bench/results/ex5_window.csv ]; then
     draw figuras/ex5-janela.gp figuras/ex5-janela.png "data='bench/results/ex5_window.csv'" \
         "when='$(subtitle bench/results/ex5_window.csv)'"
 else
     echo "(bench/results/ex5_window.csv não existe: sem a figura vazão × janela do Exemplo 5)" >&2
 fi
+bench_figure bench/results/ex5_cwnd.dat ex5-cwnd "cwnd × tempo do Exemplo 5"
+bench_figure bench/results/ex5_congestion.csv ex5-congestionamento "tempo e descartes × janela do Exemplo 5"

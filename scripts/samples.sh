@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make samples: record the sample captures shipped in captures/ (ex1, ex2,
-# ex3, ex4 on loopback, ex3-veth on the two-host link; ex5 on loopback and
-# ex5-confiavel-perda on the two-host link with loss), on port 8000 so that the
+# ex3, ex4 on loopback, ex3-veth on the two-host link; ex5 on loopback,
+# ex5-confiavel-perda on the two-host link with loss, and ex5-controle through
+# the bench's bottleneck), on port 8000 so that the
 # guide's own filter `tcp.port == 8000` works; ex6 (Modbus/TCP) on 1502, the
 # port its README tells Wireshark (-o mbtcp.tcp.port:1502). Root only.
 # SAMPLES="ex6" records only the ones listed (default: all); "perda" is the
@@ -53,6 +54,38 @@ fi
 if want ex5-confiavel-perda; then
     EX=ex5 NET=veth MODO=confiavel PERDA=10 LAB_PORT=8000 CAPTURE_DIR="$work/ex5-perda" scripts/capture.sh
     cp "$work/ex5-perda/ex5.pcapng" captures/ex5-confiavel-perda.pcapng
+fi
+# ex5-controle: gato.jpg with congestion control (--janela 256) through the
+# bench's bottleneck (bench/ex5_relay: 2 MB/s towards the client, a drop-tail
+# queue of 16 datagrams, 5 ms each way), all on the namespace's loopback. Only
+# the server's port is captured: what the server sent (the relay drops some
+# afterwards) and the ACKs that came back. The server's --rtt trace goes beside
+# it (captures/ex5-controle-rtt.txt): cwnd, ssthresh and RTO at each ACK.
+if want ex5-controle; then
+    mkdir -p build/bench
+    [ build/bench/ex5_relay -nt bench/ex5_relay.cpp ] && [ build/bench/ex5_relay -nt tests/udp_relay.h ] ||
+        ${CXX:-g++} -std=c++17 -O2 -Wall -Wextra -Werror -pthread -o build/bench/ex5_relay bench/ex5_relay.cpp
+    in_ns=(ip netns exec "$ns")
+    # (ip netns exec runs the program in its own process: $! is the program's pid)
+    "${in_ns[@]}" ex5_udp/server 127.0.0.1 8000 --quiet --rtt --dir ex3_files/imagens >"$work/ex5c-server.txt" 2>&1 &
+    server_pid=$!
+    "${in_ns[@]}" build/bench/ex5_relay run 8000 2000000 5000 100000000 16 >"$work/ex5c-relay.txt" 2>&1 &
+    relay_pid=$!
+    for _ in $(seq 100); do grep -q porta "$work/ex5c-relay.txt" && grep -q Aguardando "$work/ex5c-server.txt" && break; sleep 0.05; done
+    relay_port=$(sed -n 's/^porta //p' "$work/ex5c-relay.txt")
+    "${in_ns[@]}" tcpdump -i lo -U -w "$work/ex5c.pcap" "udp port 8000" 2>/dev/null &
+    tcpdump_pid=$!
+    sleep 1
+    "${in_ns[@]}" timeout 60 ex5_udp/client 127.0.0.1 "$relay_port" gato.jpg --dir "$work/ex5c-dl" --janela 256
+    cmp "$work/ex5c-dl/gato.jpg" ex3_files/imagens/gato.jpg
+    sleep 0.5
+    kill -INT "$tcpdump_pid"
+    wait "$tcpdump_pid" || true
+    kill "$relay_pid" "$server_pid" 2>/dev/null || true
+    wait "$relay_pid" "$server_pid" 2>/dev/null || true
+    tshark -r "$work/ex5c.pcap" -F pcapng -w captures/ex5-controle.pcapng 2>/dev/null
+    grep -v '^Iniciando\|^Aguardando' "$work/ex5c-server.txt" >captures/ex5-controle-rtt.txt
+    cat "$work/ex5c-relay.txt"
 fi
 if want ex6; then
     ip netns exec "$ns" env EX=ex6 LAB_PORT=1502 CAPTURE_DIR="$work" scripts/capture.sh

@@ -224,48 +224,108 @@ TEST_CASE("ex5 plain: duplicates make too many bytes; nothing under the real nam
 
 // ---- reliable mode: stop-and-wait and Go-Back-N --------------------------------
 
-TEST_CASE("ex5 reliable on the wire: the header in network byte order, ACKs, a resend") {
+TEST_CASE("ex5 reliable on the wire: the header in network byte order, a random first number, ACKs, a resend") {
     Server server = ex5_server();
     int fd = udp_socket();
     REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::GET, 1, 0, "GET tucano.jpg")));
     std::string d;
     REQUIRE(udp_recv(fd, d, 5000ms));
-    // e5 'S' 00 00 00 00 00 00 "SIZE 36439 36": type SIZE, window 0, seq 0
-    CHECK(d == std::string("\xe5" "S\0\0\0\0\0\0", 8) + "SIZE 36439 36");
+    // e5 'S' 00 00 <4 bytes: a number the server drew> "SIZE 36439 36"
+    datagram::Datagram size;
+    REQUIRE(datagram::decode(d.data(), d.size(), size));
+    const std::uint32_t first = size.seq;
+    CAPTURE(first);
+    CHECK(d.substr(0, 4) == std::string("\xe5" "S\0\0", 4));
+    CHECK(size.payload == "SIZE 36439 36");
     // No ACK yet: after the timeout (1 s before any RTT sample) the same SIZE again.
     REQUIRE(udp_recv(fd, d, 5000ms));
-    CHECK(d == std::string("\xe5" "S\0\0\0\0\0\0", 8) + "SIZE 36439 36");
+    CHECK(d == datagram::encode(datagram::SIZE, 0, first, "SIZE 36439 36"));
+    // An ACK that guesses the number wrong (as one who never saw the SIZE would) unlocks nothing.
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + 2, "")));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 1, "")));
     const std::string file = image("tucano.jpg");
     std::string joined;
     for (std::uint32_t next = 1; next <= 36; ++next) {
-        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, next, "")));
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + next, "")));
         datagram::Datagram got;
         do {  // a late copy of the one before may still come in: skip it
             REQUIRE(udp_recv(fd, d, 5000ms));
             REQUIRE(datagram::decode(d.data(), d.size(), got));
-        } while (got.seq < next);
+        } while (got.seq - first < next);
         CHECK(got.type == datagram::DATA);
-        CHECK(got.seq == next);
-        if (next == 2) CHECK(d.substr(0, 8) == std::string("\xe5" "D\0\0\0\0\0\x02", 8));
+        CHECK(got.seq == first + next);
+        if (next == 2) {
+            std::uint32_t be = htonl(first + 2);
+            CHECK(d.substr(0, 8) == std::string("\xe5" "D\0\0", 4) + std::string(reinterpret_cast<char*>(&be), 4));
+        }
         joined += got.payload;
     }
     CHECK(joined == file);
     // A stale ACK (for something already confirmed) and one for data never
     // sent change nothing; the right one brings the OK.
-    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 3, "")));
-    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 1000, "")));
-    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 37, "")));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + 3, "")));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + 1000, "")));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + 37, "")));
     datagram::Datagram ok;
     do {
         REQUIRE(udp_recv(fd, d, 5000ms));
         REQUIRE(datagram::decode(d.data(), d.size(), ok));
     } while (ok.type == datagram::DATA);
     CHECK(ok.type == datagram::OK);
-    CHECK(ok.seq == 37);
+    CHECK(ok.seq == first + 37);
     CHECK(ok.payload == "OK " + hex8(crc_of(file)));
-    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, 38, "")));
+    REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + 38, "")));
     CHECK(server.process->wait_output("Envio concluído e confirmado\n", 5000ms));
     close_fd(fd);
+}
+
+TEST_CASE("ex5 reliable: an address that never ACKs gets at most 3x its request back (not an amplifier)") {
+    // The worst request: window 256, fixed (--sem-controle). The old server
+    // answered a 20-byte one with 1176 datagrams, 1.2 MB, in 10 s. Now only
+    // the SIZE leaves before an ACK proves it arrived, within 3x the bytes
+    // received (RFC 9000, 8.1), resends counted; after giving up, not even the ERROR.
+    Server server = ex5_server();
+    const std::uint16_t window = 256 | datagram::FIXED_WINDOW;
+    struct Asker {
+        std::string request;
+        int fd;
+        std::size_t bytes = 0, datagrams = 0, not_size = 0;
+    };
+    std::vector<Asker> askers = {{datagram::padded_request(window, "GET gato.jpg"), udp_socket()},
+                                 {datagram::encode(datagram::GET, window, 0, "GET gato.jpg"), udp_socket()}};
+    REQUIRE(askers[0].request.size() == 1200);  // what the real client sends
+    REQUIRE(askers[1].request.size() == 20);    // a bare header and the name
+    for (Asker& a : askers) REQUIRE(udp_send(a.fd, server.port, a.request));
+    // Until the server gives up on both (at its first timeout after 10 s without an ACK: 12 s),
+    // at most 15 s, and half a second more.
+    const auto until = std::chrono::steady_clock::now() + 15s;
+    bool gave_up = false;
+    while (std::chrono::steady_clock::now() < until && !gave_up) {
+        for (Asker& a : askers) {
+            std::string d;
+            while (udp_recv(a.fd, d, 10ms)) {
+                a.bytes += d.size();
+                a.datagrams += 1;
+                datagram::Datagram got;
+                a.not_size += !datagram::decode(d.data(), d.size(), got) || got.type != datagram::SIZE;
+            }
+        }
+        gave_up = count_of(server.process->out(), "não confirma nada há 10 s") == 2;
+    }
+    std::string d;
+    for (Asker& a : askers)
+        while (udp_recv(a.fd, d, 500ms)) a.bytes += d.size(), a.datagrams += 1, a.not_size += 1;
+    CHECK(gave_up);
+    for (const Asker& a : askers) {
+        CAPTURE(a.request.size());
+        CAPTURE(a.datagrams);
+        CHECK(a.bytes <= 3 * a.request.size());
+        CHECK(a.not_size == 0);  // SIZEs only: no data, no ERROR
+        CHECK(a.datagrams >= 1);
+        MESSAGE("request of " << a.request.size() << " bytes: " << a.datagrams << " datagrams, "
+                << a.bytes << " bytes back");
+        close_fd(a.fd);
+    }
 }
 
 TEST_CASE("ex5 reliable: byte-identical under 10% loss, duplicates and reordering, both ways") {
@@ -283,11 +343,12 @@ TEST_CASE("ex5 reliable: byte-identical under 10% loss, duplicates and reorderin
     };
     for (const Run& run : std::vector<Run>{{"tucano.jpg", {"--confiavel"}, 1},
                                            {"iguana.jpg", {"--janela", "8"}, 2},
-                                           {"tucano.jpg", {"--janela", "64"}, 3}}) {
+                                           {"tucano.jpg", {"--janela", "64"}, 3},
+                                           {"iguana.jpg", {"--janela", "16", "--sem-controle"}, 4}}) {
         CAPTURE(run.name);
         CAPTURE(run.mode.back());
         UdpRelay relay(server.port, bad, bad, run.seed);
-        fs::path into = downloads.path / run.mode.back();
+        fs::path into = downloads.path / (run.mode.size() > 2 ? "fixa" : run.mode.back());
         auto client = download(relay.port(), run.name, into, run.mode);
         CHECK(client->wait_exit(60000ms) == 0);
         INFO(client->out() << client->err());
@@ -305,15 +366,20 @@ TEST_CASE("ex5 reliable: byte-identical under 10% loss, duplicates and reorderin
     std::string out;
     for (int i = 0; i < 150; ++i) {
         out = server.process->out();
-        if (count_of(out, confirmed) + count_of(out, unconfirmed) >= 3) break;
+        if (count_of(out, confirmed) + count_of(out, unconfirmed) >= 4) break;
         std::this_thread::sleep_for(100ms);
     }
-    CHECK(count_of(out, confirmed) + count_of(out, unconfirmed) == 3);
+    CHECK(count_of(out, confirmed) + count_of(out, unconfirmed) == 4);
     CHECK(count_of(out, unconfirmed) <= 1);  // all of one transfer's last ACKs lost: rare
     CHECK(out.find(" reenvios), ") != std::string::npos);
-    CHECK(out.find(": tempo esgotado; reenviando a partir do número ") != std::string::npos);
-    CHECK(out.find(": RTT ") != std::string::npos);
+    CHECK(out.find(": tempo esgotado em ") != std::string::npos);
+    CHECK(out.find(" s; reenviando a partir do número ") != std::string::npos);
+    CHECK(out.find("; RTT ") != std::string::npos);
     CHECK(out.find(", timeout ") != std::string::npos);
+    CHECK(out.find("(modo confiável: janela 16, fixa)") != std::string::npos);
+    CHECK(out.find("(modo confiável: janela 64, com controle de congestionamento)") != std::string::npos);
+    CHECK(out.find(": ACK ") != std::string::npos);
+    CHECK(out.find(", ssthresh ") != std::string::npos);
 }
 
 TEST_CASE("ex5 reliable: clean link, every mode and an empty file; the client reports discards") {
@@ -466,8 +532,69 @@ TEST_CASE("ex5: random, empty, oversized and malformed datagrams are refused; th
     close_fd(fd);
 }
 
-TEST_CASE("ex5: one IP holds at most 16 transfers; a client from another IP is still served") {
+TEST_CASE("ex5: no per-IP refusal while there is room; 20 silent clients from one IP are served") {
     Server server = ex5_server({"--quiet"});
+    CHECK(server.process->out().find("(UDP; até 256 transferências ao mesmo tempo, sem limite por IP)") !=
+          std::string::npos);
+    std::vector<int> silent;
+    for (int i = 0; i < 20; ++i) {  // a lab behind one NAT: one IP, many ports
+        int fd = udp_socket("127.0.0.2");
+        REQUIRE(fd >= 0);
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::GET, 64, 0, "GET gato.jpg")));
+        silent.push_back(fd);
+    }
+    int served = 0;
+    for (int fd : silent) {
+        std::string d;
+        datagram::Datagram got;
+        REQUIRE(udp_recv(fd, d, 5000ms));
+        REQUIRE(datagram::decode(d.data(), d.size(), got));
+        served += got.type == datagram::SIZE;
+        close_fd(fd);
+    }
+    CHECK(served == 20);
+    CHECK(server.process->out().find("recusado") == std::string::npos);
+}
+
+TEST_CASE("ex5: a full server: the longest-stalled transfer gives way to a new one; moving ones stay") {
+    Server server = ex5_server({"--quiet"});
+    TempDir downloads;
+    // 256 silent reliable clients (each its own port, from 127.0.0.2) fill the server.
+    std::vector<int> silent;
+    for (int i = 0; i < 256; ++i) {
+        int fd = udp_socket("127.0.0.2", 0, 0);
+        REQUIRE(fd >= 0);
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::GET, 8, 0, "GET gato.jpg")));
+        silent.push_back(fd);
+    }
+    for (int fd : silent) {  // each got its SIZE: all 256 admitted
+        std::string d;
+        REQUIRE(udp_recv(fd, d, 5000ms));
+    }
+    // At once, nobody has been stalled for 3 RTOs (3 s before any RTT sample): a new one is refused.
+    int early = udp_socket();
+    REQUIRE(udp_send(early, server.port, datagram::encode(datagram::GET, 8, 0, "GET gato.jpg")));
+    std::string answer;
+    REQUIRE(udp_recv(early, answer, 5000ms));
+    datagram::Datagram got;
+    REQUIRE(datagram::decode(answer.data(), answer.size(), got));
+    CHECK(got.type == datagram::ERR);
+    CHECK(got.payload.find("Servidor ocupado: o servidor já tem 256 transferências em andamento, todas andando") !=
+          std::string::npos);
+    close_fd(early);
+    // After 3 s without an ACK, the first silent one gives way to a real client, which finishes.
+    std::this_thread::sleep_for(3200ms);
+    auto client = download(server.port, "iguana.jpg", downloads.path, {"--janela", "8"});
+    CHECK(client->wait_exit(20000ms) == 0);
+    CHECK(read_file(downloads.path / "iguana.jpg") == image("iguana.jpg"));
+    CHECK(server.process->wait_output("encerrada para dar lugar a 127.0.0.1:", 5000ms));
+    CHECK(server.process->wait_output("Transferência de 127.0.0.2:", 5000ms));
+    for (int fd : silent) close_fd(fd);
+}
+
+TEST_CASE("ex5: --limite-por-ip 16: one IP holds at most 16 transfers; another IP is still served") {
+    Server server = ex5_server({"--quiet", "--limite-por-ip", "16"});
+    CHECK(server.process->out().find("no máximo 16 por IP)") != std::string::npos);
     TempDir downloads;
     // 20 silent reliable clients from 127.0.0.2 (each its own port): they
     // ask and never confirm anything.
@@ -532,7 +659,7 @@ TEST_CASE("ex5 client: what a server sends is shown, never executed; silence end
         std::string d;
         int requests = 0;
         while (requests < 3 && udp_recv(fake, d, 5000ms))
-            requests += d == datagram::encode(datagram::GET, 1, 0, "GET x.jpg");
+            requests += d == datagram::padded_request(1, "GET x.jpg");
         CHECK(requests == 3);  // at 0, 1 s and 2 s
         CHECK(client->wait_exit(10000ms) == 1);
         CHECK(!udp_recv(fake, d, 0ms));  // and no fourth
@@ -566,7 +693,8 @@ TEST_CASE("ex5: bad arguments exit 2; bad names are refused before sending anyth
     std::string d;
     CHECK(!udp_recv(fake, d, 200ms));  // nothing was sent
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-             {"--janela", "0"}, {"--janela", "257"}, {"--janela", "x"}, {"--janela"}, {"--confiavel", "a", "1", "b", "c"}}) {
+             {"--janela", "0"}, {"--janela", "257"}, {"--janela", "x"}, {"--janela"}, {"--confiavel", "a", "1", "b", "c"},
+             {"--sem-controle"}}) {
         std::vector<std::string> argv = {bin("ex5_udp/client")};
         argv.insert(argv.end(), args.begin(), args.end());
         Process p(argv);
@@ -576,6 +704,7 @@ TEST_CASE("ex5: bad arguments exit 2; bad names are refused before sending anyth
     Process help({bin("ex5_udp/client"), "--help"});
     CHECK(help.wait_exit(5000ms) == 0);
     CHECK(help.out().find("--janela N") != std::string::npos);
+    CHECK(help.out().find("--sem-controle") != std::string::npos);
     Process chunk({bin("ex5_udp/server"), "--chunk", "0"});
     CHECK(chunk.wait_exit(5000ms) == 2);
     Process limit({bin("ex5_udp/server"), "--limite-por-ip", "0"});

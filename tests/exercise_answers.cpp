@@ -7,10 +7,10 @@
 //     ```
 //
 // This test finds each such block in the guides (a line starting with
-// "$ tshark -r captures/", "$ capinfos" or "$ awk" reading figuras/dados/), runs
-// the command from the project root (where the guides say to run them; ex6's
-// guide runs its commands in ex6_modbus/, as "$ tshark -r ../captures/...") and
-// checks that it prints exactly
+// "$ tshark -r captures/", "$ capinfos", or "$ awk" reading figuras/dados/ or
+// ex5's shipped bench trace in bench/results/), runs the command from the
+// project root (where the guides say to run them; ex6's guide runs its commands
+// in ex6_modbus/, as "$ tshark -r ../captures/...") and checks that it prints exactly
 // the lines below it, so a listing or an answer cannot drift from its
 // capture. Commands are the guides' own text, pasted, nothing rewritten.
 // It needs only tshark (exit 77, "Skipped", without it) and reads only the
@@ -54,7 +54,9 @@ bool checked_command(const std::string& command) {
     return command.rfind("tshark -r captures/", 0) == 0 || command.rfind("tshark -r ../captures/", 0) == 0 ||
            command.rfind("capinfos ", 0) == 0 ||
            // redes: the answers read from the congestionamento samples (CSV)
-           (command.rfind("awk ", 0) == 0 && command.find(" figuras/dados/") != std::string::npos);
+           (command.rfind("awk ", 0) == 0 && command.find(" figuras/dados/") != std::string::npos) ||
+           // ex5: answers computed from the shipped --rtt trace of the congestion bench
+           (command.rfind("awk ", 0) == 0 && command.find(" bench/results/ex5_") != std::string::npos);
 }
 
 std::string strip_indent(const std::string& line, std::size_t indent) {

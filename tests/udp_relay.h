@@ -15,7 +15,8 @@
 // `loss`, or by `drop(n, bytes)` (n = 1 for the first datagram of that
 // direction: deterministic drops for tests); it then waits for the link
 // (`rate` bytes per second, 0 = unlimited; when more than `queue_bytes` are
-// already waiting it is dropped, as a router's full queue would), travels
+// already waiting, or `queue_datagrams` datagrams (when not 0), it is dropped,
+// as a router's full drop-tail queue would), travels
 // `delay`, and arrives. With probability `duplicate` a copy follows 0.2 ms
 // later; with probability `reorder` it is held back until the next datagram
 // of that direction has left, and then follows it (or leaves anyway after
@@ -36,6 +37,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -123,6 +125,7 @@ struct LinkSettings {
     std::chrono::microseconds reorder_delay{50000};
     double rate = 0;                               // bytes per second; 0: no limit
     std::size_t queue_bytes = 256 * 1024;          // waiting for the link (with a rate)
+    std::size_t queue_datagrams = 0;               // the same in datagrams; 0: no such limit
     // Deterministic versions, for tests: n = 1 is the first datagram of the direction.
     std::function<bool(long n, const std::string& datagram)> drop, twice, later;
 };
@@ -180,6 +183,7 @@ private:
         LinkSettings settings;
         LinkCounts counts;
         Clock::time_point free_at{};  // when the link finishes what it is sending
+        std::deque<Clock::time_point> starts;  // when each queued datagram starts on the link
     };
     struct Client {
         sockaddr_in address{};
@@ -218,10 +222,13 @@ private:
         Clock::time_point now = Clock::now(), start = std::max(now, link.free_at);
         if (s.rate > 0) {
             double waiting = std::chrono::duration<double>(start - now).count() * s.rate;
-            if (waiting > static_cast<double>(s.queue_bytes)) {
+            while (!link.starts.empty() && link.starts.front() <= now) link.starts.pop_front();
+            if (waiting > static_cast<double>(s.queue_bytes) ||
+                (s.queue_datagrams > 0 && link.starts.size() >= s.queue_datagrams)) {
                 ++link.counts.queue_full;
                 return;
             }
+            if (start > now) link.starts.push_back(start);
             link.free_at = start + std::chrono::duration_cast<Clock::duration>(
                                        std::chrono::duration<double>(bytes.size() / s.rate));
             start = link.free_at;

@@ -4,11 +4,15 @@
 // that the end-to-end tests and the bench rely on.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <random>
 #include <set>
 #include <string>
 
 #include "../ex5_udp/datagram.h"
 #include "../ex5_udp/rto.h"
+#include "../ex5_udp/sender.h"
+#include "../ex5_udp/transfers.h"
 #include "udp_relay.h"
 
 using namespace lab;
@@ -185,21 +189,358 @@ TEST_CASE("udp relay: answers go back to each client; the server sees one port p
     close(server);
 }
 
-TEST_CASE("udp relay: a rate limit with a full queue drops the excess") {
+TEST_CASE("udp relay: a rate limit with a full queue drops the excess (in bytes or in datagrams)") {
     LinkSettings s;
-    s.rate = 100000;        // 100 kB/s
-    s.queue_bytes = 10000;  // 10 datagrams of 1000 bytes may wait
+    s.rate = 100000;  // 100 kB/s: 10 ms per datagram of 1000 bytes
+    int n = 0;
+    SUBCASE("10 kB may wait") {
+        s.queue_bytes = 10000;  // 10 datagrams of 1000 bytes
+        n = 100;
+    }
+    SUBCASE("16 datagrams may wait (drop-tail, the bench's bottleneck)") {
+        s.queue_datagrams = 16;
+        n = 60;
+    }
     int sink = udp_socket();
     UdpRelay relay(udp_port(sink), s, {});
     int client = udp_socket();
-    for (int i = 0; i < 100; ++i) REQUIRE(udp_send(client, relay.port(), std::string(1000, 'x')));
+    for (int i = 0; i < n; ++i) REQUIRE(udp_send(client, relay.port(), std::string(1000, 'x')));
     std::string d;
     int got = 0;
     while (udp_recv(sink, d, 500ms)) ++got;
     LinkCounts c = relay.to_server();
-    CHECK(c.queue_full > 50);  // a burst of 100 kB into a 10 kB queue
     CHECK(got == c.delivered);
-    CHECK(got == 100 - c.queue_full);
+    CHECK(got == n - c.queue_full);
+    if (s.queue_datagrams == 0) {
+        CHECK(c.queue_full > 50);  // a burst of 100 kB into a 10 kB queue
+    } else {
+        // A burst in well under 10 ms: one on the link, 16 waiting, the rest dropped
+        // (a slow machine lets one or two more leave during the burst).
+        CHECK(c.delivered >= 17);
+        CHECK(c.delivered <= 22);
+    }
     close(client);
     close(sink);
+}
+
+// ---- the reliable sender (ex5_udp/sender.h), on a virtual clock ---------------
+//
+// Each test is a script of steps: what may leave, an ACK, the clock moving.
+// The SIZE's number is drawn at random in every run (a hard-coded number
+// fails), and a failure prints every step that led to it.
+
+namespace {
+
+using Sender = ReliableSender;
+
+std::string ack_name(Sender::Ack a) {
+    switch (a) {
+    case Sender::Ack::IGNORED: return "IGNORED";
+    case Sender::Ack::NEW: return "NEW";
+    case Sender::Ack::REPEATED: return "REPEATED";
+    case Sender::Ack::FAST_RESEND: return "FAST_RESEND";
+    case Sender::Ack::DONE: return "DONE";
+    }
+    return "?";
+}
+
+std::string time_name(Sender::Time t) {
+    return t == Sender::Time::WAIT ? "WAIT" : t == Sender::Time::RESEND ? "RESEND" : "GIVE_UP";
+}
+
+struct Script {
+    std::uint32_t first;
+    Sender sender;
+    double now = 0;
+    std::string log;  // every step so far, printed by INFO on a failure
+
+    Script(std::uint32_t count, unsigned window, bool control, std::uint32_t isn = std::random_device{}())
+        : first(isn), sender(isn, count, window, control) {
+        log = "\nfirst=" + std::to_string(first) + " count=" + std::to_string(count) + " window=" +
+              std::to_string(window) + (control ? " control" : " fixed") + "\n";
+        sender.received(datagram::REQUEST_SIZE);
+    }
+    void step(const std::string& what) {
+        char t[32];
+        std::snprintf(t, sizeof t, "t=%.3f ", now);
+        log += t + what + " -> " + sender.state() + "\n";
+    }
+    // "send": everything that may leave now (numbers counted from the SIZE).
+    std::vector<std::uint32_t> send(std::size_t bytes = 1032) {
+        std::vector<std::uint32_t> out;
+        while (auto s = sender.next()) {
+            if (!sender.affordable(bytes)) break;
+            REQUIRE(s->seq == first + s->number);
+            sender.sent(*s, bytes, now);
+            out.push_back(s->number);
+        }
+        std::string what = "send:";
+        for (auto n : out) what += " " + std::to_string(n);
+        step(what);
+        return out;
+    }
+    Sender::Ack ack(std::uint32_t number) {  // the client expects `number` next
+        Sender::Ack a = sender.on_ack(first + number, now);
+        step("ACK " + std::to_string(number) + ": " + ack_name(a));
+        return a;
+    }
+    Sender::Time tick(double seconds) {
+        now += seconds;
+        Sender::Time t = sender.on_time(now);
+        step("tick " + std::to_string(static_cast<int>(seconds * 1000 + 0.5)) + " ms: " + time_name(t));
+        return t;
+    }
+};
+
+std::vector<std::uint32_t> range(std::uint32_t from, std::uint32_t to) {  // from..to
+    std::vector<std::uint32_t> v;
+    for (std::uint32_t i = from; i <= to; ++i) v.push_back(i);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("sender: before the SIZE is acknowledged, only the SIZE, within 3x what arrived") {
+    Script s(100, 256, true);
+    INFO(s.log);
+    CHECK(s.send() == std::vector<std::uint32_t>{0});  // the SIZE, and nothing else yet
+    CHECK(s.send().empty());
+    CHECK(s.tick(0.999) == Sender::Time::WAIT);  // 1 s before any RTT sample
+    CHECK(s.tick(0.001) == Sender::Time::RESEND);
+    CHECK(s.sender.next()->again);
+    CHECK(s.send() == std::vector<std::uint32_t>{0});
+    // A forged ACK (a guess without the SIZE's number) unlocks nothing.
+    CHECK(s.sender.on_ack(1, s.now) == (s.first == 0 ? Sender::Ack::NEW : Sender::Ack::IGNORED));
+    CHECK(!s.sender.verified() == (s.first != 0));
+    // A 20-byte request from a forged address: 60 bytes of SIZE at most, resends counted.
+    Sender small(s.first, 100, 256, false);
+    small.received(20);
+    double now = 0;
+    int sizes = 0;
+    for (int i = 0; i < 20; ++i, now += 3.5) {
+        if (small.on_time(now) == Sender::Time::GIVE_UP) break;
+        if (auto n = small.next(); n && small.affordable(25)) {
+            small.sent(*n, 25, now);
+            ++sizes;
+        }
+    }
+    CHECK(sizes == 2);
+    CHECK(small.spent() <= 60);
+}
+
+TEST_CASE("sender: slow start doubles what is in flight every round trip") {
+    Script s(1000, 256, true);
+    INFO(s.log);
+    CHECK(s.send() == std::vector<std::uint32_t>{0});
+    s.now += 0.010;
+    CHECK(s.ack(1) == Sender::Ack::NEW);  // cwnd 2
+    CHECK(s.sender.cwnd() == doctest::Approx(2));
+    std::uint32_t next = 1;
+    for (std::uint32_t round = 1; round <= 6; ++round) {  // 2, 4, 8, 16, 32, 64 per round trip
+        std::vector<std::uint32_t> sent = s.send();
+        CHECK(sent == range(next, next + (1u << round) - 1));
+        s.now += 0.010;
+        for (std::uint32_t n : sent) CHECK(s.ack(n + 1) == Sender::Ack::NEW);
+        next += 1u << round;
+    }
+    CHECK(s.sender.cwnd() == doctest::Approx(128));
+    CHECK(s.sender.rto().seconds() == doctest::Approx(0.2));  // 10 ms samples: the minimum
+}
+
+TEST_CASE("sender: a timeout halves ssthresh, resets cwnd to 1 and goes back to base") {
+    Script s(1000, 256, true);
+    INFO(s.log);
+    s.send();
+    s.now += 0.010;
+    s.ack(1);
+    CHECK(s.send() == range(1, 2));
+    s.now += 0.010;
+    s.ack(2);
+    s.ack(3);  // cwnd 4
+    CHECK(s.send() == range(3, 6));
+    s.now += 0.010;
+    s.ack(4);                             // 3 arrived; 4, 5 and 6 were lost (nothing more comes)
+    CHECK(s.send() == range(7, 8));       // cwnd 5: 4 in flight + ... window moves
+    CHECK(s.sender.flight() == 5);
+    CHECK(s.tick(0.199) == Sender::Time::WAIT);   // RTO 200 ms after the ACK that moved base
+    CHECK(s.tick(0.001) == Sender::Time::RESEND);
+    CHECK(s.sender.ssthresh() == doctest::Approx(2.5));  // max(5 / 2, 2)
+    CHECK(s.sender.cwnd() == doctest::Approx(1));
+    CHECK(s.sender.rto().seconds() == doctest::Approx(0.4));  // backed off
+    CHECK(s.send() == std::vector<std::uint32_t>{4});          // one, from base
+    CHECK(s.tick(0.399) == Sender::Time::WAIT);
+    CHECK(s.tick(0.001) == Sender::Time::RESEND);
+    CHECK(s.sender.ssthresh() == doctest::Approx(2));  // max(1 / 2, 2)
+    CHECK(s.sender.rto().seconds() == doctest::Approx(0.8));
+    CHECK(s.send() == std::vector<std::uint32_t>{4});
+}
+
+TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; once per loss") {
+    Script s(1000, 256, true);
+    INFO(s.log);
+    s.send();
+    s.ack(1);
+    std::uint32_t next = 1;
+    for (int round = 0; round < 3; ++round) {  // cwnd 2 -> 4 -> 8 -> 16
+        std::vector<std::uint32_t> sent = s.send();
+        s.now += 0.010;
+        for (std::uint32_t n : sent) s.ack(n + 1);
+        next = sent.back() + 1;
+    }
+    CHECK(s.sender.cwnd() == doctest::Approx(16));
+    CHECK(s.send() == range(next, next + 15));
+    s.now += 0.010;
+    // `next` was lost; the 15 after it arrive and each brings ACK `next` again.
+    CHECK(s.ack(next) == Sender::Ack::REPEATED);
+    CHECK(s.ack(next) == Sender::Ack::REPEATED);
+    CHECK(s.ack(next) == Sender::Ack::FAST_RESEND);  // the third duplicate
+    CHECK(s.sender.ssthresh() == doctest::Approx(8));  // 16 in flight / 2
+    CHECK(s.sender.cwnd() == doctest::Approx(8));
+    // Go-Back-N from base: the base at once; the rest as the old ones leave the network
+    // (16 were in flight, 3 of them brought the duplicates: 13 still in the bottleneck's queue).
+    CHECK(s.send() == std::vector<std::uint32_t>{next});
+    std::vector<std::uint32_t> after;
+    for (int i = 0; i < 12; ++i) {  // the other 12 duplicates: no new halving
+        CHECK(s.ack(next) == Sender::Ack::REPEATED);
+        for (std::uint32_t n : s.send()) after.push_back(n);
+    }
+    CHECK(after == range(next + 1, next + 6));  // 13 - 12 = 1 old one left: 1 + 6 + 1 = cwnd 8
+    CHECK(s.sender.cwnd() == doctest::Approx(8));
+    // The resent ones arrive: congestion avoidance now (cwnd == ssthresh): +1/cwnd per ACK.
+    CHECK(s.ack(next + 1) == Sender::Ack::NEW);
+    CHECK(s.sender.cwnd() == doctest::Approx(8 + 1.0 / 8));
+    CHECK(s.send() == range(next + 7, next + 8));  // the old ones are gone: 8 in flight again
+    for (std::uint32_t n = next + 2; n <= next + 8; ++n) s.ack(n);
+    CHECK(s.sender.cwnd() == doctest::Approx(9).epsilon(0.01));  // about +1 per round trip
+}
+
+TEST_CASE("sender: Karn's rule: the ACK of a resent datagram gives no RTT sample") {
+    Script s(10, 4, false);
+    INFO(s.log);
+    CHECK(s.send() == std::vector<std::uint32_t>{0});
+    s.now += 0.050;
+    s.ack(1);
+    REQUIRE(s.sender.sample());
+    CHECK(*s.sender.sample() == doctest::Approx(0.050));
+    CHECK(s.sender.rto().seconds() == doctest::Approx(0.2));  // 50 + 4 x 25 = 150 ms: the minimum
+    CHECK(s.send() == range(1, 4));
+    CHECK(s.tick(s.sender.rto().seconds()) == Sender::Time::RESEND);
+    CHECK(s.send() == range(1, 4));  // again: all resent
+    s.now += 0.002;
+    CHECK(s.ack(2) == Sender::Ack::NEW);
+    CHECK(!s.sender.sample());  // 1 was sent twice: which send does this ACK answer?
+    CHECK(s.send() == std::vector<std::uint32_t>{5});  // 5 never left before
+    s.now += 0.030;
+    s.ack(3);
+    CHECK(!s.sender.sample());
+    s.ack(6);  // acknowledges 5, sent once: a sample
+    REQUIRE(s.sender.sample());
+    CHECK(*s.sender.sample() == doctest::Approx(0.030));
+}
+
+TEST_CASE("sender: a fixed window keeps N in flight whatever is lost (--sem-controle)") {
+    Script s(1000, 64, false);
+    INFO(s.log);
+    s.send();
+    s.ack(1);
+    CHECK(s.send() == range(1, 64));
+    CHECK(s.tick(1.0) == Sender::Time::RESEND);
+    CHECK(s.sender.cwnd() == doctest::Approx(64));
+    CHECK(s.send() == range(1, 64));  // the whole window again
+}
+
+TEST_CASE("sender: old, repeated and never-sent ACKs change nothing; the OK's ACK ends it") {
+    Script s(3, 8, true);
+    INFO(s.log);
+    s.send();
+    s.ack(1);
+    CHECK(s.send() == range(1, 2));
+    CHECK(s.ack(7) == Sender::Ack::IGNORED);     // beyond what was sent
+    CHECK(s.ack(0) == Sender::Ack::IGNORED);     // before base
+    CHECK(s.sender.on_ack(s.first - 1, s.now) == Sender::Ack::IGNORED);
+    CHECK(s.ack(3) == Sender::Ack::NEW);
+    CHECK(s.send() == range(3, 4));  // the last datagram and the OK (number 4)
+    CHECK(s.ack(5) == Sender::Ack::DONE);
+    CHECK(!s.sender.next());
+}
+
+TEST_CASE("sender: 10 s without anything new: give up") {
+    Script s(10, 4, true);
+    INFO(s.log);
+    s.send();
+    int resends = 0;
+    for (int i = 0; i < 100; ++i) {
+        Sender::Time t = s.tick(0.5);
+        if (t == Sender::Time::GIVE_UP) break;
+        if (t == Sender::Time::RESEND) {
+            ++resends;
+            CHECK(s.send(30) == std::vector<std::uint32_t>{0});
+        }
+    }
+    CHECK(s.now == doctest::Approx(12));  // the first timeout after 10 s of nothing: 9 + 3
+    CHECK(resends == 4);  // at 1, 3, 6 and 9 s (RTO 1, 2, 3, 3: the maximum)
+}
+
+TEST_CASE("sender: numbers wrap around 2^32; a file too big for 32 bits is refused") {
+    Script s(5, 8, true, 0xfffffffeu);  // SIZE 0xfffffffe, data 0xffffffff, 0, 1, ...
+    INFO(s.log);
+    CHECK(s.send() == std::vector<std::uint32_t>{0});
+    CHECK(s.sender.on_ack(0xffffffffu, 0) == Sender::Ack::NEW);
+    CHECK(s.send() == range(1, 2));
+    CHECK(s.sender.on_ack(1, 0) == Sender::Ack::NEW);  // 0xfffffffe + 3: acknowledges 1 and 2
+    CHECK(s.sender.base() == 3);
+    // The numbers 0 (SIZE) to count + 2 (the ACK of the OK) must all differ in 32 bits.
+    CHECK(!Sender::too_big(0xfffffffdu));
+    CHECK(Sender::too_big(0xfffffffeu));  // its OK's ACK would be the SIZE's number again
+    CHECK(Sender::too_big(0xffffffffu));
+}
+
+// ---- the server's capacity (ex5_udp/transfers.h) -------------------------------
+
+TEST_CASE("capacity: when full, the transfer stalled longest gives way; never one that moves") {
+    std::mt19937 random{std::random_device{}()};
+    const double now = 100 + std::uniform_real_distribution<double>(0, 1000)(random);
+    std::string log = "\nnow=" + std::to_string(now) + "\n";
+    INFO(log);
+    // {last progress, its RTO}: moving (an ACK 0.1 s ago), stalled for 5 s with RTO 1 s, stalled
+    // for 2 s with RTO 0.2 s, stalled for 2 s with RTO 1 s (not yet 3 RTOs).
+    std::vector<Stalled> all = {{now - 0.1, 0.2}, {now - 5, 1.0}, {now - 2, 0.2}, {now - 2, 1.0}};
+    CHECK(choose_victim(all, now) == 1);  // the longest without progress
+    all.erase(all.begin() + 1);
+    log += "without the one stalled for 5 s\n";
+    CHECK(choose_victim(all, now) == 1);  // 2 s > 3 x 0.2 s
+    all.erase(all.begin() + 1);
+    log += "without the one stalled for 2 s with RTO 0.2 s\n";
+    CHECK(choose_victim(all, now) == -1);  // 2 s < 3 x 1 s; 0.1 s: moving. The newcomer is refused.
+    CHECK(choose_victim({}, now) == -1);
+    // Exactly 3 RTOs is not yet stalled; a bit more is.
+    CHECK(choose_victim({{now - 3 * 0.25, 0.25}}, now) == -1);
+    CHECK(choose_victim({{now - 3 * 0.25 - 0.001, 0.25}}, now) == 0);
+}
+
+TEST_CASE("capacity: Transfers gives the place of the stalled one to the newcomer, and tells it") {
+    Transfers table;
+    std::vector<std::shared_ptr<Transfer>> all;
+    std::string evicted;
+    for (int i = 0; i < Transfers::CAPACITY; ++i) {
+        auto t = std::make_shared<Transfer>();
+        t->text = "192.0.2.1:" + std::to_string(1000 + i);
+        REQUIRE(table.add(t, 10, evicted) == "");
+        all.push_back(t);
+    }
+    for (auto& t : all) t->progressed(20, 0.2);  // all moving at t = 20 s
+    all[7]->progressed(12, 0.2);                  // but this one stopped at 12 s
+    auto newcomer = std::make_shared<Transfer>();
+    newcomer->text = "198.51.100.9:5000";
+    CHECK(table.add(newcomer, 20.1, evicted) == "");
+    CHECK(evicted == all[7]->text);
+    CHECK(all[7]->evicted());
+    CHECK(table.find(all[7]->text) == nullptr);
+    CHECK(table.find(newcomer->text) == newcomer);
+    std::string d;
+    CHECK(!all[7]->receive(d, std::chrono::steady_clock::now() + 10s));  // woken at once
+    auto another = std::make_shared<Transfer>();
+    another->text = "198.51.100.9:5001";
+    CHECK(table.add(another, 20.2, evicted).find("todas andando") != std::string::npos);
+    CHECK(evicted.empty());
 }
