@@ -11,7 +11,9 @@ set output out
 set datafile separator ","
 set encoding utf8
 set decimalsign ","
-set multiplot layout 1, 3 title "cwnd e ssthresh (segmentos) × tempo, um fluxo pelo gargalo — ".when font ",11"
+# The title on two lines: with the run's description ("when") on the first
+# line it is wider than the picture and gnuplot cuts both ends.
+set multiplot layout 1, 3 title "cwnd e ssthresh (segmentos) × tempo, um fluxo pelo gargalo\n".when font ",11"
 set grid lc rgb "#dddddd"
 set xrange [0 : 4]
 set yrange [0 : 90]
@@ -20,9 +22,13 @@ set key top right box opaque font ",9"
 fila = 61440.0 / 1448
 do for [alg in "reno cubic bbr"] {
     set title alg font ",11"
+    # An ssthresh above the y axis (bbr keeps it high) would be in the key but
+    # not in the picture: say its value in the key instead.
+    stats [*:*][*:*] dir."/congestionamento-".alg.".csv" using 1:3 nooutput
+    limiar = (STATS_max_y > 90 ? sprintf("ssthresh (%d, acima da escala)", STATS_max_y) : "ssthresh")
     set ylabel (alg eq "reno" ? "segmentos (de 1448 bytes)" : "")
     plot dir."/congestionamento-".alg.".csv" using 1:2 with lines lw 1.5 lc rgb "#0055aa" title "cwnd", \
-         "" using 1:($3 > 0 ? $3 : NaN) with lines lw 1.5 lc rgb "#cc3311" title "ssthresh", \
+         "" using 1:($3 > 0 ? $3 : NaN) with lines lw 1.5 lc rgb "#cc3311" title limiar, \
          fila with lines dt 2 lw 1.2 lc rgb "#555555" title "fila do gargalo (≈ 42)"
 }
 unset multiplot
