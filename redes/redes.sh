@@ -728,7 +728,7 @@ ATRASO=${ATRASO:-20ms}    # atraso de propagação (só onde o kernel tem o nete
 [[ "$DURACAO" =~ ^[1-9]$|^10$ ]] || { echo "DURACAO deve ser de 1 a 10 (segundos)" >&2; exit 2; }
 
 # amostrar <arquivo>: no colega, "ss -tin" da conexão do iperf3 a cada 3 ms
-# mais o tempo do próprio ss (10 a 11 ms entre amostras nesta máquina; o
+# mais o tempo do próprio ss (10 a 13 ms entre amostras nesta máquina; o
 # resumo imprime o intervalo medido), cada amostra precedida de "t <segundos>".
 amostrar() {
     ip netns exec "$P-colega" bash -c 'while :; do
@@ -801,7 +801,7 @@ O colega (198.51.100.20) envia para a casa, pelo roteador, por $DURACAO s
 seguidos (iperf3 -R: a casa pede, o colega envia). O link de descida da casa
 (o lado do provedor do cabo WAN) é um gargalo: $TAXA, com uma fila de $FILA
 (tbf, rajada $RAJADA). O mesmo envio roda uma vez com cada algoritmo
-(${algs[*]}); a cada 10 a 11 ms (o resumo diz o intervalo medido) o script
+(${algs[*]}); a cada 10 ms ou pouco mais (o resumo diz o intervalo medido) o script
 anota, no colega, a cwnd, o ssthresh e o RTT que o kernel usa (ss -tin).
 TXT
     montar publico
@@ -849,7 +849,7 @@ TXT
     if [ ${#perda_sinal[@]} -gt 0 ]; then
         cat <<TXT
 Repare (${perda_sinal[*]}): a cwnd cresce até a fila transbordar (o RTT sobe de
-décimos de milissegundo para ~20 ms: é a fila, não o caminho); vem a perda,
+décimos de milissegundo a dezenas: é a fila, não o caminho); vem a perda,
 a cwnd é cortada e volta a crescer: o "dente de serra" (compare a cwnd com o
 ssthresh na planilha).
 TXT
