@@ -8,7 +8,9 @@ set output out
 set datafile separator ","
 set encoding utf8
 set decimalsign ","
-set title "RTT × tempo, o mesmo fluxo com cada algoritmo — ".when font ",11"
+# Two lines: on one, the run's description makes the title wider than the
+# picture and gnuplot cuts both ends.
+set title "RTT × tempo, o mesmo fluxo com cada algoritmo\n".when font ",11"
 set grid lc rgb "#dddddd"
 set xrange [0 : 4]
 set yrange [0 : 34]

@@ -727,8 +727,9 @@ DURACAO=${DURACAO:-4}     # segundos de transferência por algoritmo
 ATRASO=${ATRASO:-20ms}    # atraso de propagação (só onde o kernel tem o netem)
 [[ "$DURACAO" =~ ^[1-9]$|^10$ ]] || { echo "DURACAO deve ser de 1 a 10 (segundos)" >&2; exit 2; }
 
-# amostrar <arquivo>: no colega, "ss -tin" da conexão do iperf3 a cada ~15 ms
-# (mais o tempo do próprio ss), cada amostra precedida de "t <segundos>".
+# amostrar <arquivo>: no colega, "ss -tin" da conexão do iperf3 a cada 3 ms
+# mais o tempo do próprio ss (10 a 13 ms entre amostras nesta máquina; o
+# resumo imprime o intervalo medido), cada amostra precedida de "t <segundos>".
 amostrar() {
     ip netns exec "$P-colega" bash -c 'while :; do
         echo "t $EPOCHREALTIME"; ss -tinH state established "( sport = :5201 )"; sleep 0.003
@@ -800,8 +801,8 @@ O colega (198.51.100.20) envia para a casa, pelo roteador, por $DURACAO s
 seguidos (iperf3 -R: a casa pede, o colega envia). O link de descida da casa
 (o lado do provedor do cabo WAN) é um gargalo: $TAXA, com uma fila de $FILA
 (tbf, rajada $RAJADA). O mesmo envio roda uma vez com cada algoritmo
-(${algs[*]}); a cada ~10 ms o script anota, no colega, a cwnd, o ssthresh
-e o RTT que o kernel usa (ss -tin).
+(${algs[*]}); a cada 10 ms ou pouco mais (o resumo diz o intervalo medido) o script
+anota, no colega, a cwnd, o ssthresh e o RTT que o kernel usa (ss -tin).
 TXT
     montar publico
     em internet tc qdisc replace dev roteador root tbf rate "$TAXA" burst "$RAJADA" limit "$FILA"
@@ -842,15 +843,28 @@ TXT
     lab_tcpdump_options=()
     passo "Resumo (das amostras do ss; arquivos $out_dir/redes-congestionamento-<algoritmo>.{csv,pcapng}):"
     for alg in "${algs[@]}"; do resumo "$out_dir/redes-congestionamento-$alg.csv" "$alg"; done
+    # O "Repare" fala só dos algoritmos que rodaram (ALGORITMO= roda um).
+    local perda_sinal=() alg_
+    for alg_ in "${algs[@]}"; do [ "$alg_" != bbr ] && perda_sinal+=("$alg_"); done
+    if [ ${#perda_sinal[@]} -gt 0 ]; then
+        cat <<TXT
+Repare (${perda_sinal[*]}): a cwnd cresce até a fila transbordar (o RTT sobe de
+décimos de milissegundo a dezenas: é a fila, não o caminho); vem a perda,
+a cwnd é cortada e volta a crescer: o "dente de serra" (compare a cwnd com o
+ssthresh na planilha).
+TXT
+    fi
+    if [[ " ${algs[*]} " == *" bbr "* ]]; then
+        cat <<'TXT'
+Repare (bbr): ele mede a banda e o menor RTT e, no regime, deixa pouco na
+fila: o RTT fica baixo com a mesma vazão. No começo (startup) ele enche a
+fila e, como não reage à perda, retransmite muito.
+TXT
+    fi
     cat <<'TXT'
-Repare: o reno e o cubic enchem a fila até ela transbordar (o RTT sobe de
-décimos de milissegundo para ~20 ms: é a fila, não o caminho), perdem, cortam
-a cwnd e voltam a crescer: o "dente de serra" (compare a cwnd com o
-ssthresh nas planilhas). O bbr mede a banda e o menor RTT e, no regime, deixa
-pouco na fila: o RTT fica baixo com a mesma vazão. No começo (startup) ele
-enche a fila e, como não reage à perda, retransmite muito. Figuras: make
-figuras (figuras/congestionamento-*.png, desenhadas das planilhas prontas);
-a explicação está em redes/README.md, "Cenário congestionamento".
+Figuras: make figuras (figuras/congestionamento-*.png, desenhadas das
+planilhas prontas); a explicação está em redes/README.md, "Cenário
+congestionamento".
 TXT
     desmontar
 }
