@@ -34,6 +34,7 @@ const fs::path ROOT = fs::path(LAB_SOURCE_DIR);
 
 // The guides whose blocks are checked.
 const std::vector<std::string> GUIDES = {"PROFESSOR.md", "ESTUDANTES.md", "captures/README.md",
+                                         "ex5_udp/README.md",
                                          "ex1_chat/README.md", "ex2_crypto/README.md",
                                          "ex3_files/README.md", "redes/README.md"};
 
