@@ -186,16 +186,23 @@ std::string header(char type, unsigned window, std::uint32_t seq, const std::str
 
 }  // namespace ex5_dissector
 
-TEST_CASE("ex5.lua: a resend is the same number seen again; only a GET makes other UDP EX5") {
+// The server draws the SIZE's number at random, so the numbers of a transfer
+// may wrap around 2^32: here the SIZE is 0xfffffffe and the data go on from
+// 0xffffffff to 0, 1, 2 (a rule like "a number not above the highest seen is a
+// resend" would mark every datagram after the wrap).
+TEST_CASE("ex5.lua: a resend is the same number seen again, across the 2^32 wrap; only a GET makes other UDP EX5") {
     using namespace ex5_dissector;
+    const std::uint32_t s = 0xfffffffeu;  // the SIZE's number: relative 0
     const std::vector<std::string> packets = {
         udp_packet(1, 5000, 9, 40001, header('A', 0, 7)),  // e5 'A' with no GET before it
         udp_packet(1, 40000, 2, 9000, header('G', 1, 0, "GET iguana.jpg")),
-        udp_packet(2, 9000, 1, 40000, header('D', 0, 1, "0123456789")),
-        udp_packet(2, 9000, 1, 40000, header('D', 0, 3, "0123456789")),  // 3 before 2
-        udp_packet(2, 9000, 1, 40000, header('D', 0, 2, "0123456789")),  // late: not a resend
-        udp_packet(2, 9000, 1, 40000, header('D', 0, 2, "0123456789")),  // 2 again: a resend
-        udp_packet(1, 40000, 2, 9000, header('A', 0, 4)),
+        udp_packet(2, 9000, 1, 40000, header('S', 0, s, "SIZE 30 3")),
+        udp_packet(1, 40000, 2, 9000, header('A', 0, s + 1)),
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 1, "0123456789")),  // 0xffffffff
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 3, "0123456789")),  // 1, before 0
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 2, "0123456789")),  // 0, late: not a resend
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 2, "0123456789")),  // 0 again: a resend
+        udp_packet(1, 40000, 2, 9000, header('A', 0, s + 4)),
     };
     TempDir dir;
     const fs::path file = dir.path / "reordered.pcap";
@@ -209,16 +216,18 @@ TEST_CASE("ex5.lua: a resend is the same number seen again; only a GET makes oth
         }
         std::ofstream(file, std::ios::binary) << pcap;
     }
-    const auto rows = tshark_fields(file, {"frame.number", "ex5.tipo", "ex5.seq", "ex5.reenvio"},
+    const auto rows = tshark_fields(file, {"frame.number", "ex5.tipo", "ex5.seq", "ex5.reenvio", "ex5.relativo"},
                                     {"-X", "lua_script:" + (ROOT / "ex5_udp" / "ex5.lua").string()});
     REQUIRE(rows.size() == packets.size());
-    const std::vector<std::string> types = {"", "GET", "DADOS", "DADOS", "DADOS", "DADOS", "ACK"};
-    const std::vector<bool> resent = {false, false, false, false, false, true, false};
+    const std::vector<std::string> types = {"", "GET", "SIZE", "ACK", "DADOS", "DADOS", "DADOS", "DADOS", "ACK"};
+    const std::vector<bool> resent = {false, false, false, false, false, false, false, true, false};
+    const std::vector<std::string> relative = {"", "", "0", "1", "1", "3", "2", "2", "4"};
     for (std::size_t i = 0; i < rows.size(); ++i) {
         INFO("frame " << rows[i][0] << ": tipo '" << rows[i][1] << "' seq '" << rows[i][2] << "' reenvio '"
-                      << rows[i][3] << "'");
+                      << rows[i][3] << "' relativo '" << rows[i][4] << "'");
         CHECK(rows[i][1] == types[i]);
         CHECK((rows[i][3] == "1" || rows[i][3] == "True") == resent[i]);
+        CHECK(rows[i][4] == relative[i]);
     }
 }
 
