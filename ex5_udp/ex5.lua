@@ -131,7 +131,9 @@ function ex5.dissector(tvb, pinfo, tree)
             local key = tostring(pinfo.src) .. ":" .. pinfo.src_port .. ">" .. tostring(pinfo.dst) .. ":" .. pinfo.dst_port
             if not pinfo.visited then
                 -- Só o mesmo número no mesmo sentido: um número menor que o
-                -- maior já visto pode ser só um datagrama atrasado.
+                -- maior já visto pode ser só um datagrama atrasado, ou um
+                -- novo depois da volta de 2^32 (o SIZE leva um número
+                -- sorteado: 4294967295, depois 0, 1, ...).
                 if vistos[key] == nil then vistos[key] = {} end
                 reenvio[pinfo.number] = vistos[key][numero] == true
                 vistos[key][numero] = true
