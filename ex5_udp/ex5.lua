@@ -10,8 +10,20 @@
 -- No Wireshark: copie este arquivo para a pasta de plugins pessoais (Ajuda ->
 -- Sobre o Wireshark -> Pastas -> "Plugins Lua pessoais", por exemplo
 -- ~/.local/lib/wireshark/plugins/) e reabra. Ele decodifica a porta UDP 8000
--- (a do guia); para outra porta: Analisar -> Decodificar como... -> UDP,
--- porta, EX5. Os datagramas com cabeçalho são reconhecidos em qualquer porta.
+-- (a do guia; outra: Editar -> Preferências -> Protocols -> EX5 -> Porta UDP,
+-- ou no tshark -o ex5.porta:9000); para uma transferência isolada em outra
+-- porta: Analisar -> Decodificar como... -> UDP, porta, EX5.
+-- Em qualquer outra porta, só uma conversa que começa com um pedido do modo
+-- confiável (os bytes e5 47: a marca e o 'G' do GET) é do Exemplo 5: o
+-- pedido marca a conversa (os dois endereços e portas), e o resto dela (SIZE,
+-- dados, ACKs, OK) vem junto. Nenhum outro datagrama UDP é tomado por EX5.
+--
+-- Reenvio: um número (seq) que já passou antes, no mesmo sentido da mesma
+-- conversa. Numa captura do lado de quem envia, é exatamente um reenvio. Do
+-- lado de quem recebe, um datagrama atrasado (chegou depois de outros, fora
+-- de ordem) não é marcado, porque o número dele ainda não tinha passado; e um
+-- reenvio cujo original se perdeu antes do ponto de captura também não (para
+-- essa captura, é a primeira vez que o número passa).
 --
 -- Filtros: ex5.seq == 7, ex5.ack, ex5.tipo == "DADOS", ex5.reenvio,
 -- ex5.relativo == 7 (o número contado do SIZE, que o servidor sorteia, como o
@@ -29,15 +41,18 @@ local f_seq = ProtoField.uint32("ex5.seq", "Número de sequência")
 local f_ack = ProtoField.uint32("ex5.ack", "ACK: próximo número esperado")
 local f_texto = ProtoField.string("ex5.texto", "Texto")
 local f_dados = ProtoField.uint32("ex5.dados", "Bytes do arquivo")
-local f_reenvio = ProtoField.bool("ex5.reenvio", "Reenvio (este número já passou antes)")
+local f_reenvio = ProtoField.bool("ex5.reenvio", "Reenvio (este número já passou antes, neste sentido)")
 ex5.fields = { f_modo, f_tipo, f_janela, f_sem_controle, f_seq, f_ack, f_relativo, f_texto, f_dados,
                f_enchimento, f_reenvio }
 
 local TIPOS = { G = "GET", S = "SIZE", D = "DADOS", A = "ACK", O = "OK", E = "ERROR" }
 
--- Reenvios: o maior número já visto em cada sentido de cada conversa, e o
+-- A porta do guia; outra pela preferência ex5.porta.
+ex5.prefs.porta = Pref.uint("Porta UDP", 8000, "A porta UDP decodificada como Exemplo 5 (a do servidor)")
+
+-- Reenvios: os números já vistos em cada sentido de cada conversa, e o
 -- resultado de cada quadro (calculado na primeira passada, na ordem da captura).
-local maior = {}
+local vistos = {}
 local reenvio = {}
 -- Números relativos: o número do SIZE de cada conversa (os dois sentidos), e o
 -- número relativo de cada quadro (calculado na primeira passada).
@@ -115,8 +130,13 @@ function ex5.dissector(tvb, pinfo, tree)
         if letra ~= "G" and letra ~= "E" then
             local key = tostring(pinfo.src) .. ":" .. pinfo.src_port .. ">" .. tostring(pinfo.dst) .. ":" .. pinfo.dst_port
             if not pinfo.visited then
-                reenvio[pinfo.number] = maior[key] ~= nil and numero <= maior[key]
-                if maior[key] == nil or numero > maior[key] then maior[key] = numero end
+                -- Só o mesmo número no mesmo sentido: um número menor que o
+                -- maior já visto pode ser só um datagrama atrasado, ou um
+                -- novo depois da volta de 2^32 (o SIZE leva um número
+                -- sorteado: 4294967295, depois 0, 1, ...).
+                if vistos[key] == nil then vistos[key] = {} end
+                reenvio[pinfo.number] = vistos[key][numero] == true
+                vistos[key][numero] = true
             end
             if reenvio[pinfo.number] then
                 t:add(f_reenvio, true)
@@ -143,19 +163,32 @@ end
 
 -- Uma captura nova começa do zero.
 function ex5.init()
-    maior = {}
+    vistos = {}
     reenvio = {}
     primeiro = {}
     relativo = {}
 end
 
 local udp = DissectorTable.get("udp.port")
-udp:add(8000, ex5)
+local porta = ex5.prefs.porta
+udp:add(porta, ex5)
 udp:add_for_decode_as(ex5)
 
--- Em qualquer outra porta: os datagramas com o cabeçalho do modo confiável.
+function ex5.prefs_changed()
+    if ex5.prefs.porta ~= porta then
+        udp:remove(porta, ex5)
+        porta = ex5.prefs.porta
+        udp:add(porta, ex5)
+    end
+end
+
+-- Em qualquer outra porta: só um pedido do modo confiável (e5 47, a marca e o
+-- 'G'), que entrega ao dissector o resto da conversa. Um datagrama que só
+-- começasse com 0xE5 e uma letra válida no meio de outro tráfego UDP não
+-- basta.
 local function heuristic(tvb, pinfo, tree)
-    if not header_ok(tvb) then return false end
+    if tvb:len() < 8 or tvb(0, 1):uint() ~= 0xE5 or tvb:raw(1, 1) ~= "G" then return false end
+    pinfo.conversation = ex5
     ex5.dissector(tvb, pinfo, tree)
     return true
 end

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -171,6 +172,42 @@ TEST_CASE("capture ex5, --confiavel with 10% loss: retransmissions, marked by th
     int resent_any = 0;
     for (const UdpFrame* d : c.datagrams(false)) resent_any += d->resent;
     CHECK(resent_any > 0);
+}
+
+// The numbers of the guide's fragment section and of exercises 7 and 8:
+// `-e ip.frag_offset` prints the field as it travels, in 8-octet units.
+TEST_CASE("capture ex5, MTU 1500: fragment offsets in units of 8 bytes (--chunk 3000 and 65507)") {
+    struct Case {
+        const char* chunk;
+        std::size_t fragments;
+        std::set<long> offsets;            // ip.frag_offset of the fragments
+        std::set<std::size_t> frame_lens;  // frame.len of the fragments
+    };
+    // 3000 + 8 = 1480 + 1480 + 48 bytes of IP data: frames of 1514, 1514 and 82;
+    // 33 full datagrams x 3 fragments (the last one, 1116 bytes, fits a frame).
+    // 65507 + 8 = 44 x 1480 + 395: 45 fragments, the last at 65120 / 8 = 8140
+    // (frame of 429); the second datagram, 34609 + 8 = 23 x 1480 + 577: 24.
+    std::set<long> big;
+    for (long o = 0; o <= 8140; o += 185) big.insert(o);
+    for (const Case& k : {Case{"3000", 99, {0, 185, 370}, {1514, 82}},
+                          Case{"65507", 69, big, {1514, 429, 20 + 577 + 14}}}) {
+        INFO("--chunk " << k.chunk);
+        Ex5Capture c({"NET=veth", std::string("CHUNK=") + k.chunk});
+        std::size_t fragments = 0;
+        std::set<long> offsets;
+        std::set<std::size_t> lens;
+        for (const std::vector<std::string>& f :
+             tshark_fields(c.dir.path / "ex5.pcapng", {"ip.flags.mf", "ip.frag_offset", "frame.len"})) {
+            const long offset = std::atol(f[1].c_str());
+            if (f[0] != "1" && offset == 0) continue;  // a whole datagram
+            ++fragments;
+            offsets.insert(offset);
+            lens.insert(static_cast<std::size_t>(std::atol(f[2].c_str())));
+        }
+        CHECK(fragments == k.fragments);
+        CHECK(offsets == k.offsets);
+        CHECK(lens == k.frame_lens);
+    }
 }
 
 int main(int argc, char** argv) {

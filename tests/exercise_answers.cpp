@@ -15,17 +15,22 @@
 // capture. Commands are the guides' own text, pasted, nothing rewritten.
 // It needs only tshark (exit 77, "Skipped", without it) and reads only the
 // files in captures/. The listings are tshark 4.0's (Debian 12) format.
+// One more case checks what the ex5 guide says of its Lua dissector, on a
+// small capture this test writes in a temporary folder.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "support.h"
+#include "tcp_capture.h"  // tshark_fields
 
 using namespace lab;
 namespace fs = std::filesystem;
@@ -36,6 +41,7 @@ const fs::path ROOT = fs::path(LAB_SOURCE_DIR);
 
 // The guides whose blocks are checked.
 const std::vector<std::string> GUIDES = {"PROFESSOR.md", "ESTUDANTES.md", "captures/README.md",
+                                         "ex5_udp/README.md",
                                          "ex1_chat/README.md", "ex2_crypto/README.md",
                                          "ex3_files/README.md", "ex4_kx/README.md",
                                          "redes/README.md", "ex6_modbus/README.md"};
@@ -133,6 +139,96 @@ TEST_CASE("every tshark session in the guides prints what the guide shows") {
     }
     // The guides have many of them: finding none means the parser broke.
     CHECK(count >= 20);
+}
+
+// What the ex5 guide says of its Wireshark dissector (ex5_udp/ex5.lua), on a
+// capture made here: a resend is the same number again in the same direction
+// (a datagram that arrives late, after a newer one, is not one), and on a
+// port other than 8000 only a conversation that starts with a reliable GET
+// (e5 47) is EX5.
+namespace ex5_dissector {
+
+void put16(std::string& out, unsigned v) {
+    out += static_cast<char>(v >> 8);
+    out += static_cast<char>(v & 0xff);
+}
+
+void put32le(std::string& out, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// An IPv4 packet with a UDP datagram (UDP checksum 0: none, as IPv4 allows).
+std::string udp_packet(int src_host, unsigned sport, int dst_host, unsigned dport, const std::string& data) {
+    std::string ip = "\x45";
+    ip += '\0';
+    put16(ip, 20 + 8 + static_cast<unsigned>(data.size()));
+    put16(ip, 1);
+    put16(ip, 0x4000);
+    ip += '\x40';
+    ip += '\x11';
+    put16(ip, 0);  // header checksum: tshark does not check it by default
+    for (int host : {src_host, dst_host}) ip += std::string("\x7f\0\0", 3) + static_cast<char>(host);
+    put16(ip, sport);
+    put16(ip, dport);
+    put16(ip, 8 + static_cast<unsigned>(data.size()));
+    put16(ip, 0);
+    return ip + data;
+}
+
+std::string header(char type, unsigned window, std::uint32_t seq, const std::string& rest = "") {
+    std::string h = "\xe5";
+    h += type;
+    put16(h, window);
+    put16(h, seq >> 16);
+    put16(h, seq & 0xffff);
+    return h + rest;
+}
+
+}  // namespace ex5_dissector
+
+// The server draws the SIZE's number at random, so the numbers of a transfer
+// may wrap around 2^32: here the SIZE is 0xfffffffe and the data go on from
+// 0xffffffff to 0, 1, 2 (a rule like "a number not above the highest seen is a
+// resend" would mark every datagram after the wrap).
+TEST_CASE("ex5.lua: a resend is the same number seen again, across the 2^32 wrap; only a GET makes other UDP EX5") {
+    using namespace ex5_dissector;
+    const std::uint32_t s = 0xfffffffeu;  // the SIZE's number: relative 0
+    const std::vector<std::string> packets = {
+        udp_packet(1, 5000, 9, 40001, header('A', 0, 7)),  // e5 'A' with no GET before it
+        udp_packet(1, 40000, 2, 9000, header('G', 1, 0, "GET iguana.jpg")),
+        udp_packet(2, 9000, 1, 40000, header('S', 0, s, "SIZE 30 3")),
+        udp_packet(1, 40000, 2, 9000, header('A', 0, s + 1)),
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 1, "0123456789")),  // 0xffffffff
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 3, "0123456789")),  // 1, before 0
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 2, "0123456789")),  // 0, late: not a resend
+        udp_packet(2, 9000, 1, 40000, header('D', 0, s + 2, "0123456789")),  // 0 again: a resend
+        udp_packet(1, 40000, 2, 9000, header('A', 0, s + 4)),
+    };
+    TempDir dir;
+    const fs::path file = dir.path / "reordered.pcap";
+    {
+        std::string pcap;
+        for (std::uint32_t v : {0xa1b2c3d4u, 0x00040002u, 0u, 0u, 65535u, 228u}) put32le(pcap, v);  // 228: raw IPv4
+        std::uint32_t second = 0;
+        for (const std::string& p : packets) {
+            for (std::uint32_t v : {second++, 0u, std::uint32_t(p.size()), std::uint32_t(p.size())}) put32le(pcap, v);
+            pcap += p;
+        }
+        std::ofstream(file, std::ios::binary) << pcap;
+    }
+    const auto rows = tshark_fields(file, {"frame.number", "ex5.tipo", "ex5.seq", "ex5.reenvio", "ex5.relativo"},
+                                    {"-X", "lua_script:" + (ROOT / "ex5_udp" / "ex5.lua").string()});
+    REQUIRE(rows.size() == packets.size());
+    const std::vector<std::string> types = {"", "GET", "SIZE", "ACK", "DADOS", "DADOS", "DADOS", "DADOS", "ACK"};
+    const std::vector<bool> resent = {false, false, false, false, false, false, false, true, false};
+    const std::vector<std::string> relative = {"", "", "0", "1", "1", "3", "2", "2", "4"};
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        INFO("frame " << rows[i][0] << ": tipo '" << rows[i][1] << "' seq '" << rows[i][2] << "' reenvio '"
+                      << rows[i][3] << "' relativo '" << rows[i][4] << "'");
+        CHECK(rows[i][1] == types[i]);
+        CHECK((rows[i][3] == "1" || rows[i][3] == "True") == resent[i]);
+        CHECK(rows[i][4] == relative[i]);
+    }
 }
 
 int main(int argc, char** argv) {

@@ -481,6 +481,35 @@ TEST_CASE("sender: 10 s without anything new: give up") {
     CHECK(resends == 4);  // at 1, 3, 6 and 9 s (RTO 1, 2, 3, 3: the maximum)
 }
 
+// The end, as ex5_udp/README.md ("O fim") tells it: with the RTO at its minimum,
+// an OK whose ACK never comes is resent 200 ms after it and 400 ms after that
+// (600 ms: the client listens for only 0.5 s), and the server gives up 12 s
+// after the OK, at the first timeout past 10 s without a new ACK.
+TEST_CASE("sender: an OK never acknowledged: resent at +0.2 and +0.6 s, given up at +12 s") {
+    Script s(2, 1, true);
+    INFO(s.log);
+    for (std::uint32_t n = 0; n <= 2; ++n) {  // SIZE and 2 datagrams, 1 ms round trips
+        CHECK(s.send() == std::vector<std::uint32_t>{n});
+        CHECK(s.tick(0.001) == Sender::Time::WAIT);
+        CHECK(s.ack(n + 1) == Sender::Ack::NEW);
+    }
+    CHECK(s.sender.rto().seconds() == doctest::Approx(0.2));
+    CHECK(s.send() == std::vector<std::uint32_t>{3});  // the OK
+    const double ok_at = s.now;
+    std::vector<double> resent_at;
+    for (int i = 0; i < 20; ++i) {
+        Sender::Time t = s.tick(s.sender.deadline() - s.now);
+        if (t == Sender::Time::GIVE_UP) break;
+        REQUIRE(t == Sender::Time::RESEND);
+        CHECK(s.send() == std::vector<std::uint32_t>{3});
+        resent_at.push_back(s.now - ok_at);
+    }
+    const std::vector<double> expected = {0.2, 0.6, 1.4, 3.0, 6.0, 9.0};
+    REQUIRE(resent_at.size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) CHECK(resent_at[i] == doctest::Approx(expected[i]));
+    CHECK(s.now - ok_at == doctest::Approx(12.0));
+}
+
 TEST_CASE("sender: numbers wrap around 2^32; a file too big for 32 bits is refused") {
     Script s(5, 8, true, 0xfffffffeu);  // SIZE 0xfffffffe, data 0xffffffff, 0, 1, ...
     INFO(s.log);
