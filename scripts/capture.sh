@@ -84,14 +84,17 @@ lab_need capture tcpdump tshark
 # what to do instead of writing an empty file.
 no_right() {
     cat >&2 <<MSG
-Capturar pacotes exige mais permissões do que este usuário tem ($1). Escolha uma:
-  sudo make capture$given
-  sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
-      (uma vez; depois 'make capture' funciona sem sudo, só no loopback)
-  ou capture no próprio Wireshark: interface "Loopback: lo" (Linux) ou
-      "Adapter for loopback traffic capture" (Windows, Npcap), filtro
-      $(filter_of "$EX"), e rode ./server e ./client à mão (captures/README.md).
-  Sem capturar nada: abra as capturas prontas de captures/ (ex1.pcapng, ...).
+Capturar pacotes exige mais permissões do que este usuário tem ($1).
+  Sem capturar nada: abra as capturas prontas de captures/ (ex1.pcapng, ...);
+      cada guia diz qual usar no lugar da sua.
+  Se o dumpcap tem as permissões ($(command -v getcap || echo /usr/sbin/getcap) /usr/bin/dumpcap mostra
+      cap_net_admin,cap_net_raw=eip) e você está no grupo wireshark: capture
+      no próprio Wireshark, interface "Loopback: lo", filtro $(filter_of "$EX"),
+      e rode ./server e ./client à mão (captures/README.md). O grupo não vale
+      para o tcpdump do 'make capture'.
+  Com root: sudo make capture$given
+      (ou, uma vez, sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump):
+      depois 'make capture' funciona sem sudo, só no loopback)
 MSG
     exit 1
 }
