@@ -86,10 +86,8 @@ int main(int argc, char* argv[]) {
     // Diferença do Exemplo 2: --chave-servidor CHAVE fixa a chave do servidor. Entra no
     // lugar do --decrypt, que não teria o que decifrar; uma chave malformada é erro de uso.
     unsigned char check[kx::KEY_BYTES];
-    if (!pinned.empty() && !kx::read_key(pinned, check)) {
-        std::cerr << USAGE << "\nErro: a chave deve ter 44 caracteres base64url (32 bytes)\n";
-        return 2;
-    }
+    if (!pinned.empty() && !kx::read_key(pinned, check))
+        return args::usage_error(USAGE, "a chave deve ter 44 caracteres base64url (32 bytes)");
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
@@ -102,7 +100,7 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+        std::cerr << "Erro: não foi possível conectar ao servidor " + net::host_port(IP, PORTA) + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }

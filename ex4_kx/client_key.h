@@ -65,8 +65,7 @@ inline std::string receive_key(socket_t client_socket, net::LineReader& reader,
 
 // "localhost:8000", "127.0.0.1:8000", "[::1]:8000" (IPv6 entre colchetes, como no SSH)
 inline std::string server_name(const std::string& ip, const std::string& port) {
-    const bool ipv6 = ip.find(':') != std::string::npos;
-    return (ipv6 ? "[" + ip + "]" : ip) + ":" + port;
+    return net::host_port(ip, port);
 }
 
 inline std::string known_servers_path(const char* argv0) {

@@ -351,13 +351,16 @@ TEST_CASE("ex2 client --decrypt: reads tokens taken from a capture") {
 
     Process bad({bin("ex2_crypto/client"), "--decrypt", "curta"});
     CHECK(bad.wait_exit(5000ms) == 2);
+    Process more({bin("ex2_crypto/client"), "127.0.0.1", "--decrypt", key_text});
+    CHECK(more.wait_exit(5000ms) == 2);
+    CHECK(more.err().find("Erro: --decrypt CHAVE vai sozinho, sem IP nem PORTA\nuso: ") == 0);
 }
 
 TEST_CASE("ex2: usage errors exit 2") {
     for (const char* program : {"ex2_crypto/server", "ex2_crypto/client"}) {
         Process p({bin(program), "127.0.0.1", "0"});
         CHECK(p.wait_exit(5000ms) == 2);
-        CHECK(p.err().find("uso: ") == 0);
+        CHECK(p.err().find("Erro: porta inválida: 0 (use 1 a 65535)\nuso: ") == 0);
         Process help({bin(program), "--help"});
         CHECK(help.wait_exit(5000ms) == 0);
     }

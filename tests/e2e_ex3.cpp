@@ -189,8 +189,10 @@ TEST_CASE("ex3 client: bad names are refused before connecting; bad arguments ex
 
     Process extra({bin("ex3_files/client"), "a", "1", "x", "y"});
     CHECK(extra.wait_exit(5000ms) == 2);
+    CHECK(extra.err().find("Erro: argumento a mais: y\nuso: client") == 0);
     Process port({bin("ex3_files/client"), "a", "porta"});
     CHECK(port.wait_exit(5000ms) == 2);
+    CHECK(port.err().find("Erro: porta inválida: porta (use 1 a 65535)\nuso: client") == 0);
     Process chunk({bin("ex3_files/server"), "--chunk", "0"});
     CHECK(chunk.wait_exit(5000ms) == 2);
     Process dir({bin("ex3_files/server"), "127.0.0.1", "1", "--dir", "/nao/existe"});
