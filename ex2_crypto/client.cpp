@@ -87,6 +87,8 @@ int main(int argc, char* argv[]) {
                 std::cout << safe_text::printable(message) << "\n>" << std::flush;
             } else {
                 // Diferença do original: Mensagem inválida é descartada. O Python morreria.
+                if (received == net::Received::Line && is_key_line(data))  // client_key.h
+                    finish(EXAMPLE4_SERVER, 1);  // uma chave: o servidor é de outro exemplo
                 std::cout << "Mensagem inválida descartada\n>" << std::flush;
             }
         }

@@ -38,8 +38,11 @@ static bool exchange_keys(socket_t client_socket, net::LineReader& reader,
     std::string why, line, ok;
     kx::read_key(server_key, server_public_key);  // já conferida por receive_key()
     kx::Ephemeral mine;  // o par desta conexão: a secreta é apagada logo após o uso
-    if (net::receive_line(client_socket, reader, line, why, &deadline) != net::Received::Line) {
+    const net::Received second = net::receive_line(client_socket, reader, line, why, &deadline);
+    if (second != net::Received::Line) {
         failure = "Erro: o aperto de mão com o servidor falhou (" + why + ")";
+        if (second == net::Received::TimedOut || second == net::Received::Closed)
+            failure += ONLY_ONE_KEY;  // client_key.h: o servidor do Exemplo 2 envia uma só
         return false;
     }
     if (!kx::read_key(line, connection_key) ||

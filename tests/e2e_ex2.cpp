@@ -317,6 +317,20 @@ TEST_CASE("ex2 client: a server that sends no valid key") {
     }
 }
 
+// Student finding 14: the ex4 server's first line looks like ex2's key; its
+// second (the connection's key) arrived where a token was expected and the
+// client said "Mensagem inválida descartada". A token is never key-sized.
+TEST_CASE("ex2 client at the ex4 server: says it is Example 4's server, and ends") {
+    TempDir lab;  // the ex4 server writes servidor.chave beside itself: a copy, here
+    std::filesystem::copy_file(bin("ex4_kx/server"), lab.path / "server");
+    Server ex4 = start_server((lab.path / "server").string());
+    Process client({bin("ex2_crypto/client"), "127.0.0.1", std::to_string(ex4.port)});
+    CHECK(client.wait_exit(5000ms) == 1);
+    CHECK(client.out().find("Erro: isto parece o servidor do Exemplo 4 (ele envia uma segunda "
+                            "chave pública); este cliente é do Exemplo 2") != std::string::npos);
+    CHECK(client.out().find("Mensagem inválida descartada") == std::string::npos);
+}
+
 TEST_CASE("ex2 client: server shutdown and end of input both end with exit 0") {
     Sodium sodium;
     Server server = start_server("ex2_crypto/server");

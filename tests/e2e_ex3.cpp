@@ -253,6 +253,44 @@ TEST_CASE("ex3 client: a transfer cut before the final OK leaves no file") {
     CHECK(downloads.names().empty());
 }
 
+// Student finding 14: the chat servers of ex2 and ex4 start with their key
+// line(s) (45 and 90 bytes, read here from the real servers) and close after
+// their 10 s handshake deadline; the ex3 client says which server that was.
+// A fake replays the greeting and closes at once, without the 10 s.
+TEST_CASE("ex3 client at the ex2 or ex4 chat server: says which example's server it is") {
+    TempDir downloads, lab;
+    // The ex4 server writes servidor.chave beside itself: a copy runs in `lab`.
+    fs::copy_file(bin("ex4_kx/server"), lab.path / "server");
+    struct Chat {
+        std::string program;
+        int lines;  // the key lines it sends first
+        std::string example;
+    };
+    for (const Chat& chat : {Chat{bin("ex2_crypto/server"), 1, "2"},
+                             Chat{(lab.path / "server").string(), 2, "4"}}) {
+        const std::string program = chat.program, example = chat.example;
+        CAPTURE(program);
+        Server server = start_server(program);
+        int raw = connect_to(server.port);
+        std::string greeting;
+        for (int i = 0; i < chat.lines; ++i) greeting += recv_line(raw, 5000ms) + "\n";
+        close_fd(raw);
+        int port = 0;
+        int listener = listen_local(port);
+        Process client = download(port, "iguana.jpg", downloads);
+        int fd = accept_within(listener, 5000ms);
+        REQUIRE(fd >= 0);
+        CHECK(recv_exactly(fd, 14, 5000ms) == "GET iguana.jpg");  // read: a FIN, not a RST
+        REQUIRE(send_bytes(fd, greeting));
+        close_fd(fd);
+        close_fd(listener);
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err() == "Erro: isto parece o servidor do Exemplo " + example +
+                                  " (ele começa enviando uma chave); este cliente é do Exemplo 3\n");
+    }
+    CHECK(downloads.names().empty());
+}
+
 // Issue 29 item 8: a file read only in part (here: shortened while it is being
 // sent; a disk error ends the C++ read loop the same way) must not end in OK,
 // or the client keeps a truncated file as if it were whole.
