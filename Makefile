@@ -7,7 +7,9 @@
 #                   programs, run every test (under AddressSanitizer + UBSan);
 #                   ends with a summary naming each skipped test and why
 #   make test SAN=none|thread   without a sanitizer / ThreadSanitizer (the
-#                   doctest programs)
+#                   doctest programs). A sanitizer build goes whole into
+#                   build/make/san-<SAN>/ (build/make/san-address/ex1_chat/server):
+#                   the programs next to the sources stay the plain build
 #   make test DEPS=0            install nothing (a missing tool: a skip, said why)
 #   make test ONLY="e2e_ex1 unit"   only these tests (names or labels)
 #   make print-tests            the test programs (from tests/tests.txt)
@@ -46,64 +48,96 @@ endif
 
 ALLFLAGS := $(STD) $(WARN) $(CXXFLAGS) $(SANFLAGS)
 
-# Rebuild everything when the compiler or the flags change (e.g. SAN=...).
-STAMP := build/make/.flags
-$(shell mkdir -p build/make; echo '$(CXX) $(ALLFLAGS)' | cmp -s - $(STAMP) || echo '$(CXX) $(ALLFLAGS)' > $(STAMP))
+# Where a build goes. The plain one (no SAN, or SAN=none): the programs next to
+# their sources (ex1_chat/server), objects and tests in build/make/. A
+# sanitizer build (make test's default, SAN=address; SAN=thread): all of it in
+# build/make/san-<SAN>/, programs too (build/make/san-address/ex1_chat/server),
+# and the tests run those (LAB_BIN_DIR below). So after make test the programs a
+# student runs are still the plain build, and switching SAN rebuilds nothing.
+ifeq ($(SANFLAGS),)
+OUT      :=
+BUILD    := build/make
+else
+OUT      := build/make/san-$(SAN)/
+BUILD    := build/make/san-$(SAN)
+endif
+
+# Rebuild everything when the compiler or the flags change.
+STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD); echo '$(CXX) $(ALLFLAGS)' | cmp -s - $(STAMP) || echo '$(CXX) $(ALLFLAGS)' > $(STAMP))
 
 # common/: the shim (net) and the small pieces (args, outbox, line_reader, ...),
-# compiled once into build/make/obj/ and linked into every program and test.
+# compiled once into $(BUILD)/obj/ and linked into every program and test.
 COMMON_SRC := $(wildcard common/*.cpp)
-COMMON_LIB := $(patsubst common/%.cpp,build/make/obj/common_%.o,$(COMMON_SRC))
+COMMON_LIB := $(patsubst common/%.cpp,$(BUILD)/obj/common_%.o,$(COMMON_SRC))
 COMMON     := $(COMMON_LIB) $(wildcard common/*.h)
-EX1        := ex1_chat/server ex1_chat/client
-EX2        := ex2_crypto/server ex2_crypto/client
-EX3        := ex3_files/server ex3_files/client
-EX4        := ex4_kx/server ex4_kx/client ex4_kx/intruso
-EX5        := ex5_udp/server ex5_udp/client
-PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) $(EX5) redes/meuip
+EX1        := $(addprefix $(OUT),ex1_chat/server ex1_chat/client)
+EX2        := $(addprefix $(OUT),ex2_crypto/server ex2_crypto/client)
+EX3        := $(addprefix $(OUT),ex3_files/server ex3_files/client)
+EX4        := $(addprefix $(OUT),ex4_kx/server ex4_kx/client ex4_kx/intruso)
+EX5        := $(addprefix $(OUT),ex5_udp/server ex5_udp/client)
+PROGRAMS   := $(EX1) $(EX2) $(EX3) $(EX4) $(EX5) $(OUT)redes/meuip
 
 # libsodium (ex2, ex4), found with pkg-config; '=' so it is asked only when needed.
 SODIUM_CFLAGS = $(shell pkg-config --cflags libsodium)
 SODIUM_LIBS   = $(shell pkg-config --libs libsodium)
 
-.PHONY: all deps demo test print-tests tests capture samples fuzz windows bench clean redes figuras
+.PHONY: all deps demo test print-tests print-testbin tests capture samples fuzz windows bench clean redes figuras
 all: $(PROGRAMS)
 
-build/make/obj/common_%.o: common/%.cpp $(wildcard common/*.h) $(STAMP)
-	@mkdir -p build/make/obj
+$(BUILD)/obj/common_%.o: common/%.cpp $(wildcard common/*.h) $(STAMP)
+	@mkdir -p $(@D)
 	$(CXX) $(ALLFLAGS) -c -o $@ $<
 
-ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
+# MKDIR: the program's folder, needed only under build/make/san-<SAN>/.
+MKDIR = $(if $(OUT),@mkdir -p $(@D))
+
+$(OUT)ex1_chat/%: ex1_chat/%.cpp $(COMMON) $(STAMP)
+	$(MKDIR)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
-ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
+$(OUT)ex2_crypto/%: ex2_crypto/%.cpp $(wildcard ex2_crypto/*.h) $(COMMON) $(STAMP)
+	$(MKDIR)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_LIB) $(SODIUM_LIBS)
 
-ex3_files/%: ex3_files/%.cpp $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
+$(OUT)ex3_files/%: ex3_files/%.cpp $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
+	$(MKDIR)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 # ex4 includes ex2's token.h (base64url and start_sodium).
-ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) ex2_crypto/token.h $(COMMON) $(STAMP)
+$(OUT)ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) ex2_crypto/token.h $(COMMON) $(STAMP)
+	$(MKDIR)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_LIB) $(SODIUM_LIBS)
 
 # ex5 includes ex3's headers (request.h, served_file.h, download.h, ...).
-ex5_udp/%: ex5_udp/%.cpp $(wildcard ex5_udp/*.h) $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
+$(OUT)ex5_udp/%: ex5_udp/%.cpp $(wildcard ex5_udp/*.h) $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
+	$(MKDIR)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
-redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
+$(OUT)redes/meuip: redes/meuip.cpp $(COMMON) $(STAMP)
+	$(MKDIR)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
 
 # ex6: Modbus/TCP (a simulated PLC and a master); no libraries beyond common/.
-EX6        := ex6_modbus/server ex6_modbus/client
+EX6        := $(addprefix $(OUT),ex6_modbus/server ex6_modbus/client)
 PROGRAMS   += $(EX6)
 all: $(EX6)
-ex6_modbus/%: ex6_modbus/%.cpp $(wildcard ex6_modbus/*.h) $(COMMON) $(STAMP)
+$(OUT)ex6_modbus/%: ex6_modbus/%.cpp $(wildcard ex6_modbus/*.h) $(COMMON) $(STAMP)
+	$(MKDIR)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)
+
+# ex3's server (and ex5's, through ../ex3_files) serves the imagens/ beside it:
+# a sanitizer build gets a copy, as the CMake build does.
+ifneq ($(OUT),)
+all: $(OUT)ex3_files/imagens
+$(OUT)ex3_files/imagens: $(wildcard ex3_files/imagens/*)
+	@rm -rf $@ && mkdir -p $(@D) && cp -R ex3_files/imagens $@
+endif
 
 # ---- tests (doctest) --------------------------------------------------------
 # tests/tests.txt registers every test program (name, kind, labels, deps);
 # scripts/test.sh and tests/CMakeLists.txt read it too.
-TESTBIN    := build/make/tests
+TESTBIN    := $(BUILD)/tests
 TESTLIST   := tests/tests.txt
 # TESTS: the doctest programs (doctest's main); OWN_MAIN: those with their own
 # main(), which may skip (exit 77) with a reason.
@@ -114,10 +148,12 @@ OWN_MAIN   := $(shell awk '!/^\#/ && $$2 == "own" { print $$1 }' $(TESTLIST))
 TEST_DEPS  := clang $(sort $(shell awk '!/^\#/ && NF && $$4 != "-" { gsub(",", " ", $$4); print $$4 }' $(TESTLIST)))
 # -O0: a test file compiles in a fifth of the time (doctest's macros are big)
 # and its speed does not matter; the programs it runs are built with -O2.
-TESTFLAGS  := $(ALLFLAGS) -O0 -DLAB_BIN_DIR='"$(CURDIR)"' -DLAB_SOURCE_DIR='"$(CURDIR)"'
+# LAB_BIN_DIR: the programs of this build (build/make/san-<SAN> under a sanitizer).
+TESTFLAGS  := $(ALLFLAGS) -O0 -DLAB_BIN_DIR='"$(patsubst %/,%,$(CURDIR)/$(OUT))"' \
+              -DLAB_SOURCE_DIR='"$(CURDIR)"'
 
 # Shared pieces compiled once: the doctest main(), the test support; common/
-# is the programs' own build/make/obj/ (the test defines do not concern it).
+# is the programs' own $(BUILD)/obj/ (the test defines do not concern it).
 TESTOBJ    := $(TESTBIN)/support.o $(COMMON_LIB)
 $(TESTBIN)/doctest_main.o: tests/doctest_main.cpp $(STAMP)
 	@mkdir -p $(TESTBIN)
@@ -155,6 +191,10 @@ test:
 
 print-tests:
 	@echo $(TESTS) $(OWN_MAIN)
+
+# Where this SAN's test programs are (scripts/test.sh asks).
+print-testbin:
+	@echo $(TESTBIN)
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
 FUZZERS      := fuzz_request fuzz_token fuzz_kx fuzz_ex5

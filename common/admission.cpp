@@ -198,8 +198,7 @@ long socket_owner(const sockaddr* client, const sockaddr* server) {
 bool read_group_limit(const std::string& text, std::size_t& limit, const std::string& usage) {
     limit = 0;
     if (text == "nenhum" || args::number(text, 1, 999999, limit)) return true;
-    std::cerr << "Erro: --limite-por-ip deve ser um número de 1 a 999999 (ou nenhum)\n" << usage
-              << "\n";
+    args::usage_error(usage, "--limite-por-ip deve ser um número de 1 a 999999 (ou nenhum)");
     return false;
 }
 
@@ -247,7 +246,7 @@ std::string Gate::open(std::size_t group_limit, std::size_t fds_per_connection) 
 }
 
 Ticket Gate::admit(socket_t client_socket, const sockaddr* peer, bool settled) {
-    const std::string address = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
+    const std::string address = net::endpoint_of(peer);
     long uid = -1;
     // A loopback peer: the owner of its socket (Linux; elsewhere -1, all one group).
     if (sockaddr_storage plain = unmapped(peer);

@@ -393,6 +393,17 @@ unsigned port_of(const sockaddr* sa) {
     return 0;
 }
 
+std::string host_port(const std::string& host, const std::string& port) {
+    const bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + host + "]" : host) + ":" + port;
+}
+
+std::string host_port(const std::string& host, unsigned port) {
+    return host_port(host, std::to_string(port));
+}
+
+std::string endpoint_of(const sockaddr* sa) { return host_port(address_of(sa), port_of(sa)); }
+
 bool parse_port(const std::string& text, std::string& port) {
     return args::parse_port(text, port);
 }

@@ -155,18 +155,26 @@ bool set_timeout(socket_t s, int option, double seconds);
 // SIO_KEEPALIVE_VALS (the count is the system's, 10 since Vista).
 bool set_keepalive(socket_t s, int idle, int interval, int count);
 
-// The numeric address and the port of a sockaddr, for messages like
-// "Cliente conectado: 127.0.0.1:54321". IPv6 addresses come out as "::1".
+// The numeric address and the port of a sockaddr. IPv6 addresses come out
+// as "::1".
 std::string address_of(const sockaddr* sa);
 unsigned port_of(const sockaddr* sa);
+
+// An address and a port in one piece, for messages: "127.0.0.1:54321",
+// "localhost:8000", and an IPv6 address in brackets, "[::1]:54321" (as in
+// URLs, RFC 3986): in "::1:54321" the port would read as part of the address.
+std::string host_port(const std::string& host, const std::string& port);
+std::string host_port(const std::string& host, unsigned port);
+// host_port() of a sockaddr: "Cliente conectado: [::1]:54321".
+std::string endpoint_of(const sockaddr* sa);
 
 // Read one line of user input as UTF-8, without the line ending. On a Windows
 // console it reads UTF-16 (ReadConsoleW) and converts, so "Olá" typed there is
 // the same bytes as on Linux. Returns false at end of input (Ctrl+D / Ctrl+Z).
 bool read_line(std::string& line);
 
-// args::parse_port(), under its old name: kept only until ex5's and ex6's
-// command lines call args::parse_port (the one implementation, args.h).
+// args::parse_port(), under its old name: kept only until ex5's
+// command line calls args::parse_port (the one implementation, args.h).
 bool parse_port(const std::string& text, std::string& port);
 
 // The folder the program was started from, taken from argv[0] ("." when it

@@ -46,6 +46,5 @@ std::string PerAddressLimit::refusal(const std::string& ip) const {
 int PerAddressLimit::check_option(const std::string& usage) {
     // option_text_ is "16" when the option was not given.
     if (args::number(option_text_, 1, 999999, max_)) return -1;
-    std::cerr << "Erro: --limite-por-ip deve ser um número de 1 a 999999\n" << usage << "\n";
-    return 2;
+    return args::usage_error(usage, "--limite-por-ip deve ser um número de 1 a 999999");
 }

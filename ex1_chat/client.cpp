@@ -33,7 +33,7 @@ int main(int argc, char* argv[]) {
     }
     // Conecta ao servidor (aqui acontece o handshake: SYN, SYN-ACK, ACK).
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+        std::cerr << "Erro: não foi possível conectar ao servidor " + net::host_port(IP, PORTA) + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }

@@ -45,12 +45,12 @@ int main(int argc, char* argv[]) {
         return 1;
     }
 
-    std::cout << "Iniciando servidor em " << IP << ":" << PORT << std::endl;
+    std::cout << "Iniciando servidor em " << net::host_port(IP, PORT) << std::endl;
     // Diferença do original: Reinício imediato (SO_REUSEADDR). Sem ela, ~60 s em TIME_WAIT.
     net::set_reuse_address(server_socket);
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint(address->ai_addr);  // e o porquê
-        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
+        std::cerr << "Erro: não foi possível usar o endereço " << net::host_port(IP, PORT) << ": "
                   << why << "\n";
         return 1;
     }
@@ -133,7 +133,7 @@ static void accept_clients(socket_t server_socket) {
         // Diferença do original: Lugares divididos por igual. Cheio, sai uma do grupo com mais.
         admission::Ticket ticket = gate.admit(client_socket, peer, true);  // sem handshake; e keepalive
         if (!ticket) continue;  // recusada: já fechada, e o servidor disse por quê
-        std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
+        std::string client_text = net::endpoint_of(peer);
         std::cout << "Cliente conectado: " << client_text << std::endl;
         // Inicia uma thread para lidar com a conexão do cliente.
         // Roda cada solicitação paralelamente (detach: a thread termina sozinha).

@@ -35,10 +35,8 @@ int main(int argc, char* argv[]) {
                                    {{"--decrypt", &key_text, &decrypt}});
     if (code >= 0) return code;
     // Diferença do original: --decrypt CHAVE decifra uma captura. Não existe no original.
-    if (decrypt && argc != 3) {  // --decrypt CHAVE, e nada mais
-        std::cerr << USAGE << "\n";
-        return 2;
-    }
+    if (decrypt && argc != 3)  // --decrypt CHAVE, e nada mais
+        return args::usage_error(USAGE, "--decrypt CHAVE vai sozinho, sem IP nem PORTA");
     if (decrypt) return decrypt_tokens(key_text);
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
@@ -52,7 +50,7 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+        std::cerr << "Erro: não foi possível conectar ao servidor " + net::host_port(IP, PORTA) + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }
@@ -89,6 +87,8 @@ int main(int argc, char* argv[]) {
                 std::cout << safe_text::printable(message) << "\n>" << std::flush;
             } else {
                 // Diferença do original: Mensagem inválida é descartada. O Python morreria.
+                if (received == net::Received::Line && is_key_line(data))  // client_key.h
+                    finish(EXAMPLE4_SERVER, 1);  // uma chave: o servidor é de outro exemplo
                 std::cout << "Mensagem inválida descartada\n>" << std::flush;
             }
         }

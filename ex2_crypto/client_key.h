@@ -39,6 +39,16 @@ inline std::string receive_key(socket_t client_socket, net::LineReader& reader) 
     return "";
 }
 
+// O servidor do Exemplo 4 também começa com uma chave pública (uma linha igual a
+// esta), mas envia logo uma segunda, a desta conexão, que chega onde este cliente
+// espera o primeiro token. Um token nunca tem o tamanho de uma chave (tem no mínimo
+// 56 caracteres: nonce, MAC e texto), e o servidor do Exemplo 2 nunca envia outra
+// chave: uma linha assim diz com certeza que o servidor é de outro exemplo.
+inline bool is_key_line(const std::string& line) { return token::is_key(line); }
+static const char* const EXAMPLE4_SERVER =
+    "\nErro: isto parece o servidor do Exemplo 4 (ele envia uma segunda chave pública); "
+    "este cliente é do Exemplo 2. Use o cliente do Exemplo 4 (../ex4_kx/client)";
+
 // Modo --decrypt: decifra, com a chave dada (tirada de uma captura), cada
 // token lido da entrada, um por linha. Devolve o código de saída.
 inline int decrypt_tokens(const std::string& key_text) {

@@ -49,10 +49,10 @@ int main(int argc, char* argv[]) {
         return 1;
     }
 
-    std::cout << "Iniciando servidor em " << IP << ":" << PORT << std::endl;
+    std::cout << "Iniciando servidor em " << net::host_port(IP, PORT) << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint(address->ai_addr);  // e o porquê
-        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
+        std::cerr << "Erro: não foi possível usar o endereço " << net::host_port(IP, PORT) << ": "
                   << why << "\n";
         return 1;
     }
@@ -96,7 +96,7 @@ static void remove_client(Outbox* client) {
 // Função para lidar com as conexões de clientes (roda numa thread para cada um)
 static void handle_client(socket_t client_socket, std::string ip, unsigned port,
                           admission::Ticket ticket) {  // o lugar dele no servidor
-    const std::string address = ip + ":" + std::to_string(port);
+    const std::string address = net::host_port(ip, port);
     const std::string client_address = "('" + ip + "', " + std::to_string(port) + ")";  // tupla
     const net::Deadline deadline(10.0);  // para o handshake inteiro, contado desde o accept
     {  // `client` (a fila de envio dele) só existe neste bloco: veja o fim da função
@@ -189,7 +189,7 @@ static void accept_clients(socket_t server_socket) {
         admission::Ticket ticket = gate.admit(client_socket, peer, false);  // falta o handshake; e keepalive
         if (!ticket) continue;  // recusada: já fechada, e o servidor disse por quê
         const unsigned port = net::port_of(peer);
-        std::cout << "Cliente conectado: " << ip << ":" << port << std::endl;
+        std::cout << "Cliente conectado: " << net::host_port(ip, port) << std::endl;
 
         // Inicia uma thread para lidar com a conexão do cliente
         // Roda cada solicitação paralelamente: detach() deixa a thread seguir sozinha
@@ -197,7 +197,7 @@ static void accept_clients(socket_t server_socket) {
             std::thread(handle_client, client_socket, ip, port, std::move(ticket)).detach();
         } catch (const std::system_error& e) {
             // Diferença do original: Sem recursos para uma thread, só esta conexão é recusada.
-            std::cerr << "Erro: não foi possível criar uma thread para " << ip << ":" << port
+            std::cerr << "Erro: não foi possível criar uma thread para " << net::host_port(ip, port)
                       << ": " << e.what() << " (conexão fechada)" << std::endl;
             net::close_socket(client_socket);
         }

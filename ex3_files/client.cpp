@@ -24,7 +24,7 @@ int main(int argc, char* argv[]) {
     socket_t client_socket = socket(net::family_of(HOST), SOCK_STREAM, 0);
     if (client_socket == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
     // Define o endereço e a porta do servidor ao qual o socket estará conectado
-    std::cout << "Iniciando conexão com o servidor em " << HOST << ":" << PORT << std::endl;
+    std::cout << "Iniciando conexão com o servidor em " << net::host_port(HOST, PORT) << std::endl;
     std::string error;
     net::AddrList address = net::resolve(HOST, PORT, false, error, net::family_of(HOST));
     if (!address) {
@@ -33,7 +33,7 @@ int main(int argc, char* argv[]) {
     }
     // Conecta o socket ao endereço IP e porta do servidor
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " + HOST + ":" + PORT + ": " +
+        std::cerr << "Erro: não foi possível conectar ao servidor " + net::host_port(HOST, PORT) + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }

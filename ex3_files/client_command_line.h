@@ -36,10 +36,8 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     std::vector<std::string> words;
     int code = args::parse(argc, argv, USAGE, HELP, words, 3, {{"--dir", &dir, &dir_given}});
     if (code >= 0) return code;
-    if (words.size() >= 2 && !args::parse_port(words[1], port)) {
-        std::cerr << USAGE << "\n";
-        return 2;
-    }
+    if (words.size() >= 2 && !args::parse_port(words[1], port))
+        return args::usage_error(USAGE, args::bad_port(words[1]));
     if (words.size() >= 1) host = words[0];
     if (words.size() == 3 && !file_name_ok(file_name = words[2])) return 2;
     if (dir_given) {  // criada se faltar, como o download faria depois

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -95,6 +96,9 @@ public:
         if (tail_ != "OK") {
             if (head_.rfind("ERROR \"", 0) == 0)
                 return fail("O servidor respondeu: " + request::printable(head_));
+            if (const int example = chat_server(head_, total_))
+                return fail("Erro: isto parece o servidor do Exemplo " + std::to_string(example) +
+                            " (ele começa enviando uma chave); este cliente é do Exemplo 3");
             return fail("Erro: transferência incompleta: a conexão terminou sem o OK final (" +
                         std::to_string(total_) + " bytes recebidos); nenhum arquivo foi gravado");
         }
@@ -122,6 +126,23 @@ public:
     ~Download() {  // uma saída não prevista: nada pela metade fica para trás
         file_.close();
         if (!temp_.empty()) std::remove(temp_.string().c_str());
+    }
+
+    // A resposta inteira (`head`, `total` bytes, sem o OK final) foi só a chave com que
+    // o servidor do Exemplo 2 começa (uma linha: 43 caracteres base64url, '=' e '\n'),
+    // ou as duas do Exemplo 4, e depois ele fechou: o número do exemplo. 0 se não.
+    // Uma resposta do servidor do Exemplo 3 sempre termina com OK ou é um ERROR.
+    static int chat_server(const std::string& head, std::size_t total) {
+        const auto key_line = [&](std::size_t at) {
+            for (std::size_t i = at; i < at + 43; ++i)
+                if (!std::isalnum(static_cast<unsigned char>(head[i])) && head[i] != '-' &&
+                    head[i] != '_')
+                    return false;
+            return head.compare(at + 43, 2, "=\n") == 0;
+        };
+        if (total != head.size() || (total != 45 && total != 90)) return 0;
+        if (!key_line(0) || (total == 90 && !key_line(45))) return 0;
+        return total == 45 ? 2 : 4;
     }
 
 private:

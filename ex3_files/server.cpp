@@ -44,10 +44,8 @@ int main(int argc, char* argv[]) {
     std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
     if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
     if (code >= 0) return code;
-    if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
-        std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
-        return 2;
-    }
+    if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size))
+        return args::usage_error(USAGE, "--chunk deve ser um número de 1 a 16777216");
     if (std::error_code ec; !fs::is_directory(fs::u8path(dir), ec)) {
         std::cerr << "Erro: a pasta " << dir << " não existe\n";
         return 1;
@@ -66,10 +64,10 @@ int main(int argc, char* argv[]) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    std::cout << "Iniciando servidor em " << IP << ":" << PORT << std::endl;
+    std::cout << "Iniciando servidor em " << net::host_port(IP, PORT) << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint(address->ai_addr);  // e o porquê
-        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
+        std::cerr << "Erro: não foi possível usar o endereço " << net::host_port(IP, PORT) << ": "
                   << why << "\n";
         return 1;
     }
@@ -190,7 +188,7 @@ static void accept_clients(socket_t server_socket) {
         // Diferença do original: Lugares divididos por igual. Cheio, sai uma do grupo com mais.
         admission::Ticket ticket = gate.admit(client_socket, peer, false);  // falta o pedido; e keepalive
         if (!ticket) continue;  // recusada: já fechada, e o servidor disse por quê
-        std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
+        std::string client_text = net::endpoint_of(peer);
         std::cout << "Cliente conectado: " << client_text << std::endl;
         // Recebe o arquivo enviado pelo cliente: uma thread por cliente, que termina sozinha
         try {

@@ -38,8 +38,11 @@ static bool exchange_keys(socket_t client_socket, net::LineReader& reader,
     std::string why, line, ok;
     kx::read_key(server_key, server_public_key);  // já conferida por receive_key()
     kx::Ephemeral mine;  // o par desta conexão: a secreta é apagada logo após o uso
-    if (net::receive_line(client_socket, reader, line, why, &deadline) != net::Received::Line) {
+    const net::Received second = net::receive_line(client_socket, reader, line, why, &deadline);
+    if (second != net::Received::Line) {
         failure = "Erro: o aperto de mão com o servidor falhou (" + why + ")";
+        if (second == net::Received::TimedOut || second == net::Received::Closed)
+            failure += ONLY_ONE_KEY;  // client_key.h: o servidor do Exemplo 2 envia uma só
         return false;
     }
     if (!kx::read_key(line, connection_key) ||
@@ -86,10 +89,8 @@ int main(int argc, char* argv[]) {
     // Diferença do Exemplo 2: --chave-servidor CHAVE fixa a chave do servidor. Entra no
     // lugar do --decrypt, que não teria o que decifrar; uma chave malformada é erro de uso.
     unsigned char check[kx::KEY_BYTES];
-    if (!pinned.empty() && !kx::read_key(pinned, check)) {
-        std::cerr << USAGE << "\nErro: a chave deve ter 44 caracteres base64url (32 bytes)\n";
-        return 2;
-    }
+    if (!pinned.empty() && !kx::read_key(pinned, check))
+        return args::usage_error(USAGE, "a chave deve ter 44 caracteres base64url (32 bytes)");
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
     socket_t client_socket = socket(net::family_of(IP), SOCK_STREAM, 0);
@@ -102,7 +103,7 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
-        std::cerr << "Erro: não foi possível conectar ao servidor " + IP + ":" + PORTA + ": " +
+        std::cerr << "Erro: não foi possível conectar ao servidor " + net::host_port(IP, PORTA) + ": " +
                          net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
         return 1;
     }

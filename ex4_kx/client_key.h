@@ -45,6 +45,14 @@ static const std::string NOT_THE_SERVER =
     "Pode ser um impostor que copiou a chave pública do servidor, ou uma resposta gravada\n"
     "de outra conexão. Conexão encerrada; nada do que você digitou foi enviado.";
 
+// O servidor do Exemplo 2 também começa com uma linha igual à chave pública (a
+// chave dele), mas depois dela espera o "OK" do cliente, calado; o deste exemplo
+// envia logo a segunda chave, a desta conexão. Se ela não vem, o servidor é
+// provavelmente o do Exemplo 2.
+static const std::string ONLY_ONE_KEY =
+    ".\nChegou uma chave e nada mais: isto parece o servidor do Exemplo 2; este cliente é "
+    "do Exemplo 4. Use o cliente do Exemplo 2 (../ex2_crypto/client)";
+
 // A chave pública de longo prazo do servidor: a primeira linha, base64url de
 // 32 bytes (44 caracteres). Devolve "", depois de explicar o erro, se ela não
 // chegar dentro do prazo ou não for uma chave. Linhas que chegarem depois dela
@@ -65,8 +73,7 @@ inline std::string receive_key(socket_t client_socket, net::LineReader& reader,
 
 // "localhost:8000", "127.0.0.1:8000", "[::1]:8000" (IPv6 entre colchetes, como no SSH)
 inline std::string server_name(const std::string& ip, const std::string& port) {
-    const bool ipv6 = ip.find(':') != std::string::npos;
-    return (ipv6 ? "[" + ip + "]" : ip) + ":" + port;
+    return net::host_port(ip, port);
 }
 
 inline std::string known_servers_path(const char* argv0) {

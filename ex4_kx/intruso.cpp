@@ -128,7 +128,8 @@ static void handle_victim(socket_t victim_socket, std::string victim, PerAddress
         }
     }
     if (server.socket == INVALID_SOCKET) {
-        say("Intruso: não conectou ao servidor " + server_ip + ":" + server_port + ": " + error);
+        say("Intruso: não conectou ao servidor " + net::host_port(server_ip, server_port) + ": " +
+            error);
     } else if (!handshake(server, false)) {
         say("Intruso: o servidor não completou o aperto de mão");
     } else if (!handshake(client, true)) {
@@ -157,11 +158,10 @@ int main(int argc, char* argv[]) {
     std::string port = "8001";
     server_ip = words[2].empty() ? "localhost" : words[2];
     server_port = "8000";
-    if ((!words[1].empty() && !args::parse_port(words[1], port)) ||
-        (!words[3].empty() && !args::parse_port(words[3], server_port))) {
-        std::cerr << USAGE << "\n";
-        return 2;
-    }
+    if (!words[1].empty() && !args::parse_port(words[1], port))
+        return args::usage_error(USAGE, args::bad_port(words[1]));
+    if (!words[3].empty() && !args::parse_port(words[3], server_port))
+        return args::usage_error(USAGE, args::bad_port(words[3]));
 
     std::string error;
     net::AddrList address = net::resolve(ip, port, true, error);
@@ -173,12 +173,12 @@ int main(int argc, char* argv[]) {
     if (listener == INVALID_SOCKET) return net::fail("Erro ao criar o socket");
     net::set_reuse_address(listener);
     if (bind(listener, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0)
-        return net::fail("Erro: não foi possível usar o endereço " + ip + ":" + port);
+        return net::fail("Erro: não foi possível usar o endereço " + net::host_port(ip, port));
     if (listen(listener, SOMAXCONN) != 0) return net::fail("Erro no listen");
     if (!server_key::load(argv[0], my_keys, "intruso.chave")) return 1;
-    std::cout << "Intruso em " << ip << ":" << port << ", repassando para " << server_ip << ":"
-              << server_port << "\nChave pública do intruso: " << my_keys.public_text
-              << std::endl;
+    std::cout << "Intruso em " << net::host_port(ip, port) << ", repassando para "
+              << net::host_port(server_ip, server_port)
+              << "\nChave pública do intruso: " << my_keys.public_text << std::endl;
 
     while (true) {
         std::cout << "Aguardando conexao..." << std::endl;
@@ -196,7 +196,7 @@ int main(int argc, char* argv[]) {
             net::close_socket(victim);
             continue;
         }
-        std::string name = net::address_of(p) + ":" + std::to_string(net::port_of(p));
+        std::string name = net::endpoint_of(p);
         try {
             std::thread(handle_victim, victim, name, std::move(slot)).detach();
         } catch (const std::system_error&) {

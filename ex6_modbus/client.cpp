@@ -38,7 +38,7 @@ int main(int argc, char* argv[]) {
     net::AddrList address = net::resolve(HOST, PORT, false, error, net::family_of(HOST));
     if (!address) return fail(error);
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0)
-        return fail("não foi possível conectar ao servidor " + HOST + ":" + PORT + ": " +
+        return fail("não foi possível conectar ao servidor " + net::host_port(HOST, PORT) + ": " +
                     net::last_error() + " (o servidor está rodando?)");
     net::set_timeout(client_socket, SO_RCVTIMEO, REPLY_TIMEOUT);
 

@@ -10,6 +10,7 @@
 
 #include "../common/args.h"
 #include "../common/net.h"
+#include "../common/safe_text.h"
 #include "pdu.h"
 
 static const char* const USAGE =
@@ -154,6 +155,30 @@ inline std::string build_command(const std::vector<std::string>& words, Command&
     }
 }
 
+// Nenhum comando conhecido nas três primeiras palavras: o motivo, com a palavra que estava
+// no lugar do comando ("comando desconhecido: lerr"), se houver uma. Ela vem depois do IP e
+// da PORTA, quando estão lá. A primeira palavra é o IP se parece um endereço (localhost, ou
+// com '.' ou ':') ou se a que vem depois dela não pode ser o primeiro argumento de um
+// comando (todos começam com um número ou um byte em hexadecimal).
+inline std::string missing_command(const std::vector<std::string>& words) {
+    const auto argument = [](const std::string& w) {
+        return !w.empty() && w.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    };
+    const auto address = [](const std::string& w) {
+        return w == "localhost" || w.find_first_of(".:") != std::string::npos;
+    };
+    std::string port;
+    std::size_t at = 0;
+    if (words.size() >= 2 &&
+        (address(words[0]) || !argument(words[1]) ||
+         (words.size() >= 3 && args::parse_port(words[1], port) && !argument(words[2]))))
+        at = words.size() >= 3 && args::parse_port(words[1], port) ? 2 : 1;
+    if (at == words.size() || address(words[at]) ||
+        words[at].find_first_not_of("0123456789") == std::string::npos)
+        return "falta o COMANDO (ler, escrever, ler-bobinas, escrever-bobina, ...)";
+    return "comando desconhecido: " + safe_text::printable(words[at]);
+}
+
 // Lê os argumentos. Devolve -1 para seguir, ou o código de saída: 0 depois de
 // --help, 2 com um argumento inválido (a linha de uso, e o motivo, no stderr).
 inline int parse_command_line(int argc, char* argv[], std::string& host, std::string& port,
@@ -169,9 +194,9 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     while (at < words.size() && at < 3 && find_command(words[at]) == nullptr) ++at;
     std::string why;
     if (at == words.size() || at > 2)
-        why = "falta o COMANDO (ler, escrever, ler-bobinas, escrever-bobina, ...)";
-    else if (at == 2 && !net::parse_port(words[1], port))
-        why = "a porta deve ser um número de 1 a 65535";
+        why = missing_command(words);
+    else if (at == 2 && !args::parse_port(words[1], port))
+        why = args::bad_port(words[1]);
     else if (!number(unit_text, 255, unit))
         why = "--unidade deve ser um número de 0 a 255";
     else if (!number(repeat_text, 99999, repeat) || repeat < 1)
@@ -179,10 +204,7 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     else
         why = build_command(std::vector<std::string>(words.begin() + static_cast<long>(at), words.end()),
                             command);
-    if (!why.empty()) {
-        std::cerr << "Erro: " << why << "\n" << USAGE << "\n";
-        return 2;
-    }
+    if (!why.empty()) return args::usage_error(USAGE, why);
     if (at >= 1) host = words[0];
     return -1;
 }

@@ -51,10 +51,8 @@ int main(int argc, char* argv[]) {
     std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
     if (!admission::read_group_limit(per_ip, limit, USAGE)) return 2;
     std::size_t whole_seconds = 0;
-    if (!args::number(seconds, 1, 99999, whole_seconds)) {
-        std::cerr << "Erro: --prazo deve ser um número de 1 a 99999\n" << USAGE << "\n";
-        return 2;
-    }
+    if (!args::number(seconds, 1, 99999, whole_seconds))
+        return args::usage_error(USAGE, "--prazo deve ser um número de 1 a 99999");
     timeout = static_cast<double>(whole_seconds);
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
@@ -70,10 +68,10 @@ int main(int argc, char* argv[]) {
         std::cerr << "Erro: " << error << "\n";
         return 1;
     }
-    std::cout << "Iniciando servidor em " << IP << ":" << PORT << std::endl;
+    std::cout << "Iniciando servidor em " << net::host_port(IP, PORT) << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint();  // em uso? 502 sem root?
-        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
+        std::cerr << "Erro: não foi possível usar o endereço " << net::host_port(IP, PORT) << ": "
                   << why << "\n";
         return 1;
     }
@@ -164,7 +162,7 @@ static void accept_clients(socket_t server_socket) {
         }
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
         const std::string ip = net::address_of(peer);
-        const std::string client_text = ip + ":" + std::to_string(net::port_of(peer));
+        const std::string client_text = net::host_port(ip, net::port_of(peer));
         // Cheio, quem chega fica com o lugar de uma conexão do grupo (IP) que tem mais;
         // recusada, já está fechada e o servidor disse por quê. Liga também o keepalive.
         admission::Ticket ticket = gate.admit(client_socket, peer, false);

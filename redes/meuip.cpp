@@ -42,7 +42,7 @@ int main(int argc, char* argv[]) {
     net::set_reuse_address(server_socket);
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint();
-        std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": " << why
+        std::cerr << "Erro: não foi possível usar o endereço " << net::host_port(IP, PORT) << ": " << why
                   << "\n";
         net::close_socket(server_socket);
         return 1;
@@ -52,7 +52,7 @@ int main(int argc, char* argv[]) {
         net::close_socket(server_socket);
         return 1;
     }
-    std::cout << "Serviço Meu IP em " << IP << ":" << PORT << std::endl;
+    std::cout << "Serviço Meu IP em " << net::host_port(IP, PORT) << std::endl;
 
     while (true) {
         // accept() devolve, junto com o socket, o endereço de quem conectou:
@@ -69,7 +69,7 @@ int main(int argc, char* argv[]) {
         const sockaddr* peer = reinterpret_cast<const sockaddr*>(&client_address);
         std::string ip = net::address_of(peer);
         std::string port = std::to_string(net::port_of(peer));
-        std::cout << "Consulta de " << ip << ":" << port << std::endl;
+        std::cout << "Consulta de " << net::host_port(ip, port) << std::endl;
 
         // Uma linha de resposta e fim: quem perguntou não precisa enviar nada.
         // Um cliente que não lê não prende o serviço: o envio tem prazo.

@@ -5,7 +5,11 @@
 #   SAN=address (make test's default)  the Make build (g++, or $CXX) under
 #                AddressSanitizer + UBSan runs every test, then CMake builds
 #                everything again with clang++ (both compilers, -Werror) and
-#                CTest runs that build's unit and e2e tests;
+#                CTest runs that build's unit and e2e tests. A sanitizer build
+#                goes into build/make/san-<SAN>/, programs and tests (the
+#                Makefile's BUILD); the programs next to the sources are the
+#                plain build, built here too, so that after make test they
+#                are still what a student runs;
 #   SAN=none     the same without a sanitizer;
 #   SAN=thread   ThreadSanitizer on the doctest programs (the unit and
 #                end-to-end tests of every example), and nothing else: not
@@ -24,6 +28,8 @@ SAN=${SAN:-address}
 [ "$SAN" = none ] && SAN=
 jobs=$(lab_cores)
 list=tests/tests.txt
+# The test programs of this build: build/make/tests, or build/make/san-<SAN>/tests.
+testbin=$(make -s --no-print-directory SAN="${SAN:-none}" print-testbin)
 
 # The tests to run, in the list's order (slowest first): name, kind, labels.
 # cmake_tests: those CTest runs on the clang build (labels unit or e2e).
@@ -38,18 +44,21 @@ while read -r name kind labels _; do
         done
         [ "$wanted" = 1 ] || continue
     fi
-    tests+=("build/make/tests/$name")
+    tests+=("$testbin/$name")
     case ",$labels," in *,unit,* | *,e2e,*) cmake_tests+=("$name") ;; esac
 done <"$list"
 [ ${#tests[@]} -gt 0 ] || { echo "no test in $list matches ONLY='${ONLY:-}'" >&2; exit 2; }
 
 echo "== Make build (${CXX:-g++}${SAN:+, SAN=$SAN}) =="
 make -j"$jobs" --no-print-directory -s SAN="${SAN:-none}" all "${tests[@]}"
+# The programs a student runs (ex1_chat/server, ...) without a sanitizer: up
+# to date, not left behind an older source. (Nothing to do with SAN=none.)
+[ -n "$SAN" ] && make -j"$jobs" --no-print-directory -s all
 
 # The Windows programs, for e2e_windows (under wine): built when MinGW-w64 and
 # wine are there (scripts/windows.sh does nothing when they are up to date);
 # without them, e2e_windows is skipped and says why.
-case " ${tests[*]} " in *" build/make/tests/e2e_windows "*)
+case " ${tests[*]} " in *" $testbin/e2e_windows "*)
     if command -v "${MINGW_CXX:-x86_64-w64-mingw32-g++-posix}" >/dev/null 2>&1 && [ -x /usr/lib/wine/wine64 ]; then
         echo "== Windows build (MinGW-w64, for e2e_windows) =="
         scripts/windows.sh

@@ -160,12 +160,16 @@ TEST_CASE("ex1 server: restarting on the same port right after stopping works") 
 TEST_CASE("ex1 server: bad arguments, --help and a port in use") {
     Process usage({bin("ex1_chat/server"), "127.0.0.1", "porta"});
     CHECK(usage.wait_exit(5000ms) == 2);
-    CHECK(usage.err().find("uso: server [IP [PORTA]]") == 0);
+    // What was wrong comes first, then the usage line (student finding 7).
+    CHECK(usage.err().find("Erro: porta inválida: porta (use 1 a 65535)\n"
+                           "uso: server [IP [PORTA]]") == 0);
 
     Process extra({bin("ex1_chat/server"), "a", "1", "2"});
     CHECK(extra.wait_exit(5000ms) == 2);
+    CHECK(extra.err().find("Erro: argumento a mais: 2\nuso: server [IP [PORTA]]") == 0);
     Process flag({bin("ex1_chat/server"), "--bogus"});
     CHECK(flag.wait_exit(5000ms) == 2);
+    CHECK(flag.err().find("Erro: opção desconhecida: --bogus\nuso: server [IP [PORTA]]") == 0);
 
     Process help({bin("ex1_chat/server"), "--help"});
     CHECK(help.wait_exit(5000ms) == 0);
@@ -231,7 +235,8 @@ TEST_CASE("ex1 client: connection refused and bad arguments") {
 
     Process bad({bin("ex1_chat/client"), "127.0.0.1", "70000"});
     CHECK(bad.wait_exit(5000ms) == 2);
-    CHECK(bad.err().find("uso: client [IP [PORTA]]") == 0);
+    CHECK(bad.err().find("Erro: porta inválida: 70000 (use 1 a 65535)\n"
+                         "uso: client [IP [PORTA]]") == 0);
     Process help({bin("ex1_chat/client"), "--help"});
     CHECK(help.wait_exit(5000ms) == 0);
 }
@@ -242,9 +247,11 @@ TEST_CASE("ex1 server and client over IPv6 (::1)") {
     if (!server.wait_output("Aguardando", 3000ms)) {
         return skip("IPv6 loopback not available here: " + server.err());
     }
+    // address:port with the IPv6 address in brackets (student finding 16).
+    CHECK(server.out().find("Iniciando servidor em [::1]:" + std::to_string(port) + "\n") == 0);
     int raw = connect_to(port, "::1");
     REQUIRE(raw >= 0);
-    CHECK(server.wait_output("Cliente conectado: ::1:", 5000ms));
+    CHECK(server.wait_output("Cliente conectado: [::1]:", 5000ms));
     REQUIRE(send_bytes(raw, OLA));
     CHECK(recv_exactly(raw, OLA.size(), 5000ms) == OLA);
     close_fd(raw);

@@ -317,6 +317,20 @@ TEST_CASE("ex2 client: a server that sends no valid key") {
     }
 }
 
+// Student finding 14: the ex4 server's first line looks like ex2's key; its
+// second (the connection's key) arrived where a token was expected and the
+// client said "Mensagem inválida descartada". A token is never key-sized.
+TEST_CASE("ex2 client at the ex4 server: says it is Example 4's server, and ends") {
+    TempDir lab;  // the ex4 server writes servidor.chave beside itself: a copy, here
+    std::filesystem::copy_file(bin("ex4_kx/server"), lab.path / "server");
+    Server ex4 = start_server((lab.path / "server").string());
+    Process client({bin("ex2_crypto/client"), "127.0.0.1", std::to_string(ex4.port)});
+    CHECK(client.wait_exit(5000ms) == 1);
+    CHECK(client.out().find("Erro: isto parece o servidor do Exemplo 4 (ele envia uma segunda "
+                            "chave pública); este cliente é do Exemplo 2") != std::string::npos);
+    CHECK(client.out().find("Mensagem inválida descartada") == std::string::npos);
+}
+
 TEST_CASE("ex2 client: server shutdown and end of input both end with exit 0") {
     Sodium sodium;
     Server server = start_server("ex2_crypto/server");
@@ -351,13 +365,16 @@ TEST_CASE("ex2 client --decrypt: reads tokens taken from a capture") {
 
     Process bad({bin("ex2_crypto/client"), "--decrypt", "curta"});
     CHECK(bad.wait_exit(5000ms) == 2);
+    Process more({bin("ex2_crypto/client"), "127.0.0.1", "--decrypt", key_text});
+    CHECK(more.wait_exit(5000ms) == 2);
+    CHECK(more.err().find("Erro: --decrypt CHAVE vai sozinho, sem IP nem PORTA\nuso: ") == 0);
 }
 
 TEST_CASE("ex2: usage errors exit 2") {
     for (const char* program : {"ex2_crypto/server", "ex2_crypto/client"}) {
         Process p({bin(program), "127.0.0.1", "0"});
         CHECK(p.wait_exit(5000ms) == 2);
-        CHECK(p.err().find("uso: ") == 0);
+        CHECK(p.err().find("Erro: porta inválida: 0 (use 1 a 65535)\nuso: ") == 0);
         Process help({bin(program), "--help"});
         CHECK(help.wait_exit(5000ms) == 0);
     }

@@ -189,8 +189,10 @@ TEST_CASE("ex3 client: bad names are refused before connecting; bad arguments ex
 
     Process extra({bin("ex3_files/client"), "a", "1", "x", "y"});
     CHECK(extra.wait_exit(5000ms) == 2);
+    CHECK(extra.err().find("Erro: argumento a mais: y\nuso: client") == 0);
     Process port({bin("ex3_files/client"), "a", "porta"});
     CHECK(port.wait_exit(5000ms) == 2);
+    CHECK(port.err().find("Erro: porta inválida: porta (use 1 a 65535)\nuso: client") == 0);
     Process chunk({bin("ex3_files/server"), "--chunk", "0"});
     CHECK(chunk.wait_exit(5000ms) == 2);
     Process dir({bin("ex3_files/server"), "127.0.0.1", "1", "--dir", "/nao/existe"});
@@ -247,6 +249,44 @@ TEST_CASE("ex3 client: a transfer cut before the final OK leaves no file") {
         server.process->kill(SIGKILL);
         CHECK(client.wait_exit(5000ms) == 1);
         CHECK(client.err().find("Erro: transferência incompleta") == 0);
+    }
+    CHECK(downloads.names().empty());
+}
+
+// Student finding 14: the chat servers of ex2 and ex4 start with their key
+// line(s) (45 and 90 bytes, read here from the real servers) and close after
+// their 10 s handshake deadline; the ex3 client says which server that was.
+// A fake replays the greeting and closes at once, without the 10 s.
+TEST_CASE("ex3 client at the ex2 or ex4 chat server: says which example's server it is") {
+    TempDir downloads, lab;
+    // The ex4 server writes servidor.chave beside itself: a copy runs in `lab`.
+    fs::copy_file(bin("ex4_kx/server"), lab.path / "server");
+    struct Chat {
+        std::string program;
+        int lines;  // the key lines it sends first
+        std::string example;
+    };
+    for (const Chat& chat : {Chat{bin("ex2_crypto/server"), 1, "2"},
+                             Chat{(lab.path / "server").string(), 2, "4"}}) {
+        const std::string program = chat.program, example = chat.example;
+        CAPTURE(program);
+        Server server = start_server(program);
+        int raw = connect_to(server.port);
+        std::string greeting;
+        for (int i = 0; i < chat.lines; ++i) greeting += recv_line(raw, 5000ms) + "\n";
+        close_fd(raw);
+        int port = 0;
+        int listener = listen_local(port);
+        Process client = download(port, "iguana.jpg", downloads);
+        int fd = accept_within(listener, 5000ms);
+        REQUIRE(fd >= 0);
+        CHECK(recv_exactly(fd, 14, 5000ms) == "GET iguana.jpg");  // read: a FIN, not a RST
+        REQUIRE(send_bytes(fd, greeting));
+        close_fd(fd);
+        close_fd(listener);
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err() == "Erro: isto parece o servidor do Exemplo " + example +
+                                  " (ele começa enviando uma chave); este cliente é do Exemplo 3\n");
     }
     CHECK(downloads.names().empty());
 }

@@ -115,7 +115,7 @@ TEST_CASE("ex4: usage errors exit 2; --help exits 0") {
     for (const char* program : {"server", "client", "intruso"}) {
         Process p({bin(std::string("ex4_kx/") + program), "127.0.0.1", "0"});
         CHECK(p.wait_exit(5000ms) == 2);
-        CHECK(p.err().find("uso: ") == 0);
+        CHECK(p.err().find("Erro: porta inválida: 0 (use 1 a 65535)\nuso: ") == 0);
         Process help({bin(std::string("ex4_kx/") + program), "--help"});
         CHECK(help.wait_exit(5000ms) == 0);
         CHECK(help.out().find("uso: ") == 0);
@@ -129,8 +129,12 @@ TEST_CASE("ex4: usage errors exit 2; --help exits 0") {
         bad[0] = bin("ex4_kx/" + bad[0]);
         Process p(bad);
         CHECK(p.wait_exit(5000ms) == 2);
-        CHECK(p.err().find("uso: ") != std::string::npos);
+        CHECK(p.err().find("Erro: ") == 0);
+        CHECK(p.err().find("\nuso: ") != std::string::npos);
     }
+    Process server_port({bin("ex4_kx/intruso"), "127.0.0.1", "8001", "127.0.0.1", "x"});
+    CHECK(server_port.wait_exit(5000ms) == 2);
+    CHECK(server_port.err().find("Erro: porta inválida: x (use 1 a 65535)\nuso: ") == 0);
 }
 
 TEST_CASE("ex4: a Python peer using PyNaCl interoperates with our server and our client") {

@@ -126,7 +126,26 @@ TEST_CASE("ex4 client: what a real server never sends") {
         REQUIRE(send_bytes(fake.fd, fake.key() + "\n"));
         shutdown(fake.fd, SHUT_WR);
         CHECK(client.wait_exit(5000ms) == 1);
-        CHECK(client.err() == "Erro: o aperto de mão com o servidor falhou (fechou a conexão)\n");
+        // Which is what the ex2 server does: the client says so (student finding 14).
+        CHECK(client.err() == "Erro: o aperto de mão com o servidor falhou (fechou a conexão).\n"
+                              "Chegou uma chave e nada mais: isto parece o servidor do Exemplo 2; "
+                              "este cliente é do Exemplo 4. Use o cliente do Exemplo 2 "
+                              "(../ex2_crypto/client)\n");
+    }
+    SUBCASE("the real ex2 server's first line, then the close its 10 s deadline brings") {
+        Server ex2 = lab::start_server("ex2_crypto/server");
+        int raw = connect_to(ex2.port);
+        const std::string key_line = recv_line(raw, 5000ms) + "\n";
+        close_fd(raw);
+        FakeServer fake;  // replays it, and closes at once instead of after 10 s
+        Process client(lab.client(fake.port));
+        fake.accept_client();
+        REQUIRE(send_bytes(fake.fd, key_line));
+        shutdown(fake.fd, SHUT_WR);
+        CHECK(client.wait_exit(5000ms) == 1);
+        CHECK(client.err().find("isto parece o servidor do Exemplo 2; este cliente é do "
+                                "Exemplo 4") != std::string::npos);
+        CHECK(!fs::exists(lab.known()));  // nothing saved
     }
     SUBCASE("a bad header") {
         FakeServer fake;

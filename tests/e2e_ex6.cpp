@@ -461,12 +461,30 @@ TEST_CASE("ex6 command line: --help, bad arguments (exit 2), no server (exit 1)"
         CHECK(p.wait_exit(5000ms) == 2);
         CHECK(p.err().find("uso: client [IP [PORTA]] COMANDO") != std::string::npos);
     }
+    // What was wrong, before the usage line (student findings 6 and 7): a mistyped
+    // command is named as such, wherever [IP [PORTA]] left it.
+    const std::vector<std::pair<std::vector<std::string>, std::string>> said = {
+        {{"lerr", "0"}, "comando desconhecido: lerr"},
+        {{"127.0.0.1", "lerr", "0"}, "comando desconhecido: lerr"},
+        {{"127.0.0.1", "1502", "lerr", "0", "5"}, "comando desconhecido: lerr"},
+        {{"127.0.0.1", "1502"}, "falta o COMANDO"},
+        {{"127.0.0.1", "99999", "ler", "0"}, "porta inválida: 99999 (use 1 a 65535)"},
+        {{"ler", "0", "--outra"}, "opção desconhecida: --outra"}};
+    for (const auto& [args, why] : said) {
+        std::vector<std::string> argv = {bin("ex6_modbus/client")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        Process p(argv);
+        CHECK(p.wait_exit(5000ms) == 2);
+        CHECK(p.err().find("Erro: " + why) == 0);
+        CHECK(p.err().find("\nuso: client [IP [PORTA]] COMANDO") != std::string::npos);
+    }
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"--prazo", "0"}, {"--prazo", "x"}, {"--limite-por-ip", "0"}, {"1", "2", "3"}}) {
         std::vector<std::string> argv = {bin("ex6_modbus/server")};
         argv.insert(argv.end(), args.begin(), args.end());
         Process p(argv);
         CHECK(p.wait_exit(5000ms) == 2);
+        CHECK(p.err().find("Erro: ") == 0);
     }
     Run refused = client(free_port(), {"ler", "0"});
     CHECK(refused.code == 1);

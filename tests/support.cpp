@@ -26,6 +26,7 @@ extern char** environ;
 namespace lab {
 
 std::string bin(const std::string& relative) {
+    if (!relative.empty() && relative[0] == '/') return relative;  // a copy, e.g. in a TempDir
     const char* dir = std::getenv("LAB_BIN_DIR");
     return std::string(dir && *dir ? dir : LAB_BIN_DIR) + "/" + relative;
 }

@@ -24,7 +24,8 @@ using Clock = std::chrono::steady_clock;
 using Duration = std::chrono::milliseconds;
 
 // Path of a built program, e.g. bin("ex1_chat/server"). LAB_BIN_DIR in the
-// environment overrides the build folder compiled in.
+// environment overrides the build folder compiled in. An absolute path (a
+// copy of a program in a TempDir) is returned as it is.
 std::string bin(const std::string& relative);
 
 // A TCP port on 127.0.0.1 that nothing listens on right now (never 8000).

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -62,6 +64,11 @@ TEST_CASE("resolve: localhost gives IPv4 first, ::1 is IPv6, errors are explaine
     CHECK(v6->ai_family == AF_INET6);
     CHECK(net::address_of(v6->ai_addr) == "::1");
     CHECK(net::port_of(v6->ai_addr) == 9);
+    // address:port in one piece: IPv6 in brackets (student finding 16).
+    CHECK(net::endpoint_of(v6->ai_addr) == "[::1]:9");
+    CHECK(net::endpoint_of(list->ai_addr) == "127.0.0.1:8000");
+    CHECK(net::host_port("localhost", "8000") == "localhost:8000");
+    CHECK(net::host_port("2001:db8::1", 502u) == "[2001:db8::1]:502");
 
     auto bad = net::resolve("no.such.host.invalid", "8000", false, error);
     CHECK(!bad);
@@ -216,14 +223,20 @@ TEST_CASE("bind_hint: a port held only by TIME_WAIT says so (issue 28), not 'em 
 #include "../common/args.h"
 
 namespace {
-// Runs args::parse_address on a command line given as words.
+// Runs args::parse_address on a command line given as words; `err` gets what
+// it printed on stderr.
 int parse_words(std::vector<std::string> words, std::string& ip, std::string& port,
-                const std::vector<args::Option>& options = {}) {
+                const std::vector<args::Option>& options = {}, std::string* err = nullptr) {
     std::vector<char*> argv;
     words.insert(words.begin(), "program");
     for (auto& w : words) argv.push_back(&w[0]);
-    return args::parse_address(static_cast<int>(argv.size()), argv.data(), "uso: program",
-                               "ajuda\n", ip, port, options);
+    std::ostringstream captured;
+    std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());
+    int code = args::parse_address(static_cast<int>(argv.size()), argv.data(), "uso: program",
+                                   "ajuda\n", ip, port, options);
+    std::cerr.rdbuf(old);
+    if (err) *err = captured.str();
+    return code;
 }
 }  // namespace
 
@@ -244,6 +257,22 @@ TEST_CASE("args: [IP [PORTA]], --help, long options; anything else is exit code 
     CHECK(parse_words({"--quiet", "127.0.0.1", "--chunk", "65536", "8001"}, ip, port, options) == -1);
     CHECK((quiet && chunk == "65536" && ip == "127.0.0.1" && port == "8001"));
     CHECK(parse_words({"--chunk"}, ip, port, options) == 2);  // the value is missing
+}
+
+TEST_CASE("args: a bad argument says what was wrong before the usage line (student finding 7)") {
+    std::string ip, port, chunk, err;
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"localhost", "99999"}, "porta inválida: 99999 (use 1 a 65535)"},
+        {{"localhost", "abc"}, "porta inválida: abc (use 1 a 65535)"},
+        {{"localhost", "8000", "extra"}, "argumento a mais: extra"},
+        {{"--x"}, "opção desconhecida: --x"},
+        {{"--chunk"}, "falta o valor de --chunk"},
+        // What the user typed comes back as text: an escape sequence is not obeyed.
+        {{"a", "1", "\x1b[2J"}, "argumento a mais: \\x1b[2J"}};
+    for (const auto& [words, why] : cases) {
+        CHECK(parse_words(words, ip, port, {{"--chunk", &chunk}}, &err) == 2);
+        CHECK(err == "Erro: " + why + "\nuso: program\n");
+    }
 }
 
 // ---- common/line_reader.h ---------------------------------------------------
