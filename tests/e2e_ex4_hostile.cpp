@@ -145,7 +145,7 @@ TEST_CASE("ex4 client: what a real server never sends") {
         CHECK(client.wait_exit(5000ms) == 1);
         CHECK(client.err().find("isto parece o servidor do Exemplo 2; este cliente é do "
                                 "Exemplo 4") != std::string::npos);
-        CHECK(!fs::exists(lab.known()));  // nothing saved
+        CHECK(!std::filesystem::exists(lab.known()));  // nothing saved
     }
     SUBCASE("a bad header") {
         FakeServer fake;
