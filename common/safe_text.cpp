@@ -103,7 +103,9 @@ bool is_invisible(std::uint32_t c) {
     return false;
 }
 
-// Emoji, for the exceptions below (Extended_Pictographic, in a few ranges).
+// Emoji, for the exceptions below: Extended_Pictographic in a few ranges,
+// which hold every character with Unicode's Emoji property (ICU 72), so every
+// emoji that has a U+FE0F form.
 bool is_pictograph(std::uint32_t c) {
     return c == 0xa9 || c == 0xae || c == 0x203c || c == 0x2049 || c == 0x2122 ||
            c == 0x2139 || (c >= 0x2194 && c <= 0x21aa) || (c >= 0x2300 && c <= 0x23ff) ||
@@ -115,7 +117,8 @@ bool is_pictograph(std::uint32_t c) {
 // The emoji that are written with tag characters: the flags of England,
 // Scotland and Wales, U+1F3F4 followed by the tags of "gbeng", "gbsct" or
 // "gbwls" and U+E007F (the only three of Unicode's recommended emoji). They
-// stay; any other tag is escaped, so no text can hide in tags.
+// stay; any other tag is escaped, so no text can hide in tags. (A flag cut
+// between two recv() calls shows its tags escaped: safe, and rare.)
 std::size_t subdivision_flag_length(const unsigned char* p, std::size_t available) {
     // U+E0000 + c, in UTF-8: f3 a0 80|81 (0x80 + c % 64).
     static const char* const flags[] = {"gbeng", "gbsct", "gbwls"};
