@@ -47,34 +47,118 @@ std::uint32_t decode(const unsigned char* p, int n) {
     return c;
 }
 
-// Invisible characters that change how the text around them is shown: bidi
-// embeddings, overrides, isolates and marks (U+202A-202E, U+2066-2069,
-// U+200E/F, U+061C: "fatura<U+202E>fdp.exe" shows as "faturaexe.pdf", the
-// Trojan Source attack, CVE-2021-42574), zero-width characters (U+200B-200D,
-// U+2060-2064, U+FEFF: two names that look the same but differ) and the line
-// and paragraph separators U+2028/2029 (a line break a terminal may obey).
+// Invisible characters, shown as \uNNNN. A terminal draws nothing for them,
+// yet they change how the text around them reads or what a program sees:
+// bidi embeddings, overrides, isolates and marks ("fatura<U+202E>fdp.exe"
+// shows as "faturaexe.pdf", the Trojan Source attack, CVE-2021-42574),
+// zero-width characters (two names that look the same but differ), tag
+// characters (a hidden copy of ASCII text, "ASCII smuggling") and blank
+// fillers. The table is the union of two lists of the Unicode Character
+// Database 15.0 (the version of ICU 72; Python 3.11's unicodedata is 14.0,
+// which lacks U+13439-1343F):
+//   Cf  general category Format (extracted/DerivedGeneralCategory.txt);
+//   DI  Default_Ignorable_Code_Point (DerivedCoreProperties.txt): what a
+//       font shows as nothing; includes still unassigned code points that
+//       will be ignorable when assigned (U+2065, U+FFF0-FFF8, U+E0000-E0FFF);
+// plus U+2028/2029, the line and paragraph separators (a line break a
+// terminal may obey). tests/unit_classroom.cpp checks every Cf and DI code
+// point against its own copy of both lists, and that nothing else changes.
+struct Range {
+    std::uint32_t first, last;
+};
+constexpr Range invisible_ranges[] = {
+    {0x00ad, 0x00ad},    // Cf  soft hyphen
+    {0x034f, 0x034f},    // DI  combining grapheme joiner
+    {0x0600, 0x0605},    // Cf  Arabic number signs
+    {0x061c, 0x061c},    // Cf  Arabic letter mark (bidi)
+    {0x06dd, 0x06dd},    // Cf  Arabic end of ayah
+    {0x070f, 0x070f},    // Cf  Syriac abbreviation mark
+    {0x0890, 0x0891},    // Cf  Arabic pound and piastre marks above
+    {0x08e2, 0x08e2},    // Cf  Arabic disputed end of ayah
+    {0x115f, 0x1160},    // DI  Hangul choseong and jungseong fillers (blank)
+    {0x17b4, 0x17b5},    // DI  Khmer inherent vowels
+    {0x180b, 0x180f},    // DI  Mongolian variation selectors; Cf vowel separator
+    {0x200b, 0x200f},    // Cf  zero width space, non-joiner, joiner; LRM, RLM
+    {0x2028, 0x2029},    //     line and paragraph separators
+    {0x202a, 0x202e},    // Cf  bidi embeddings and overrides
+    {0x2060, 0x206f},    // Cf  word joiner, invisible operators, bidi isolates,
+                         //     deprecated format characters (DI: U+2065)
+    {0x3164, 0x3164},    // DI  Hangul filler (blank)
+    {0xfe00, 0xfe0f},    // DI  variation selectors 1-16
+    {0xfeff, 0xfeff},    // Cf  zero width no-break space (byte order mark)
+    {0xffa0, 0xffa0},    // DI  halfwidth Hangul filler (blank)
+    {0xfff0, 0xfffb},    // DI  unassigned; Cf interlinear annotation controls
+    {0x110bd, 0x110bd},  // Cf  Kaithi number sign
+    {0x110cd, 0x110cd},  // Cf  Kaithi number sign above
+    {0x13430, 0x1343f},  // Cf  Egyptian hieroglyph format controls
+    {0x1bca0, 0x1bca3},  // Cf  shorthand format controls
+    {0x1d173, 0x1d17a},  // Cf  musical symbol beam, tie, slur, phrase controls
+    {0xe0000, 0xe0fff},  // Cf  tags (U+E0001, U+E0020-E007F); DI variation
+                         //     selectors 17-256 (U+E0100-E01EF), unassigned
+};
+
 bool is_invisible(std::uint32_t c) {
-    return c == 0x061c || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
-           (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+    for (const Range& range : invisible_ranges)
+        if (c >= range.first && c <= range.last) return true;
+    return false;
 }
 
-// Pictographs, for the one exception: U+200D (ZERO WIDTH JOINER) between two
-// of them is part of an emoji (a family, a flag, a profession) and stays.
+// Emoji, for the exceptions below: Extended_Pictographic in a few ranges,
+// which hold every character with Unicode's Emoji property (ICU 72), so every
+// emoji that has a U+FE0F form.
 bool is_pictograph(std::uint32_t c) {
-    return c >= 0x1f000 || (c >= 0x2600 && c <= 0x27bf) || c == 0xfe0f;
+    return c == 0xa9 || c == 0xae || c == 0x203c || c == 0x2049 || c == 0x2122 ||
+           c == 0x2139 || (c >= 0x2194 && c <= 0x21aa) || (c >= 0x2300 && c <= 0x23ff) ||
+           c == 0x24c2 || (c >= 0x25aa && c <= 0x25fe) || (c >= 0x2600 && c <= 0x27bf) ||
+           (c >= 0x2934 && c <= 0x2935) || (c >= 0x2b05 && c <= 0x2b55) || c == 0x3030 ||
+           c == 0x303d || c == 0x3297 || c == 0x3299 || (c >= 0x1f000 && c <= 0x1faff);
 }
 
+// The emoji that are written with tag characters: the flags of England,
+// Scotland and Wales, U+1F3F4 followed by the tags of "gbeng", "gbsct" or
+// "gbwls" and U+E007F (the only three of Unicode's recommended emoji). They
+// stay; any other tag is escaped, so no text can hide in tags. (A flag cut
+// between two recv() calls shows its tags escaped: safe, and rare.)
+std::size_t subdivision_flag_length(const unsigned char* p, std::size_t available) {
+    // U+E0000 + c, in UTF-8: f3 a0 80|81 (0x80 + c % 64).
+    static const char* const flags[] = {"gbeng", "gbsct", "gbwls"};
+    for (const char* flag : flags) {
+        std::string tags;
+        for (const char* c = flag; *c; ++c)
+            tags += {'\xf3', '\xa0', char(0x80 + (*c >> 6)), char(0x80 + (*c & 0x3f))};
+        tags += "\xf3\xa0\x81\xbf";  // U+E007F CANCEL TAG
+        if (available >= tags.size() && tags.compare(0, tags.size(), reinterpret_cast<const char*>(p),
+                                                      tags.size()) == 0)
+            return tags.size();
+    }
+    return 0;
+}
+
+// \u202e for a character of the BMP, \U000e0041 above it (as in C and Python).
 void append_code_point(std::string& out, std::uint32_t c) {
     char text[12];
-    std::snprintf(text, sizeof text, "\\u%04x", static_cast<unsigned>(c));
+    std::snprintf(text, sizeof text, c <= 0xffff ? "\\u%04x" : "\\U%08x", static_cast<unsigned>(c));
     out += text;
+}
+
+// Whether the invisible character `code` is part of an emoji and stays:
+//   - U+200D ZERO WIDTH JOINER between two emoji (a family 👨‍👩‍👧, ❤️‍🔥);
+//   - U+FE0F VARIATION SELECTOR-16 right after an emoji (❤️, "draw it as an
+//     emoji"), or in a keycap (1️⃣: digit, U+FE0F, U+20E3).
+// `previous` is the character just shown as it is (0 if it was escaped), `next`
+// the one that follows (0 if none). Only one U+FE0F per emoji and a joiner only
+// between emoji: nothing can hide in a run of them.
+bool part_of_emoji(std::uint32_t code, std::uint32_t previous, std::uint32_t next) {
+    if (code == 0x200d) return (is_pictograph(previous) || previous == 0xfe0f) && is_pictograph(next);
+    const bool keycap_base = (previous >= '0' && previous <= '9') || previous == '#' || previous == '*';
+    return code == 0xfe0f && (is_pictograph(previous) || (keycap_base && next == 0x20e3));
 }
 
 // Appends the safe form of data[0..length) to out. When `keep` is given, an
 // incomplete character at the very end is not shown but stored there.
 void convert(const unsigned char* data, std::size_t length, std::string& out, std::string* keep) {
     std::size_t i = 0;
-    std::uint32_t previous = 0;  // the code point before data[i]
+    std::uint32_t previous = 0;  // the code point before data[i], 0 if it was escaped
     while (i < length) {
         unsigned char c = data[i];
         int n = utf8_length(data + i, length - i);
@@ -82,6 +166,8 @@ void convert(const unsigned char* data, std::size_t length, std::string& out, st
             keep->assign(reinterpret_cast<const char*>(data + i), length - i);
             return;
         }
+        const std::uint32_t before = previous;
+        previous = 0;  // unless this character is shown as it is
         if (n <= 0) {  // not valid UTF-8: show the byte itself
             append_hex(out, c);
             i += 1;
@@ -89,7 +175,7 @@ void convert(const unsigned char* data, std::size_t length, std::string& out, st
             if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
                 append_hex(out, c);
             else
-                out += static_cast<char>(c);
+                out += static_cast<char>(c), previous = c;
             i += 1;
         } else if (n == 2 && c == 0xc2 && data[i + 1] <= 0x9f) {
             // U+0080-U+009F, the C1 controls (U+009B is a one-character ESC [).
@@ -98,33 +184,34 @@ void convert(const unsigned char* data, std::size_t length, std::string& out, st
             i += 2;
         } else {
             const std::uint32_t code = decode(data + i, n);
-            const std::size_t after = i + static_cast<std::size_t>(n);
-            int next = after < length ? utf8_length(data + after, length - after) : 0;
-            const bool joins_emoji = code == 0x200d && is_pictograph(previous) && next > 0 &&
-                                     is_pictograph(decode(data + after, next));
-            if (is_invisible(code) && !joins_emoji)
+            std::size_t after = i + static_cast<std::size_t>(n);
+            const int next_length = after < length ? utf8_length(data + after, length - after) : 0;
+            const std::uint32_t next = next_length > 0 ? decode(data + after, next_length) : 0;
+            if (code == 0x1f3f4)  // a black flag: maybe England's, Scotland's or Wales's
+                after += subdivision_flag_length(data + after, length - after);
+            if (is_invisible(code) && !part_of_emoji(code, before, next)) {
                 append_code_point(out, code);  // shown as the visible text \u202e
-            else
-                out.append(reinterpret_cast<const char*>(data + i), static_cast<std::size_t>(n));
-            previous = code;
+            } else {
+                out.append(reinterpret_cast<const char*>(data + i), after - i);
+                previous = code;
+            }
             i = after;
-            continue;
         }
-        previous = c;
     }
 }
 
 }  // namespace
 
-bool has_invisible(const std::string& text) {
+std::uint32_t first_invisible(const std::string& text) {
     const auto* data = reinterpret_cast<const unsigned char*>(text.data());
     for (std::size_t i = 0; i < text.size();) {
         int n = utf8_length(data + i, text.size() - i);
-        if (n <= 0) return false;  // not UTF-8: printable() shows that anyway
-        if (n > 1 && is_invisible(decode(data + i, n))) return true;
+        if (n <= 0) return 0;  // not UTF-8: printable() shows that anyway
+        const std::uint32_t code = decode(data + i, n);
+        if (is_invisible(code)) return code;
         i += static_cast<std::size_t>(n);
     }
-    return false;
+    return 0;
 }
 
 std::string printable(const char* data, std::size_t length) {

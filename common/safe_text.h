@@ -10,17 +10,21 @@
 //   - every other control character (bytes 0x00-0x1f and 0x7f, and the C1
 //     controls U+0080-U+009F) and every byte that is not part of valid
 //     UTF-8 come out as the four visible characters \xNN;
-//   - invisible format characters come out as the six visible characters
-//     \uNNNN: bidi embeddings, overrides, isolates and marks (U+202A-202E,
-//     U+2066-2069, U+200E/F, U+061C; "fatura<U+202E>fdp.exe" would show as
-//     "faturaexe.pdf", the Trojan Source attack), zero-width characters
-//     (U+200B-200D, U+2060-2064, U+FEFF) and the line and paragraph
-//     separators U+2028/2029. A zero-width joiner between two pictographs is
-//     part of an emoji (👨‍👩‍👧) and stays.
+//   - invisible characters come out as the visible text \uNNNN (\UNNNNNNNN
+//     above U+FFFF): every format character (Unicode category Cf) and every
+//     default-ignorable one - bidi embeddings, overrides, isolates and marks
+//     ("fatura<U+202E>fdp.exe" would show as "faturaexe.pdf", the Trojan
+//     Source attack), zero-width characters, tag characters (a hidden copy
+//     of ASCII text), blank fillers, variation selectors - and the line and
+//     paragraph separators U+2028/2029. The table is in safe_text.cpp.
+//     Emoji stay whole: a zero-width joiner between two emoji (👨‍👩‍👧), one
+//     U+FE0F after an emoji (❤️) or in a keycap (1️⃣), and the tags of the
+//     flags of England, Scotland and Wales.
 // The bytes on the wire do not change: only what reaches the screen.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace safe_text {
@@ -31,9 +35,9 @@ inline std::string printable(const std::string& text) {
     return printable(text.data(), text.size());
 }
 
-// True when `text` has one of the invisible format characters above (even
-// the joiner inside an emoji): a file name must not (ex3's check_name).
-bool has_invisible(const std::string& text);
+// The first invisible character of `text` (even one inside an emoji), or 0
+// when it has none: a file name must not have any (ex3's check_name).
+std::uint32_t first_invisible(const std::string& text);
 
 // For a byte stream cut at arbitrary places (ex1 prints each recv() as it
 // comes): a UTF-8 character split between two recv() calls must not be shown

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "../common/safe_text.h"
@@ -27,9 +29,15 @@ inline std::string check_name(const std::string& name) {
     }
     // Só texto que o terminal mostra como é: UTF-8 válido, sem controles C1
     // (U+0080-U+009F) - assim "Arquivo X encontrado." nunca leva um comando ao terminal.
-    // Nem caracteres invisíveis de formatação: "fatura<U+202E>fdp.exe" apareceria
-    // como "faturaexe.pdf" (o ataque Trojan Source, CVE-2021-42574).
-    if (safe_text::has_invisible(name)) return "o nome contém caracteres invisíveis (U+202E, U+200B...)";
+    // Nem caracteres invisíveis (common/safe_text.h): "fatura<U+202E>fdp.exe"
+    // apareceria como "faturaexe.pdf" (o ataque Trojan Source, CVE-2021-42574).
+    // Aqui nem o U+200D e o U+FE0F de um emoji: "❤.jpg" e "❤️.jpg" seriam
+    // dois arquivos que parecem um só.
+    if (const std::uint32_t c = safe_text::first_invisible(name)) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(c));
+        return std::string("o nome tem um caractere invisível (") + code + ")";
+    }
     if (safe_text::printable(name) != name) return "o nome não é texto UTF-8 válido";
     if (name.find("..") != std::string::npos) return "o nome não pode conter ..";
     if (name[0] == '.') return "o nome não pode começar com .";

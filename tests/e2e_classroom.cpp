@@ -27,6 +27,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../ex2_crypto/token.h"
@@ -403,16 +404,33 @@ TEST_CASE("ex1: 900 clients that never read plus a flood: the server's memory st
 
 TEST_CASE("bidi: a file name with U+202E is refused, and bidi chat is shown escaped") {
     Server files = start_server("ex3_files/server");
-    int fd = connect_to(files.port);
-    REQUIRE(send_bytes(fd, "GET fatura\xe2\x80\xae" "fdp.exe"));
-    const std::string reply = recv_until_close(fd, 10000ms);
-    CHECK(reply.rfind("ERROR", 0) == 0);
-    close_fd(fd);
-    CHECK(files.process->wait_output(
-        "Pedido recusado: o nome contém caracteres invisíveis (U+202E, U+200B...)", 5000ms));
-    CHECK(files.process->out().find("Cliente solicitou o arquivo fatura\\u202efdp.exe") !=
-          std::string::npos);
-    CHECK(files.process->out().find("\xe2\x80\xae") == std::string::npos);
+    // The bidi override of Trojan Source, then characters an attacker found
+    // still accepted: a deprecated format character (U+206A), a soft hyphen,
+    // the Hangul filler (blank) and tags, an invisible copy of ASCII text.
+    const std::pair<std::string, std::string> names[] = {
+        {"fatura\xe2\x80\xae" "fdp.exe", "U+202E"},
+        {"fatura\xe2\x81\xaa" "fdp.exe", "U+206A"},
+        {"foto\xc2\xad.jpg", "U+00AD"},
+        {"\xe3\x85\xa4.jpg", "U+3164"},
+        {"x\xf3\xa0\x81\x81\xf3\xa0\x81\x82.jpg", "U+E0041"}};
+    for (const auto& name : names) {
+        int fd = connect_to(files.port);
+        REQUIRE(send_bytes(fd, "GET " + name.first));
+        const std::string reply = recv_until_close(fd, 10000ms);
+        CHECK_MESSAGE(reply.rfind("ERROR", 0) == 0, name.second);
+        close_fd(fd);
+        CHECK_MESSAGE(files.process->wait_output(
+                          "Pedido recusado: o nome tem um caractere invisível (" + name.second + ")",
+                          5000ms),
+                      name.second);
+    }
+    const std::string log = files.process->out();
+    for (const char* shown : {"fatura\\u202efdp.exe", "fatura\\u206afdp.exe", "foto\\u00ad.jpg",
+                              "\\u3164.jpg", "x\\U000e0041\\U000e0042.jpg"})
+        CHECK_MESSAGE(log.find(std::string("Cliente solicitou o arquivo ") + shown) != std::string::npos,
+                      shown);
+    for (const char* raw : {"\xe2\x80\xae", "\xe2\x81\xaa", "\xc2\xad", "\xe3\x85\xa4", "\xf3\xa0"})
+        CHECK(log.find(raw) == std::string::npos);
 
     Server chat = start_server("ex1_chat/server");
     Process client({bin("ex1_chat/client"), "127.0.0.1", std::to_string(chat.port)});
@@ -425,7 +443,17 @@ TEST_CASE("bidi: a file name with U+202E is refused, and bidi chat is shown esca
     }));
     REQUIRE(send_bytes(raw, "fatura\xe2\x80\xae" "fdp.exe \xe2\x81\xa6x\xe2\x81\xa9 fim"));
     CHECK(client.wait_output("fatura\\u202efdp.exe \\u2066x\\u2069 fim", 5000ms));
-    CHECK(client.out().find("\xe2\x80\xae") == std::string::npos);
+    // More invisible ones; the emoji ❤️ and the flag of England stay whole.
+    const std::string england = "\xf0\x9f\x8f\xb4\xf3\xa0\x81\xa7\xf3\xa0\x81\xa2\xf3\xa0\x81\xa5"
+                                "\xf3\xa0\x81\xae\xf3\xa0\x81\xa7\xf3\xa0\x81\xbf";
+    REQUIRE(send_bytes(raw, "a\xe2\x81\xaa" "b\xc2\xad" "c\xe3\x85\xa4" "d\xef\xb8\x80"
+                            "e\xf3\xa0\x81\x81 \xe2\x9d\xa4\xef\xb8\x8f " + england + " fim2"));
+    CHECK(client.wait_output("a\\u206ab\\u00adc\\u3164d\\ufe00e\\U000e0041 \xe2\x9d\xa4\xef\xb8\x8f " +
+                                 england + " fim2",
+                             5000ms));
+    for (const char* bytes : {"\xe2\x80\xae", "\xe2\x81\xaa", "\xc2\xad", "\xe3\x85\xa4", "\xef\xb8\x80",
+                              "\xf3\xa0\x81\x81"})
+        CHECK(client.out().find(bytes) == std::string::npos);
     close_fd(raw);
 }
 

@@ -11,7 +11,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -62,11 +65,13 @@ TEST_CASE("printable: invisible format characters become \\uNNNN; visible text s
         {"\xe2\x81\xa8", "\\u2068"}, {"\xe2\x81\xa9", "\\u2069"}, {"\xe2\x80\x8e", "\\u200e"},
         {"\xe2\x80\x8f", "\\u200f"}, {"\xd8\x9c", "\\u061c"},     {"\xe2\x80\x8b", "\\u200b"},
         {"\xe2\x80\x8c", "\\u200c"}, {"\xe2\x80\x8d", "\\u200d"}, {"\xe2\x81\xa0", "\\u2060"},
-        {"\xef\xbb\xbf", "\\ufeff"}, {"\xe2\x80\xa8", "\\u2028"}, {"\xe2\x80\xa9", "\\u2029"}};
+        {"\xef\xbb\xbf", "\\ufeff"}, {"\xe2\x80\xa8", "\\u2028"}, {"\xe2\x80\xa9", "\\u2029"},
+        {"\xc2\xad", "\\u00ad"},     {"\xe2\x81\xaa", "\\u206a"}, {"\xe3\x85\xa4", "\\u3164"},
+        {"\xf3\xa0\x81\x81", "\\U000e0041"}};  // U+E0041 TAG LATIN CAPITAL LETTER A
     for (const auto& one : cases) {  // (a structured binding cannot be captured: clang)
         const std::string raw = one.first, shown = one.second;
         CHECK_MESSAGE(printable("a" + raw + "b") == "a" + shown + "b", shown);
-        CHECK(safe_text::has_invisible("x" + raw));
+        CHECK(safe_text::first_invisible("x" + raw) != 0);
     }
     // Visible text, accents and emoji stay; a joiner inside an emoji too.
     for (const std::string text : {"Olá, ação", "\xe2\x82\xac 10", "\xf0\x9f\x98\x80",
@@ -74,18 +79,150 @@ TEST_CASE("printable: invisible format characters become \\uNNNN; visible text s
                                    "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7",
                                    "\xe2\x9d\xa4\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x94\xa5"}) {
         CHECK(printable(text) == text);
-        CHECK(safe_text::has_invisible(text) == (text.find("\xe2\x80\x8d") != std::string::npos));
+        CHECK((safe_text::first_invisible(text) != 0) ==
+              (text.find("\xe2\x80\x8d") != std::string::npos));
     }
-    CHECK(!safe_text::has_invisible("Olá \xf0\x9f\x98\x80"));
+    CHECK(safe_text::first_invisible("Olá \xf0\x9f\x98\x80") == 0);
     // A joiner that joins no emoji is escaped.
     CHECK(printable("ad\xe2\x80\x8dmin") == "ad\\u200dmin");
 }
 
-TEST_CASE("check_name (ex3): names with invisible format characters are refused") {
-    for (const char* bad : {"fatura\xe2\x80\xae" "fdp.exe", "a\xe2\x81\xa6" "b.jpg", "\xef\xbb\xbf" "x.jpg",
-                            "x\xe2\x80\x8b.jpg", "x\xe2\x80\xa8.jpg", "x\xd8\x9c.jpg"})
-        CHECK_MESSAGE(request::check_name(bad) ==
-                          "o nome contém caracteres invisíveis (U+202E, U+200B...)", bad);
+namespace {
+// Unicode 15.0 (ICU 72), generated with
+//   python3 -c "import ctypes; u = ctypes.CDLL('libicuuc.so.72');
+//     print([hex(c) for c in range(0x110000) if u.u_charType_72(c) == 16])"
+// (16 is U_FORMAT_CHAR, general category Cf; u_hasBinaryProperty_72(c, 5),
+// UCHAR_DEFAULT_IGNORABLE_CODE_POINT, for the second table), runs joined into
+// ranges. Python 3.11's unicodedata (Unicode 14.0) gives the same Cf list but
+// U+13430-13438 instead of U+13430-1343F. A copy, on purpose, independent of
+// the table in safe_text.cpp: a range missing there fails here.
+struct Range {
+    std::uint32_t first, last;
+};
+constexpr Range format_characters[] = {  // general category Cf
+    {0x00ad, 0x00ad},   {0x0600, 0x0605},   {0x061c, 0x061c},   {0x06dd, 0x06dd},
+    {0x070f, 0x070f},   {0x0890, 0x0891},   {0x08e2, 0x08e2},   {0x180e, 0x180e},
+    {0x200b, 0x200f},   {0x202a, 0x202e},   {0x2060, 0x2064},   {0x2066, 0x206f},
+    {0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd}, {0x110cd, 0x110cd},
+    {0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001},
+    {0xe0020, 0xe007f}};
+constexpr Range default_ignorable[] = {  // DerivedCoreProperties: Default_Ignorable_Code_Point
+    {0x00ad, 0x00ad}, {0x034f, 0x034f},   {0x061c, 0x061c}, {0x115f, 0x1160},
+    {0x17b4, 0x17b5}, {0x180b, 0x180f},   {0x200b, 0x200f}, {0x202a, 0x202e},
+    {0x2060, 0x206f}, {0x3164, 0x3164},   {0xfe00, 0xfe0f}, {0xfeff, 0xfeff},
+    {0xffa0, 0xffa0}, {0xfff0, 0xfff8},   {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+    {0xe0000, 0xe0fff}};
+
+bool in(const Range* begin, const Range* end, std::uint32_t c) {
+    return std::any_of(begin, end, [c](const Range& r) { return c >= r.first && c <= r.last; });
+}
+
+bool should_escape(std::uint32_t c) {
+    return in(std::begin(format_characters), std::end(format_characters), c) ||
+           in(std::begin(default_ignorable), std::end(default_ignorable), c) || c == 0x2028 ||
+           c == 0x2029;
+}
+
+std::string utf8(std::uint32_t c) {
+    std::string s;
+    if (c < 0x80) {
+        s += char(c);
+    } else if (c < 0x800) {
+        s += {char(0xc0 | c >> 6), char(0x80 | (c & 0x3f))};
+    } else if (c < 0x10000) {
+        s += {char(0xe0 | c >> 12), char(0x80 | (c >> 6 & 0x3f)), char(0x80 | (c & 0x3f))};
+    } else {
+        s += {char(0xf0 | c >> 18), char(0x80 | (c >> 12 & 0x3f)), char(0x80 | (c >> 6 & 0x3f)),
+              char(0x80 | (c & 0x3f))};
+    }
+    return s;
+}
+
+std::string escaped(std::uint32_t c, const char* format) {
+    char text[16];
+    std::snprintf(text, sizeof text, format, static_cast<unsigned>(c));
+    return text;
+}
+}  // namespace
+
+TEST_CASE("printable: every Cf and default-ignorable code point is escaped, nothing else") {
+    for (const Range* table : {std::begin(format_characters), std::begin(default_ignorable)}) {
+        const Range* end = table == std::begin(format_characters) ? std::end(format_characters)
+                                                                  : std::end(default_ignorable);
+        for (const Range* r = table; r != end; ++r)
+            for (std::uint32_t c = r->first; c <= r->last; ++c) {
+                const std::string shown = escaped(c, c <= 0xffff ? "\\u%04x" : "\\U%08x");
+                CHECK_MESSAGE(printable("a" + utf8(c) + "b") == "a" + shown + "b", shown);
+                CHECK_MESSAGE(safe_text::first_invisible("a" + utf8(c)) == c, shown);
+            }
+    }
+    // Everything else that is not a control character stays as it is: letters,
+    // accents, spaces (U+00A0, U+3000), private use, unassigned code points.
+    std::size_t changed = 0;
+    for (std::uint32_t c = 0xa0; c <= 0x10ffff; ++c) {
+        if ((c >= 0xd800 && c <= 0xdfff) || should_escape(c)) continue;  // surrogates: not UTF-8
+        const std::string text = utf8(c);
+        if (printable(text) != text || safe_text::first_invisible(text) != 0) {
+            if (++changed <= 10) FAIL_CHECK("changed: " << escaped(c, "U+%04X"));
+        }
+    }
+    CHECK(changed == 0);
+}
+
+TEST_CASE("printable: emoji stay whole; nothing hides in their invisible parts") {
+    const std::string zwj = "\xe2\x80\x8d", vs16 = "\xef\xb8\x8f", black_flag = "\xf0\x9f\x8f\xb4";
+    auto tags = [](const std::string& ascii) {  // U+E0000 + each character, then CANCEL TAG
+        std::string out;
+        for (char c : ascii) out += utf8(0xe0000 + static_cast<unsigned char>(c));
+        return out + utf8(0xe007f);
+    };
+    // Kept: ❤️, 1️⃣, #️⃣, ©️, 🏳️‍🌈, 👩🏽‍💻, and the flags of England, Scotland, Wales.
+    for (const std::string& text :
+         {"\xe2\x9d\xa4" + vs16, "1" + vs16 + "\xe2\x83\xa3", "#" + vs16 + "\xe2\x83\xa3",
+          "\xc2\xa9" + vs16, "\xf0\x9f\x8f\xb3" + vs16 + zwj + "\xf0\x9f\x8c\x88",
+          "\xf0\x9f\x91\xa9\xf0\x9f\x8f\xbd" + zwj + "\xf0\x9f\x92\xbb", black_flag + tags("gbeng"),
+          black_flag + tags("gbsct"), "Gales: " + black_flag + tags("gbwls") + "!"})
+        CHECK_MESSAGE(printable(text) == text, text);
+    // Escaped: a U+FE0F after a letter or after another U+FE0F, a keycap
+    // selector without the keycap, a joiner after an escaped selector, U+FE0E
+    // and the selectors 17-256 (they can carry one byte each after an emoji).
+    CHECK(printable("a" + vs16) == "a\\ufe0f");
+    CHECK(printable("\xe2\x9d\xa4" + vs16 + vs16) == "\xe2\x9d\xa4" + vs16 + "\\ufe0f");
+    CHECK(printable("1" + vs16) == "1\\ufe0f");
+    CHECK(printable("a" + vs16 + zwj + "\xf0\x9f\x94\xa5") == "a\\ufe0f\\u200d\xf0\x9f\x94\xa5");
+    CHECK(printable("\xe2\x9d\xa4\xef\xb8\x8e") == "\xe2\x9d\xa4\\ufe0e");
+    CHECK(printable("\xf0\x9f\x98\x80\xf3\xa0\x84\x80") == "\xf0\x9f\x98\x80\\U000e0100");
+    // Any other tag sequence is escaped, so no ASCII hides in tags ("ASCII smuggling").
+    CHECK(printable(black_flag + tags("us")) ==
+          black_flag + "\\U000e0075\\U000e0073\\U000e007f");
+    CHECK(printable("oi" + tags("ignore")) ==
+          "oi\\U000e0069\\U000e0067\\U000e006e\\U000e006f\\U000e0072\\U000e0065\\U000e007f");
+    CHECK(printable(tags("gbeng")) ==
+          "\\U000e0067\\U000e0062\\U000e0065\\U000e006e\\U000e0067\\U000e007f");
+    CHECK(printable(black_flag + tags("gbengx")).find("\\U000e0078") != std::string::npos);
+    CHECK(printable(black_flag + tags("gbeng").substr(0, 8)).find("\\U000e0067") != std::string::npos);
+}
+
+TEST_CASE("check_name (ex3): names with invisible characters are refused, naming the character") {
+    CHECK(request::check_name("fatura\xe2\x80\xae" "fdp.exe") ==
+          "o nome tem um caractere invisível (U+202E)");
+    CHECK(request::check_name("a\xe2\x81\xaa" "b.jpg") == "o nome tem um caractere invisível (U+206A)");
+    CHECK(request::check_name("\xef\xbb\xbf" "x.jpg") == "o nome tem um caractere invisível (U+FEFF)");
+    CHECK(request::check_name("x\xc2\xad.jpg") == "o nome tem um caractere invisível (U+00AD)");
+    CHECK(request::check_name("x\xf3\xa0\x81\x81.jpg") ==
+          "o nome tem um caractere invisível (U+E0041)");
+    // Every Cf and default-ignorable code point, and U+2028/2029.
+    for (std::uint32_t c = 0xa0; c <= 0x10ffff; ++c) {
+        if (!should_escape(c)) continue;
+        const std::string expected = "o nome tem um caractere invisível (" + escaped(c, "U+%04X") + ")";
+        CHECK_MESSAGE(request::check_name("x" + utf8(c) + ".jpg") == expected, expected);
+    }
+    // Even the invisible parts of an emoji: "❤.jpg" and "❤️.jpg" would be two
+    // files that look like one.
+    CHECK(request::check_name("\xe2\x9d\xa4\xef\xb8\x8f.jpg") ==
+          "o nome tem um caractere invisível (U+FE0F)");
+    CHECK(request::check_name("\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9.jpg") ==
+          "o nome tem um caractere invisível (U+200D)");
     CHECK(request::check_name("açaí \xf0\x9f\x98\x80.jpg").empty());  // visible: fine
 }
 

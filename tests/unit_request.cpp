@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 
 #include "../ex3_files/request.h"
 
@@ -61,4 +62,26 @@ TEST_CASE("check_name: a name must be valid UTF-8 without C1 controls (it is pri
     for (const char* bad : {"x\xff.jpg", "ol\xe1.jpg", "\xc2\x9b" "2J.jpg", "\xc0\xae\xc0\xae"})
         CHECK_MESSAGE(request::check_name(bad) == "o nome não é texto UTF-8 válido", bad);
     CHECK(request::printable("a\tb\xff") == "a\\x09b\\xff");
+}
+
+TEST_CASE("check_name: a name with an invisible character is refused, and the message names it") {
+    // Bidi override (Trojan Source), deprecated format character, soft hyphen,
+    // Hangul filler (blank), a tag ("ASCII smuggling"), Egyptian format control,
+    // variation selector 17, line separator: the one found first is named.
+    const std::pair<const char*, const char*> cases[] = {
+        {"fatura\xe2\x80\xae" "fdp.exe", "U+202E"}, {"a\xe2\x81\xaf.jpg", "U+206F"},
+        {"foto\xc2\xad.jpg", "U+00AD"},           {"\xe3\x85\xa4.jpg", "U+3164"},
+        {"x\xf3\xa0\x81\x81\xf3\xa0\x81\x82.jpg", "U+E0041"},
+        {"x\xf0\x93\x90\xbf.jpg", "U+1343F"},      {"x\xf3\xa0\x84\x80.jpg", "U+E0100"},
+        {"a\xe2\x80\xa8" "b\xe2\x80\x8b.jpg", "U+2028"}};
+    for (const auto& one : cases)
+        CHECK_MESSAGE(request::check_name(one.first) ==
+                          std::string("o nome tem um caractere invisível (") + one.second + ")",
+                      one.second);
+    // The parser gives the same refusal.
+    CHECK(request::parse("GET a\xe2\x81\xaa.jpg").error == "o nome tem um caractere invisível (U+206A)");
+    // Visible text stays allowed: accents, Arabic, CJK, a non-breaking space, emoji.
+    for (const char* ok : {"ação.jpg", "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85.jpg", "\xe5\x9b\xbe.jpg",
+                           "a\xc2\xa0" "b.jpg", "\xf0\x9f\x98\x80.jpg"})
+        CHECK_MESSAGE(request::check_name(ok).empty(), ok);
 }
