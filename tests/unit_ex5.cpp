@@ -370,9 +370,38 @@ TEST_CASE("sender: a timeout halves ssthresh, resets cwnd to 1 and goes back to 
     CHECK(s.send() == std::vector<std::uint32_t>{4});          // one, from base
     CHECK(s.tick(0.399) == Sender::Time::WAIT);
     CHECK(s.tick(0.001) == Sender::Time::RESEND);
-    CHECK(s.sender.ssthresh() == doctest::Approx(2));  // max(1 / 2, 2)
+    CHECK(s.sender.ssthresh() == doctest::Approx(2.5));  // the same base again: kept (RFC 5681, 3.1)
     CHECK(s.sender.rto().seconds() == doctest::Approx(0.8));
     CHECK(s.send() == std::vector<std::uint32_t>{4});
+}
+
+TEST_CASE("sender: a second timeout of the same datagram keeps ssthresh (RFC 5681, 3.1)") {
+    Script s(1000, 256, true);
+    INFO(s.log);
+    s.send();
+    s.now += 0.010;
+    s.ack(1);
+    for (int round = 0; round < 3; ++round) {  // cwnd 2 -> 4 -> 8 -> 16
+        std::vector<std::uint32_t> sent = s.send();
+        s.now += 0.010;
+        for (std::uint32_t n : sent) s.ack(n + 1);
+    }
+    const std::uint32_t base = s.sender.base();
+    CHECK(s.send() == range(base, base + 15));  // 16 in flight, all lost
+    CHECK(s.tick(0.200) == Sender::Time::RESEND);
+    CHECK(s.sender.ssthresh() == doctest::Approx(8));  // 16 in flight / 2
+    CHECK(s.sender.cwnd() == doctest::Approx(1));
+    CHECK(s.send() == std::vector<std::uint32_t>{base});  // the resend is lost too
+    CHECK(s.tick(0.400) == Sender::Time::RESEND);       // the timer resends the same base again
+    CHECK(s.sender.ssthresh() == doctest::Approx(8));   // not max(1 / 2, 2) = 2
+    CHECK(s.sender.cwnd() == doctest::Approx(1));
+    CHECK(s.send() == std::vector<std::uint32_t>{base});
+    s.now += 0.010;
+    CHECK(s.ack(base + 1) == Sender::Ack::NEW);  // it arrived: slow start up to 8 again
+    CHECK(s.sender.cwnd() == doctest::Approx(2));
+    CHECK(s.send() == range(base + 1, base + 2));  // a new base: lost, timed out once
+    CHECK(s.tick(0.800) == Sender::Time::RESEND);  // (the RTO stays backed off: no sample, Karn)
+    CHECK(s.sender.ssthresh() == doctest::Approx(2));  // a new datagram: max(2 / 2, 2)
 }
 
 TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; once per loss") {
