@@ -284,6 +284,14 @@ struct Script {
         step("ACK " + std::to_string(number) + ": " + ack_name(a));
         return a;
     }
+    // `n` round trips: all that may leave goes, and 10 ms later every one is acknowledged.
+    void round_trips(int n) {
+        for (int i = 0; i < n; ++i) {
+            std::vector<std::uint32_t> sent = send();
+            now += 0.010;
+            for (std::uint32_t x : sent) ack(x + 1);
+        }
+    }
     Sender::Time tick(double seconds) {
         now += seconds;
         Sender::Time t = sender.on_time(now);
@@ -378,14 +386,7 @@ TEST_CASE("sender: a timeout halves ssthresh, resets cwnd to 1 and goes back to 
 TEST_CASE("sender: a second timeout of the same datagram keeps ssthresh (RFC 5681, 3.1)") {
     Script s(1000, 256, true);
     INFO(s.log);
-    s.send();
-    s.now += 0.010;
-    s.ack(1);
-    for (int round = 0; round < 3; ++round) {  // cwnd 2 -> 4 -> 8 -> 16
-        std::vector<std::uint32_t> sent = s.send();
-        s.now += 0.010;
-        for (std::uint32_t n : sent) s.ack(n + 1);
-    }
+    s.round_trips(4);  // the SIZE, then cwnd 2 -> 4 -> 8 -> 16
     const std::uint32_t base = s.sender.base();
     CHECK(s.send() == range(base, base + 15));  // 16 in flight, all lost
     CHECK(s.tick(0.200) == Sender::Time::RESEND);
@@ -409,13 +410,8 @@ TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; on
     INFO(s.log);
     s.send();
     s.ack(1);
-    std::uint32_t next = 1;
-    for (int round = 0; round < 3; ++round) {  // cwnd 2 -> 4 -> 8 -> 16
-        std::vector<std::uint32_t> sent = s.send();
-        s.now += 0.010;
-        for (std::uint32_t n : sent) s.ack(n + 1);
-        next = sent.back() + 1;
-    }
+    s.round_trips(3);  // cwnd 2 -> 4 -> 8 -> 16
+    const std::uint32_t next = s.sender.base();
     CHECK(s.sender.cwnd() == doctest::Approx(16));
     CHECK(s.send() == range(next, next + 15));
     s.now += 0.010;
