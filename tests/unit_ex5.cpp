@@ -507,9 +507,10 @@ TEST_CASE("sender: 10 s without anything new: give up") {
 }
 
 // The end, as ex5_udp/README.md ("O fim") tells it: with the RTO at its minimum,
-// an OK whose ACK never comes is resent 200 ms after it and 400 ms after that
-// (600 ms: the client listens for only 0.5 s), and the server gives up 12 s
-// after the OK, at the first timeout past 10 s without a new ACK.
+// an OK whose ACK never comes is resent at +0.2, +0.6, +1.4 s... (the client
+// listens 0.5 s after the last datagram it got: the gap 0.6 -> 1.4 s is the
+// first it cannot bridge), and the server gives up 12 s after the OK, at the
+// first timeout past 10 s without a new ACK.
 TEST_CASE("sender: an OK never acknowledged: resent at +0.2 and +0.6 s, given up at +12 s") {
     Script s(2, 1, true);
     INFO(s.log);
