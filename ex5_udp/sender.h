@@ -2,7 +2,7 @@
 // datagramas podem sair, quando reenviar, e quanto pôr na rede de uma vez
 // (o controle de congestionamento do TCP, feito à mão). O servidor
 // (server.cpp) faz o sendto() e o recv; esta peça só decide, e os testes
-// (tests/unit_ex5_sender.cpp) a conduzem passo a passo num relógio de mentira.
+// (tests/unit_ex5.cpp, os casos `sender:`) a conduzem passo a passo num relógio de mentira.
 //
 // As três entradas, e o que cada uma devolve:
 //   next()              o próximo datagrama que pode sair agora (ou nenhum);
@@ -14,7 +14,7 @@
 // first + 1 a first + count e o OK first + count + 1, todos módulo 2^32. Por
 // dentro, a peça conta a partir de first (0 é o SIZE, como antes): `number`.
 //
-// As regras (cada uma com o seu teste em tests/unit_ex5_sender.cpp):
+// As regras (cada uma com o seu teste `sender:` em tests/unit_ex5.cpp):
 // - Go-Back-N: no timeout, ou no terceiro ACK repetido, volta ao mais antigo
 //   sem confirmação (base) e reenvia dali.
 // - O timeout é o do TCP (rto.h, RFC 6298): dobra a cada tempo esgotado, e
@@ -23,11 +23,14 @@
 //   janela fixa: cwnd começa em 1 e cresce 1 por ACK novo até ssthresh
 //   (partida lenta: dobra a cada RTT), depois 1/cwnd por ACK novo (prevenção
 //   de congestionamento: +1 por RTT). Timeout: ssthresh = max(em voo / 2, 2),
-//   cwnd = 1. Terceiro ACK repetido: ssthresh = max(em voo / 2, 2),
+//   cwnd = 1; se o base já tinha sido reenviado por um timeout, ssthresh fica
+//   (RFC 5681, 3.1). Terceiro ACK repetido: ssthresh = max(em voo / 2, 2),
 //   cwnd = ssthresh. Nunca mais que min(cwnd, janela do cliente) em voo. Depois
 //   de uma perda, os ACKs repetidos do que já estava em voo não disparam outra
-//   retransmissão rápida até o base passar do que tinha saído (o `recover` do
-//   NewReno, RFC 6582): uma perda, uma redução.
+//   retransmissão rápida até o base passar do que tinha saído (o `recover` da
+//   RFC 6582): uma perda, uma redução. Do NewReno é só isso: um ACK parcial
+//   (que confirma parte do que estava em voo) não reenvia o buraco seguinte;
+//   esse espera os ACKs repetidos ou o timeout.
 // - Antiamplificação (RFC 9000, 8.1): antes de um ACK que só quem recebeu o
 //   SIZE poderia mandar (first + 1), só o SIZE sai, e no máximo 3 vezes os
 //   bytes recebidos daquele endereço, contando os reenvios.
@@ -105,6 +108,7 @@ public:
         }
         if (n <= base_ || n > next_) return Ack::IGNORED;  // velho, ou de algo que nunca saiu
         repeated_ = 0;
+        timed_out_ = false;  // um base novo: ainda não reenviado pelo timer
         draining_ = 0;  // o reenvio do base chegou: os antigos, atrás dele na fila, já saíram
         // Diferença do Exemplo 3: O timeout do TCP. RFC 6298 (rto.h): amostras só do que foi
         // enviado uma vez (Karn), e o timeout dobra a cada tempo esgotado.
@@ -131,6 +135,7 @@ public:
         if (now - progress_ > GIVE_UP_AFTER) return Time::GIVE_UP;
         rto_.back_off();
         lost(false);
+        timed_out_ = true;
         timer_ = now;  // o timer recomeça (RFC 6298, 5.6), mesmo se nada puder sair agora
         return Time::RESEND;
     }
@@ -168,7 +173,9 @@ private:
     // base sai já, e o resto à medida que os ACKs repetidos dizem que os antigos saíram da rede.
     void lost(bool fast) {
         if (control_) {
-            ssthresh_ = std::max(flight() / 2.0, 2.0);
+            // O segundo timeout do mesmo base não reduz ssthresh de novo (RFC 5681, 3.1, a nota
+            // da equação 4): em voo há só o reenvio dele, e max(1 / 2, 2) jogaria ssthresh em 2.
+            if (fast || !timed_out_) ssthresh_ = std::max(flight() / 2.0, 2.0);
             cwnd_ = fast ? std::min(ssthresh_, static_cast<double>(window_)) : 1.0;
             // Os que estavam em voo ainda ocupam a fila do gargalo (menos os 3 que trouxeram os
             // ACKs repetidos): como na recuperação rápida do Reno, cada ACK repetido a mais
@@ -187,6 +194,7 @@ private:
     std::uint32_t resent_below_ = 0;     // abaixo deste, todos já foram enviados uma vez
     std::uint32_t recover_ = 0;          // até o base passar daqui, nada de outra retransmissão rápida
     int repeated_ = 0;                   // ACKs seguidos com o número base
+    bool timed_out_ = false;             // o base já foi reenviado por um timeout
     std::uint32_t draining_ = 0;         // depois de 3 ACKs repetidos: os antigos ainda na rede
     std::vector<double> sent_at_;        // quando cada um dos últimos `window` saiu
     double timer_ = 0, progress_ = 0;    // o envio do base; o último ACK novo

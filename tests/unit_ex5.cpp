@@ -284,6 +284,14 @@ struct Script {
         step("ACK " + std::to_string(number) + ": " + ack_name(a));
         return a;
     }
+    // `n` round trips: all that may leave goes, and 10 ms later every one is acknowledged.
+    void round_trips(int n) {
+        for (int i = 0; i < n; ++i) {
+            std::vector<std::uint32_t> sent = send();
+            now += 0.010;
+            for (std::uint32_t x : sent) ack(x + 1);
+        }
+    }
     Sender::Time tick(double seconds) {
         now += seconds;
         Sender::Time t = sender.on_time(now);
@@ -370,9 +378,31 @@ TEST_CASE("sender: a timeout halves ssthresh, resets cwnd to 1 and goes back to 
     CHECK(s.send() == std::vector<std::uint32_t>{4});          // one, from base
     CHECK(s.tick(0.399) == Sender::Time::WAIT);
     CHECK(s.tick(0.001) == Sender::Time::RESEND);
-    CHECK(s.sender.ssthresh() == doctest::Approx(2));  // max(1 / 2, 2)
+    CHECK(s.sender.ssthresh() == doctest::Approx(2.5));  // the same base again: kept (RFC 5681, 3.1)
     CHECK(s.sender.rto().seconds() == doctest::Approx(0.8));
     CHECK(s.send() == std::vector<std::uint32_t>{4});
+}
+
+TEST_CASE("sender: a second timeout of the same datagram keeps ssthresh (RFC 5681, 3.1)") {
+    Script s(1000, 256, true);
+    INFO(s.log);
+    s.round_trips(4);  // the SIZE, then cwnd 2 -> 4 -> 8 -> 16
+    const std::uint32_t base = s.sender.base();
+    CHECK(s.send() == range(base, base + 15));  // 16 in flight, all lost
+    CHECK(s.tick(0.200) == Sender::Time::RESEND);
+    CHECK(s.sender.ssthresh() == doctest::Approx(8));  // 16 in flight / 2
+    CHECK(s.sender.cwnd() == doctest::Approx(1));
+    CHECK(s.send() == std::vector<std::uint32_t>{base});  // the resend is lost too
+    CHECK(s.tick(0.400) == Sender::Time::RESEND);       // the timer resends the same base again
+    CHECK(s.sender.ssthresh() == doctest::Approx(8));   // not max(1 / 2, 2) = 2
+    CHECK(s.sender.cwnd() == doctest::Approx(1));
+    CHECK(s.send() == std::vector<std::uint32_t>{base});
+    s.now += 0.010;
+    CHECK(s.ack(base + 1) == Sender::Ack::NEW);  // it arrived: slow start up to 8 again
+    CHECK(s.sender.cwnd() == doctest::Approx(2));
+    CHECK(s.send() == range(base + 1, base + 2));  // a new base: lost, timed out once
+    CHECK(s.tick(0.800) == Sender::Time::RESEND);  // (the RTO stays backed off: no sample, Karn)
+    CHECK(s.sender.ssthresh() == doctest::Approx(2));  // a new datagram: max(2 / 2, 2)
 }
 
 TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; once per loss") {
@@ -380,13 +410,8 @@ TEST_CASE("sender: the third duplicate ACK resends at once, with cwnd halved; on
     INFO(s.log);
     s.send();
     s.ack(1);
-    std::uint32_t next = 1;
-    for (int round = 0; round < 3; ++round) {  // cwnd 2 -> 4 -> 8 -> 16
-        std::vector<std::uint32_t> sent = s.send();
-        s.now += 0.010;
-        for (std::uint32_t n : sent) s.ack(n + 1);
-        next = sent.back() + 1;
-    }
+    s.round_trips(3);  // cwnd 2 -> 4 -> 8 -> 16
+    const std::uint32_t next = s.sender.base();
     CHECK(s.sender.cwnd() == doctest::Approx(16));
     CHECK(s.send() == range(next, next + 15));
     s.now += 0.010;
@@ -482,9 +507,10 @@ TEST_CASE("sender: 10 s without anything new: give up") {
 }
 
 // The end, as ex5_udp/README.md ("O fim") tells it: with the RTO at its minimum,
-// an OK whose ACK never comes is resent 200 ms after it and 400 ms after that
-// (600 ms: the client listens for only 0.5 s), and the server gives up 12 s
-// after the OK, at the first timeout past 10 s without a new ACK.
+// an OK whose ACK never comes is resent at +0.2, +0.6, +1.4 s... (the client
+// listens 0.5 s after the last datagram it got: the gap 0.6 -> 1.4 s is the
+// first it cannot bridge), and the server gives up 12 s after the OK, at the
+// first timeout past 10 s without a new ACK.
 TEST_CASE("sender: an OK never acknowledged: resent at +0.2 and +0.6 s, given up at +12 s") {
     Script s(2, 1, true);
     INFO(s.log);
