@@ -3,7 +3,7 @@
 // OK. Com o cabeçalho do modo confiável, espera as confirmações e reenvia o que se perdeu.
 #include "../common/args.h"
 #include "../common/net.h"
-#include "../common/per_address.h"
+#include "../common/admission.h"
 #include "../ex3_files/request.h"         // o pedido "GET <nome>" e as regras do nome
 #include "../ex3_files/served_file.h"     // qual arquivo da pasta um nome indica; BufferedFile
 #include "../ex3_files/transfer_clock.h"  // tempo e MB/s do resumo (--quiet)
@@ -41,10 +41,9 @@ static std::size_t chunk_size = 1024;  // bytes por datagrama, como no guia (--c
 static bool quiet = false;             // --quiet: um resumo em vez de uma linha por datagrama
 static bool show_rtt = false;          // --rtt: as amostras de RTT e os timeouts
 static fs::path img_path;              // a pasta servida
-static PerAddressLimit per_address;    // quantas transferências cada IP tem (common/)
 static Transfers transfers;            // quem está baixando agora, por endereço
 static RefusalLines refusals;          // as linhas de datagramas recusados (limitadas)
-static bool per_ip_given = false;      // --limite-por-ip N foi dado: um limite por IP
+static std::size_t limit = 0;          // --limite-por-ip N: transferências por grupo (0: nenhum)
 static const Clock::time_point server_start = Clock::now();
 // Segundos desde o começo do servidor: o relógio do andamento das transferências (transfers.h).
 static double server_seconds() { return std::chrono::duration<double>(Clock::now() - server_start).count(); }
@@ -63,7 +62,7 @@ static void say(const std::string& text) { std::cout << (text + "\n") << std::fl
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: Endereço, porta e opções na linha de comando. Veja USAGE e HELP.
-    std::string IP = "localhost", PORT = "8000", chunk = "1024";
+    std::string IP = "localhost", PORT = "8000", chunk = "1024", per_ip = "nenhum";
     // Diferença do Exemplo 3: As imagens do Exemplo 3. Sem --dir, a pasta servida é
     // ../ex3_files/imagens, ao lado desta pasta: as mesmas quatro imagens.
     std::string dir =
@@ -72,9 +71,9 @@ int main(int argc, char* argv[]) {
     // reenvio: o tempo, cwnd, ssthresh, quantos em voo e o RTO (as figuras vêm daí).
     int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--chunk", &chunk},
                                    {"--quiet", nullptr, &quiet}, {"--dir", &dir},
-                                   per_address.option(), {"--rtt", nullptr, &show_rtt}});
-    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
-    for (int i = 1; i < argc; ++i) per_ip_given |= std::string(argv[i]).rfind("--limite-por-ip", 0) == 0;
+                                   {"--limite-por-ip", &per_ip}, {"--rtt", nullptr, &show_rtt}});
+    if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code >= 0) return code;
     if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
         std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
         return 2;
@@ -100,8 +99,8 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     std::cout << "Iniciando servidor em " << IP << ":" << PORT << " (UDP; até " << Transfers::CAPACITY
-              << " transferências ao mesmo tempo, " << (per_ip_given ? "no máximo " +
-                 std::to_string(per_address.max()) + " por IP)" : "sem limite por IP)") << std::endl;
+              << " transferências ao mesmo tempo, " << (limit > 0 ? "no máximo " +
+                 std::to_string(limit) + " por IP)" : "sem limite por IP)") << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::string why = net::last_error() + net::bind_hint();  // em uso? IP de outra máquina?
         std::cerr << "Erro: não foi possível usar o endereço " << IP << ":" << PORT << ": "
@@ -371,10 +370,8 @@ static void receive_datagrams(socket_t server_socket) {
         // Diferença do Exemplo 3: Capacidade do servidor, não limite por IP. Até 256 transferências;
         // cheio, a que está parada há mais tempo dá lugar (transfers.h). Um limite por IP só com
         // --limite-por-ip N: um laboratório inteiro atrás de um NAT tem um IP só.
-        if (per_ip_given) client->slot = per_address.take(net::address_of(peer));
-        std::string evicted, full = per_ip_given && !client->slot ? net::address_of(peer) + " já tem " +
-            std::to_string(per_address.max()) + " transferências em andamento (veja --limite-por-ip)"
-            : transfers.add(client, server_seconds(), evicted);
+        client->group = admission::group_of(peer);  // os grupos dos servidores TCP, sem o usuário
+        std::string evicted, full = transfers.add(client, server_seconds(), limit, evicted);
         if (!evicted.empty())
             say("Transferência de " + evicted + " encerrada para dar lugar a " + client_text +
                 ": o servidor está cheio e ela era a que estava parada havia mais tempo");
