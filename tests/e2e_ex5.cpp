@@ -770,3 +770,61 @@ TEST_CASE("ex5 client: Ctrl+C in the middle leaves nothing behind") {
     CHECK(client->signal() == SIGINT);
     CHECK(downloads.names().empty());
 }
+
+// Issue 29 items 3 and 8, as in e2e_ex3: a file read only in part (here:
+// shortened while it is being sent; a disk error ends the read the same way)
+// must not end in OK. Plain mode: the loop of ex3 with read_whole(); reliable
+// mode: every chunk must have its full size.
+TEST_CASE("ex5: a file shortened while it is being sent ends without OK, in both modes") {
+    TempDir served;
+    const std::size_t size = 4u << 20;
+    {
+        std::ofstream out(served.path / "encolhe.bin", std::ios::binary);
+        out << std::string(size, 'x');
+    }
+    SUBCASE("plain mode: 1-byte datagrams, so the loop is still running when the file shrinks") {
+        Server server = start_server("ex5_udp/server", {"--chunk", "1", "--quiet", "--dir", served.path.string()});
+        int fd = udp_socket();
+        REQUIRE(fd >= 0);
+        REQUIRE(udp_send(fd, server.port, "GET encolhe.bin"));
+        std::string d;
+        REQUIRE(udp_recv(fd, d, 5000ms));  // the SIZE: the server is in its loop
+        fs::resize_file(served.path / "encolhe.bin", 0);
+        CHECK(server.process->wait_output("Erro ao ler encolhe.bin: ", 20000ms));
+        CHECK(server.process->out().find("Envio concluído") == std::string::npos);
+        close_fd(fd);
+    }
+    SUBCASE("reliable mode, stop and wait: the chunk read after the shrink is short") {
+        Server server = start_server("ex5_udp/server", {"--quiet", "--dir", served.path.string()});
+        int fd = udp_socket();
+        REQUIRE(fd >= 0);
+        REQUIRE(udp_send(fd, server.port, datagram::padded_request(1, "GET encolhe.bin")));
+        std::string d;
+        datagram::Datagram got;
+        REQUIRE(udp_recv(fd, d, 5000ms));
+        REQUIRE(datagram::decode(d.data(), d.size(), got));
+        REQUIRE(got.type == datagram::SIZE);
+        const std::uint32_t first = got.seq;
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + 1, "")));
+        REQUIRE(udp_recv(fd, d, 5000ms));  // data 1, read before the shrink
+        REQUIRE(datagram::decode(d.data(), d.size(), got));
+        REQUIRE(got.type == datagram::DATA);
+        fs::resize_file(served.path / "encolhe.bin", 0);
+        REQUIRE(udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, first + 2, "")));
+        // Data 2 may still come from the read buffer (64 KiB); ACK whatever comes until the ERROR.
+        bool error = false, ok = false;
+        for (int i = 0; i < 200 && !error && !ok && udp_recv(fd, d, 5000ms); ++i) {
+            if (!datagram::decode(d.data(), d.size(), got)) break;
+            error = got.type == datagram::ERR;
+            ok = got.type == datagram::OK;
+            if (got.type == datagram::DATA)
+                udp_send(fd, server.port, datagram::encode(datagram::ACK, 0, got.seq + 1, ""));
+        }
+        CHECK(error);
+        CHECK(!ok);
+        CHECK(got.payload.find("Erro ao ler o datagrama") != std::string::npos);
+        CHECK(server.process->wait_output("Erro ao ler o datagrama ", 5000ms));
+        CHECK(server.process->out().find("Envio concluído") == std::string::npos);
+        close_fd(fd);
+    }
+}
