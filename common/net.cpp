@@ -1,8 +1,6 @@
 // common/net.cpp - see net.h for what each function is for.
 #include "net.h"
 
-#include "args.h"  // parse_port(), the old name of args::parse_port()
-
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -391,10 +389,6 @@ unsigned port_of(const sockaddr* sa) {
     if (sa->sa_family == AF_INET6)
         return ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
     return 0;
-}
-
-bool parse_port(const std::string& text, std::string& port) {
-    return args::parse_port(text, port);
 }
 
 std::string program_folder(const char* argv0) {

@@ -170,7 +170,7 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     std::string why;
     if (at == words.size() || at > 2)
         why = "falta o COMANDO (ler, escrever, ler-bobinas, escrever-bobina, ...)";
-    else if (at == 2 && !net::parse_port(words[1], port))
+    else if (at == 2 && !args::parse_port(words[1], port))
         why = "a porta deve ser um número de 1 a 65535";
     else if (!number(unit_text, 255, unit))
         why = "--unidade deve ser um número de 0 a 255";
