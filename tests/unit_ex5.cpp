@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "../ex3_files/transfer_clock.h"
 #include "../ex5_udp/datagram.h"
 #include "../ex5_udp/rto.h"
 #include "../ex5_udp/sender.h"
@@ -597,4 +598,16 @@ TEST_CASE("capacity: --limite-por-ip counts transfers per address group, not per
     CHECK(table.add(from("127.0.0.3", 5), 0, 2, evicted) == "");  // a place came back
     CHECK(table.add(from("127.0.0.4", 6), 0, 0, evicted) == "");  // 0: no cap
     CHECK(evicted.empty());
+}
+
+// The summary lines ("Download concluído: ... (B bytes em S s, R)"): a slow
+// transfer (ex5 through a lossy link: 100116 bytes in 2.6 s) shows its rate,
+// not "0.0 MB/s".
+TEST_CASE("TransferClock::rate: MB/s, KB/s below 1 MB/s, bytes/s below 1 KB/s") {
+    CHECK(TransferClock::rate(46.7e6) == "46.7 MB/s");
+    CHECK(TransferClock::rate(1e6) == "1.0 MB/s");
+    CHECK(TransferClock::rate(100116 / 2.6) == "38.5 KB/s");
+    CHECK(TransferClock::rate(1000) == "1.0 KB/s");
+    CHECK(TransferClock::rate(512) == "512 bytes/s");
+    CHECK(TransferClock::rate(0) == "0 bytes/s");
 }
