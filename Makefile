@@ -109,7 +109,7 @@ $(OUT)ex4_kx/%: ex4_kx/%.cpp $(wildcard ex4_kx/*.h) ex2_crypto/token.h $(COMMON)
 	$(MKDIR)
 	$(CXX) $(ALLFLAGS) $(SODIUM_CFLAGS) -o $@ $< $(COMMON_LIB) $(SODIUM_LIBS)
 
-# ex5 includes ex3's headers (request.h, served_file.h, download.h, ...).
+# ex5 includes ex3's headers (request.h, served_file.h, part_file.h, ...).
 $(OUT)ex5_udp/%: ex5_udp/%.cpp $(wildcard ex5_udp/*.h) $(wildcard ex3_files/*.h) $(COMMON) $(STAMP)
 	$(MKDIR)
 	$(CXX) $(ALLFLAGS) -o $@ $< $(COMMON_LIB)

@@ -66,14 +66,14 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
     ex5_udp/server 127.0.0.1 "$port" --quiet --chunk "$CHUNK" --dir "$work/srv" >"$work/server.log" 2>&1 &
     spid=$!
     pids+=("$spid")
-    for _ in $(seq 100); do grep -q Aguardando "$work/server.log" && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+    for _ in $(seq 100); do grep -qs Aguardando "$work/server.log" && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
     grep -q Aguardando "$work/server.log" && break
 done
 grep -q Aguardando "$work/server.log" || { echo "could not start ex5_udp/server" >&2; exit 1; }
 build/bench/ex5_relay run "$port" "$RATE" "$DELAY_US" "$QUEUE" >"$work/relay.log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
-for _ in $(seq 100); do grep -q porta "$work/relay.log" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs porta "$work/relay.log" && break; sleep 0.05; done
 relay=$(sed -n 's/^porta //p' "$work/relay.log")
 
 printf '  link: capacity %s MB/s (set to %s), round trip %s ms\n' "$capacity" \
@@ -143,7 +143,7 @@ start_server() {
         ex5_udp/server 127.0.0.1 "$port" --quiet --chunk "$CHUNK" --dir "$work/srv" "$@" >"$log" 2>&1 &
         spid=$!
         pids+=("$spid")
-        for _ in $(seq 100); do grep -q Aguardando "$log" && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+        for _ in $(seq 100); do grep -qs Aguardando "$log" && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
         grep -q Aguardando "$log" && return 0
     done
     echo "could not start ex5_udp/server" >&2
@@ -157,7 +157,7 @@ one_run() {
     build/bench/ex5_relay run "$port" "$BOTTLENECK" "$DELAY_US" 100000000 "$CC_QUEUE" >"$work/relay-$label.log" 2>&1 &
     local relay_pid=$!
     pids+=("$relay_pid")
-    for _ in $(seq 100); do grep -q porta "$work/relay-$label.log" && break; sleep 0.05; done
+    for _ in $(seq 100); do grep -qs porta "$work/relay-$label.log" && break; sleep 0.05; done
     local relay_port
     relay_port=$(sed -n 's/^porta //p' "$work/relay-$label.log")
     rm -f "$work/dl/"*

@@ -1,7 +1,7 @@
 // common/hex_text.h - bytes and numbers as hexadecimal digits (lower case).
 // The one hex encoder of the project: safe_text's "\x1b" for a byte a
-// terminal must not obey, and, when they switch to it, ex6's "00 01 02" in
-// --detalhes and ex5's CRC-32 in "OK 1a2b3c4d".
+// terminal must not obey, ex6's "00 01 02" in --detalhes and ex5's CRC-32 in
+// "OK 1a2b3c4d".
 #pragma once
 
 #include <cstddef>

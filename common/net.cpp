@@ -1,8 +1,6 @@
 // common/net.cpp - see net.h for what each function is for.
 #include "net.h"
 
-#include "args.h"  // parse_port(), the old name of args::parse_port()
-
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -403,10 +401,6 @@ std::string host_port(const std::string& host, unsigned port) {
 }
 
 std::string endpoint_of(const sockaddr* sa) { return host_port(address_of(sa), port_of(sa)); }
-
-bool parse_port(const std::string& text, std::string& port) {
-    return args::parse_port(text, port);
-}
 
 std::string program_folder(const char* argv0) {
     std::string path = argv0 ? argv0 : "";

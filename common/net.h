@@ -173,10 +173,6 @@ std::string endpoint_of(const sockaddr* sa);
 // the same bytes as on Linux. Returns false at end of input (Ctrl+D / Ctrl+Z).
 bool read_line(std::string& line);
 
-// args::parse_port(), under its old name: kept only until ex5's
-// command line calls args::parse_port (the one implementation, args.h).
-bool parse_port(const std::string& text, std::string& port);
-
 // The folder the program was started from, taken from argv[0] ("." when it
 // was found through PATH): like os.path.dirname(__file__) in Python.
 std::string program_folder(const char* argv0);

@@ -5,7 +5,8 @@
 // um "download" com a mensagem, e uma conexão cortada deixa meio arquivo.
 // Aqui:
 //  - os bytes vão para um temporário, downloads/.<nome>.<n>.part, que só
-//    recebe o nome final quando tudo chegou (Ctrl+C no meio o apaga);
+//    recebe o nome final quando tudo chegou (Ctrl+C no meio o apaga;
+//    part_file.h, o mesmo do Exemplo 5);
 //  - os 2 últimos bytes recebidos até agora ficam retidos em `tail_`, fora do
 //    arquivo: se, quando o servidor fechar, forem "OK", são o marcador de fim
 //    e não parte do arquivo; se não forem, a resposta é um ERROR "..." ou a
@@ -16,55 +17,21 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <random>
 #include <string>
+#include <system_error>
 
-#include "../common/net.h"
+#include "part_file.h"
 #include "request.h"
 #include "transfer_clock.h"
-
-// O temporário em andamento, para o Ctrl+C apagá-lo (um tratador de sinal só
-// enxerga variáveis globais).
-inline std::string partial_file;
-
-// Depois de apagar, o programa termina pelo próprio sinal (não com exit(130)):
-// assim quem o rodou, um shell ou um script, sabe que foi Ctrl+C e para também.
-// Um programa que trata o SIGINT e sai "normalmente" faz o bash de um script
-// achar que o Ctrl+C foi resolvido, e o script continua.
-extern "C" inline void remove_partial_file(int sig) {
-    if (!partial_file.empty()) std::remove(partial_file.c_str());
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);  // entregue ao sair deste tratador: o padrão, terminar
-}
 
 class Download {
 public:
     // Cria a pasta (se faltar) e o temporário de `name` nela. Se não conseguir,
     // mostra o erro e devolve false.
     bool open(const std::filesystem::path& folder, const std::string& name) {
-        namespace fs = std::filesystem;
-        std::error_code ec;
-        fs::create_directories(folder, ec);
-        final_ = folder / fs::u8path(name);
-        std::random_device random;
-        temp_ = folder / fs::u8path("." + name + "." + std::to_string(random()) + ".part");
-        file_.open(temp_, std::ios::binary);
-        if (!file_) {
-            std::cerr << "Erro: não foi possível criar " << temp_.u8string() << "\n";
-            temp_.clear();
-            return false;
-        }
-        partial_file = temp_.string();
-        std::signal(SIGINT, remove_partial_file);
-        std::signal(SIGTERM, remove_partial_file);
-        return true;
+        return part_.open(folder, name);
     }
 
     // Grava `n` bytes que chegaram, menos os 2 últimos recebidos até agora.
@@ -73,17 +40,19 @@ public:
         total_ += n;
         if (head_.size() < 1024) head_.append(data, std::min(n, 1024 - head_.size()));
         if (n >= 2) {  // os retidos e tudo menos os 2 últimos novos vão para o arquivo
-            file_.write(tail_.data(), static_cast<std::streamsize>(tail_.size()));
-            file_.write(data, static_cast<std::streamsize>(n - 2));
+            part_.write(tail_.data(), tail_.size());
+            part_.write(data, n - 2);
             tail_.assign(data + n - 2, 2);
         } else {  // chegou 1 byte só
             tail_.append(data, 1);
             if (tail_.size() > 2) {
-                file_.write(tail_.data(), 1);
+                part_.write(tail_.data(), 1);
                 tail_.erase(0, 1);
             }
         }
-        show_progress();
+        // Diferença do original: Linha de progresso e resumo. Num terminal, "Recebidos N bytes..."
+        // a cada 0,1 s; no fim, "Download concluído: ..." com bytes, tempo e MB/s.
+        part_.show_progress(total_);
     }
 
     std::size_t received() const { return total_; }
@@ -91,8 +60,8 @@ public:
     // Depois que o servidor fechou: confere o "OK" final e dá ao arquivo o seu
     // nome. Mostra o resumo ou o erro; devolve o código de saída do programa.
     int finish() {
-        file_.close();
-        if (terminal_) std::cout << "\r" << std::string(40, ' ') << "\r";
+        const bool written = part_.close();
+        part_.clear_progress();
         if (tail_ != "OK") {
             if (head_.rfind("ERROR \"", 0) == 0)
                 return fail("O servidor respondeu: " + request::printable(head_));
@@ -102,31 +71,16 @@ public:
             return fail("Erro: transferência incompleta: a conexão terminou sem o OK final (" +
                         std::to_string(total_) + " bytes recebidos); nenhum arquivo foi gravado");
         }
-        if (!file_) return fail("Erro ao gravar " + temp_.u8string());
-        std::error_code ec;
-        std::filesystem::rename(temp_, final_, ec);
-        if (ec) return fail("Erro ao gravar " + final_.u8string() + ": " + ec.message());
-        temp_.clear();
-        partial_file.clear();
-        std::cout << "Download concluído: " << final_.u8string() << " ("
+        if (!written) return fail("Erro ao gravar " + part_.temp_name().u8string());
+        std::error_code ec = part_.rename_to(part_.final_name());
+        if (ec) return fail("Erro ao gravar " + part_.final_name().u8string() + ": " + ec.message());
+        std::cout << "Download concluído: " << part_.final_name().u8string() << " ("
                   << clock_.bytes_in_time(total_ - 2, ", ") << ")" << std::endl;
         return 0;
     }
 
     // Apaga o temporário, mostra `message` e devolve 1 (o código de saída).
-    int fail(const std::string& message) {
-        file_.close();
-        if (!temp_.empty()) std::remove(temp_.string().c_str());
-        temp_.clear();
-        partial_file.clear();
-        std::cerr << message << "\n";
-        return 1;
-    }
-
-    ~Download() {  // uma saída não prevista: nada pela metade fica para trás
-        file_.close();
-        if (!temp_.empty()) std::remove(temp_.string().c_str());
-    }
+    int fail(const std::string& message) { return part_.fail(message); }
 
     // A resposta inteira (`head`, `total` bytes, sem o OK final) foi só a chave com que
     // o servidor do Exemplo 2 começa (uma linha: 43 caracteres base64url, '=' e '\n'),
@@ -146,20 +100,8 @@ public:
     }
 
 private:
-    // Diferença do original: Linha de progresso e resumo. Num terminal, "Recebidos N bytes..."
-    // a cada 0,1 s; no fim, "Download concluído: ..." com bytes, tempo e MB/s.
-    void show_progress() {
-        auto now = std::chrono::steady_clock::now();
-        if (!terminal_ || now - last_progress_ <= std::chrono::milliseconds(100)) return;
-        last_progress_ = now;
-        std::cout << "\rRecebidos " << total_ << " bytes..." << std::flush;
-    }
-
-    std::filesystem::path final_, temp_;
-    std::ofstream file_;
+    PartFile part_;            // o temporário, o Ctrl+C e o progresso (part_file.h)
     std::string tail_, head_;  // os 2 últimos bytes; o começo da resposta (um ERROR?)
     std::size_t total_ = 0;
     TransferClock clock_;
-    const bool terminal_ = net::stdout_is_terminal();
-    std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };

@@ -15,10 +15,10 @@
 //
 // Uso: ./intruso [IP [PORTA [IP_SERVIDOR [PORTA_SERVIDOR]]]] [--limite-por-ip N]
 //      (padrão: escuta em localhost 8001 e repassa para localhost 8000)
+#include "../common/admission.h"
 #include "../common/args.h"
 #include "../common/line_reader.h"
 #include "../common/net.h"
-#include "../common/per_address.h"
 #include "../common/safe_text.h"
 #include "kx.h"
 #include "server_key.h"  // o arquivo de chave (aqui, intruso.chave)
@@ -43,7 +43,7 @@ static const char* const HELP =
 // poder ser repetida sem apagar nada.
 static server_key::KeyPair my_keys;
 static std::string server_ip, server_port;
-static PerAddressLimit per_address;
+static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 
 static void say(const std::string& text) { std::cout << (text + "\n") << std::flush; }
 
@@ -112,7 +112,7 @@ static void relay(Side& from, Side& to, const std::string& direction) {
 
 // Uma vítima: conecta ao servidor de verdade, faz os dois apertos de mão e
 // repassa nos dois sentidos (uma thread para cada).
-static void handle_victim(socket_t victim_socket, std::string victim, PerAddressLimit::Slot) {
+static void handle_victim(socket_t victim_socket, std::string victim, admission::Ticket ticket) {
     Side client, server;
     client.socket = victim_socket;
     std::string error;
@@ -135,6 +135,7 @@ static void handle_victim(socket_t victim_socket, std::string victim, PerAddress
     } else if (!handshake(client, true)) {
         say("Intruso: a vítima " + victim + " desistiu (conferiu a chave do servidor?)");
     } else {
+        ticket.settle();  // o aperto de mão acabou: cheio, ela sai depois das que não o fizeram
         say("Intruso: no meio da conversa de " + victim + " com o servidor");
         std::thread back(relay, std::ref(server), std::ref(client), "servidor -> cliente");
         relay(client, server, "cliente -> servidor");
@@ -145,14 +146,18 @@ static void handle_victim(socket_t victim_socket, std::string victim, PerAddress
     sodium_memzero(&server.sending, sizeof server.sending);
     sodium_memzero(&server.receiving, sizeof server.receiving);
     if (server.socket != INVALID_SOCKET) net::close_socket(server.socket);
+    ticket = admission::Ticket();  // o lugar volta ANTES do close (admission.h)
     net::close_socket(victim_socket);
 }
 
 int main(int argc, char* argv[]) {
     net::Startup startup;
     std::vector<std::string> words;
-    int code = args::parse(argc, argv, USAGE, HELP, words, 4, {per_address.option()});
-    if (code >= 0 || (code = per_address.check_option(USAGE)) >= 0) return code;
+    std::string per_ip = "nenhum";
+    int code = args::parse(argc, argv, USAGE, HELP, words, 4, {{"--limite-por-ip", &per_ip}});
+    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code >= 0) return code;
     words.resize(4);
     std::string ip = words[0].empty() ? "localhost" : words[0];
     std::string port = "8001";
@@ -179,6 +184,7 @@ int main(int argc, char* argv[]) {
     std::cout << "Intruso em " << net::host_port(ip, port) << ", repassando para "
               << net::host_port(server_ip, server_port)
               << "\nChave pública do intruso: " << my_keys.public_text << std::endl;
+    std::cerr << gate.open(limit, 2) << std::endl;  // quantas cabem (a vítima e o servidor)
 
     while (true) {
         std::cout << "Aguardando conexao..." << std::endl;
@@ -190,16 +196,13 @@ int main(int argc, char* argv[]) {
             continue;
         }
         const sockaddr* p = reinterpret_cast<const sockaddr*>(&peer);
-        PerAddressLimit::Slot slot = per_address.take(net::address_of(p));
-        if (!slot) {
-            say(per_address.refusal(net::address_of(p)));
-            net::close_socket(victim);
-            continue;
-        }
+        admission::Ticket ticket = gate.admit(victim, p, false);  // falta o aperto de mão
+        if (!ticket) continue;  // recusada: já fechada, e o intruso disse por quê
         std::string name = net::endpoint_of(p);
         try {
-            std::thread(handle_victim, victim, name, std::move(slot)).detach();
+            std::thread(handle_victim, victim, name, std::move(ticket)).detach();
         } catch (const std::system_error&) {
+            ticket = admission::Ticket();
             net::close_socket(victim);
         }
     }

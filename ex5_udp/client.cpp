@@ -1,11 +1,14 @@
 // Exemplo 5 - Transferência de arquivos por UDP: o CLIENTE. É o cliente do Exemplo 3 com
 // datagramas: pede um arquivo com "GET <nome>" e grava o que chegar em downloads/<nome>.
 // Uso: ./client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N] [--sem-controle]
+// Diferença do Exemplo 3: Por UDP, com um modo confiável. Sem --confiavel nem --janela, o que se
+// perder, perdeu; com eles, cada datagrama é confirmado.
 #include "../common/net.h"
 #include "client_command_line.h"  // [IP [PORTA [ARQUIVO]]] [--dir PASTA] e o modo, --help
 #include "datagram.h"             // SIZE, OK e o cabeçalho do modo confiável
 #include "received_file.h"        // o temporário, e o nome final só com tudo conferido
-
+// Diferença do Exemplo 3: Os cabeçalhos do UDP. datagram.h lê e escreve SIZE, OK e o cabeçalho;
+// received_file.h confere o arquivo; <chrono> mede os prazos da espera.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -25,8 +28,8 @@ int main(int argc, char* argv[]) {
     bool fixed = false;  // --sem-controle: a janela N sempre, sem controle de congestionamento
     int code = parse_command_line(argc, argv, HOST, PORT, file_name, dir, dir_given, window, fixed);
     if (code >= 0) return code;
-    const bool reliable = window > 0;
 
+    const bool reliable = window > 0;  // o modo (--confiavel ou --janela N)
     // Cria um socket UDP/IP
     // Diferença do Exemplo 3: SOCK_DGRAM. Um socket de datagramas (UDP).
     socket_t client_socket = socket(net::family_of(HOST), SOCK_DGRAM, 0);
@@ -64,13 +67,13 @@ int main(int argc, char* argv[]) {
             return 1;
         }
         // Diferença do original: O nome é conferido antes de ser enviado. "../x" sairia da pasta.
-        if (!file_name_ok(file_name)) return 1;
+        if (!file_name_ok(file_name)) return 2;  // como na linha de comando
     }
+    std::string get = "GET " + file_name;
     // Diferença do Exemplo 3: O pedido é um datagrama. No modo confiável, depois do cabeçalho
     // com a janela, e completado com zeros até 1200 bytes: antes de o cliente confirmar o SIZE,
     // o servidor envia no máximo 3 vezes o que recebeu (como o QUIC). Sem resposta, ele é
     // repetido a cada 1 s, 3 vezes no máximo.
-    std::string get = "GET " + file_name;
     if (reliable)
         get = datagram::padded_request(static_cast<std::uint16_t>(window | (fixed ? datagram::FIXED_WINDOW : 0)), get);
     if (send(client_socket, get.data(), static_cast<int>(get.size()), 0) < 0)
@@ -81,6 +84,8 @@ int main(int argc, char* argv[]) {
     if (dir_given) download_path = fs::u8path(dir);
     // Abre o arquivo para escrita
     // Diferença do original: Arquivo temporário. Só ganha o nome final completo (received_file.h).
+    // Diferença do Exemplo 3: ReceivedFile no lugar de Download. O mesmo temporário; o fim é o OK
+    // com o CRC-32 e o SIZE do começo, não os 2 últimos bytes antes de a conexão fechar.
     ReceivedFile f;
     if (!f.open(download_path, file_name)) return 1;
     // Recebe os datagramas do servidor
@@ -94,12 +99,14 @@ int main(int argc, char* argv[]) {
     auto finished_at = std::chrono::steady_clock::now();
     while (finished < 0 || std::chrono::steady_clock::now() - finished_at < std::chrono::seconds(3)) {
         // (depois do OK, no máximo 3 s, mesmo que o servidor insista)
-        // Diferença do Exemplo 3: Silêncio encerra a espera. Não há conexão que feche: 3 s sem
-        // nada no modo simples, 10 s no confiável (0,5 s depois do fim).
+        // Quanto esperar: 3 s no modo simples; no confiável, 1 s pelo SIZE, 10 s pelos outros, e
+        // 0,5 s depois do fim
         net::set_timeout(client_socket, SO_RCVTIMEO, !reliable ? 3 : finished >= 0 ? 0.5
                          : expected == 0 ? 1 : 10);
         auto received = recv(client_socket, data.data(), static_cast<int>(data.size()), 0);
         if (received < 0 && net::interrupted()) continue;
+        // Diferença do Exemplo 3: Silêncio encerra a espera. Não há conexão que feche: 3 s sem
+        // nada no modo simples, 10 s no confiável (0,5 s depois do fim).
         if (received < 0 && net::timed_out()) {
             if (reliable && finished < 0 && expected == 0 && requests < 3) {
                 send(client_socket, get.data(), static_cast<int>(get.size()), 0);  // de novo

@@ -1,22 +1,22 @@
 // Exemplo 5 - a linha de comando do cliente: a do Exemplo 3
-// (client [IP [PORTA [ARQUIVO]]] [--dir PASTA]) com o modo: nada (simples),
-// --confiavel (pare e espere) ou --janela N (N datagramas sem confirmação), e
-// --sem-controle (a janela fixa, sem controle de congestionamento).
-// A mensagem para um nome recusado é a do Exemplo 3 (file_name_ok).
+// (client [IP [PORTA [ARQUIVO]]] [--dir PASTA], ../ex3_files/client_command_line.h)
+// com o modo: nada (simples), --confiavel (pare e espere) ou --janela N (N
+// datagramas sem confirmação), e --sem-controle (a janela fixa, sem controle
+// de congestionamento). A mensagem para um nome recusado é a do Exemplo 3
+// (file_name_ok).
 #pragma once
 
 #include <iostream>
 #include <string>
-#include <vector>
 
 #include "../common/args.h"
-#include "../common/net.h"
-#include "../ex3_files/client_command_line.h"  // file_name_ok
+#include "../ex3_files/client_command_line.h"  // parse_command_line e file_name_ok
 
-// Como o parse_command_line do Exemplo 3, mais `window`: 0 no modo simples,
-// 1 com --confiavel, N com --janela N (1 a 256); `fixed` com --sem-controle
-// (só com --janela ou --confiavel). Devolve -1 para seguir, ou
-// o código de saída: 0 depois de --help, 2 com um argumento inválido.
+// O parse_command_line do Exemplo 3, mais `window`: 0 no modo simples, 1 com
+// --confiavel, N com --janela N (1 a 256); `fixed` com --sem-controle (só com
+// --janela ou --confiavel). Devolve -1 para seguir, ou o código de saída: 0
+// depois de --help, 2 com um argumento inválido, 1 (como no Exemplo 3) se a
+// pasta de --dir não pode ser criada.
 inline int parse_command_line(int argc, char* argv[], std::string& host, std::string& port,
                               std::string& file_name, std::string& dir, bool& dir_given,
                               unsigned& window, bool& fixed) {
@@ -32,12 +32,11 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
         "  --sem-controle  com --janela N: sempre N, sem controle de congestionamento\n"
         "Sem nenhum dos dois (modo simples), o que se perder fica perdido: o que chegou\n"
         "vai para <nome>.incompleto.\n";
-    std::vector<std::string> words;
     std::string janela;
     bool confiavel = false, janela_given = false;
-    int code = args::parse(argc, argv, USAGE, HELP, words, 3,
-                           {{"--dir", &dir, &dir_given}, {"--confiavel", nullptr, &confiavel},
-                            {"--janela", &janela, &janela_given}, {"--sem-controle", nullptr, &fixed}});
+    int code = parse_command_line(argc, argv, host, port, file_name, dir, dir_given, USAGE, HELP,
+                                  {{"--confiavel", nullptr, &confiavel},
+                                   {"--janela", &janela, &janela_given}, {"--sem-controle", nullptr, &fixed}});
     if (code >= 0) return code;
     window = confiavel ? 1 : 0;
     std::size_t n = 0;
@@ -50,11 +49,5 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
         std::cerr << "Erro: --sem-controle só vale no modo confiável (--janela N)\n" << USAGE << "\n";
         return 2;
     }
-    if (words.size() >= 2 && !net::parse_port(words[1], port)) {
-        std::cerr << USAGE << "\n";
-        return 2;
-    }
-    if (words.size() >= 1) host = words[0];
-    if (words.size() == 3 && !file_name_ok(file_name = words[2])) return 2;
     return -1;
 }

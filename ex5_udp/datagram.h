@@ -35,6 +35,7 @@
 #include <cstring>
 #include <string>
 
+#include "../common/hex_text.h"
 #include "../common/net.h"  // htons, htonl, ntohs, ntohl
 
 namespace datagram {
@@ -125,12 +126,7 @@ inline bool parse_size(const std::string& text, std::uint64_t& bytes, std::uint6
 }
 
 // "OK <CRC-32 em 8 dígitos hexadecimais>", o fim da transferência.
-inline std::string ok_text(std::uint32_t crc) {
-    static const char hex[] = "0123456789abcdef";
-    std::string text = "OK ";
-    for (int shift = 28; shift >= 0; shift -= 4) text += hex[(crc >> shift) & 15];
-    return text;
-}
+inline std::string ok_text(std::uint32_t crc) { return "OK " + hex_text::number(crc, 8); }
 
 inline bool parse_ok(const std::string& text, std::uint32_t& crc) {
     if (text.size() != 11 || text.compare(0, 3, "OK ") != 0) return false;

@@ -1,8 +1,9 @@
 // Exemplo 5 - o arquivo que o cliente recebe por UDP, sem nada errado com o
 // nome do arquivo.
 //
-// Como no Exemplo 3 (download.h), os bytes vão para um temporário,
-// downloads/.<nome>.<n>.part, que o Ctrl+C apaga. Mas no UDP nada garante
+// Como no Exemplo 3, os bytes vão para um temporário,
+// downloads/.<nome>.<n>.part, que o Ctrl+C apaga (../ex3_files/part_file.h,
+// o mesmo do download.h do Exemplo 3). Mas no UDP nada garante
 // que tudo chegou, nem na ordem: o SIZE do começo diz quantos bytes e
 // datagramas esperar, e o OK do fim traz o CRC-32 do arquivo. Só quando tudo
 // confere o temporário vira downloads/<nome>. Se faltou algo, sobrou algo ou
@@ -11,18 +12,13 @@
 // ERROR do servidor não deixa arquivo nenhum.
 #pragma once
 
-#include <chrono>
-#include <csignal>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <random>
 #include <string>
+#include <system_error>
 
-#include "../common/net.h"
-#include "../ex3_files/download.h"  // partial_file e remove_partial_file (o Ctrl+C)
+#include "../ex3_files/part_file.h"  // o temporário, o Ctrl+C e o progresso
 #include "../ex3_files/transfer_clock.h"
 #include "datagram.h"
 
@@ -31,22 +27,7 @@ public:
     // Cria a pasta (se faltar) e o temporário de `name` nela. Se não conseguir,
     // mostra o erro e devolve false.
     bool open(const std::filesystem::path& folder, const std::string& name) {
-        namespace fs = std::filesystem;
-        std::error_code ec;
-        fs::create_directories(folder, ec);
-        final_ = folder / fs::u8path(name);
-        std::random_device random;
-        temp_ = folder / fs::u8path("." + name + "." + std::to_string(random()) + ".part");
-        file_.open(temp_, std::ios::binary);
-        if (!file_) {
-            std::cerr << "Erro: não foi possível criar " << temp_.u8string() << "\n";
-            temp_.clear();
-            return false;
-        }
-        partial_file = temp_.string();
-        std::signal(SIGINT, remove_partial_file);
-        std::signal(SIGTERM, remove_partial_file);
-        return true;
+        return part_.open(folder, name);
     }
 
     // SIZE <bytes> <datagramas> chegou.
@@ -57,11 +38,11 @@ public:
     }
     // Um datagrama de dados chegou: vai para o arquivo, na ordem em que chegou.
     void write(const std::string& data) {
-        file_.write(data.data(), static_cast<std::streamsize>(data.size()));
+        part_.write(data.data(), data.size());
         crc_ = datagram::crc32(crc_, data.data(), data.size());
         bytes_ += data.size();
         datagrams_ += 1;
-        show_progress();
+        part_.show_progress(bytes_);  // como no Exemplo 3
     }
     // OK <crc> chegou: o fim.
     void end(std::uint32_t crc) {
@@ -78,22 +59,18 @@ public:
     // Depois do fim (OK) ou do silêncio: confere tudo e dá um nome ao
     // temporário. Mostra o resumo; devolve o código de saída do programa.
     int finish() {
-        file_.close();
-        if (terminal_) std::cout << "\r" << std::string(40, ' ') << "\r";
+        const bool written = part_.close();
+        part_.clear_progress();
         const bool complete = size_known_ && ok_ && bytes_ == expected_bytes_ &&
                               datagrams_ == expected_count_ && crc_ == ok_crc_;
         if (!size_known_ && !ok_ && datagrams_ == 0)
             return fail("Erro: nenhuma resposta do servidor (o pedido ou a resposta se perdeu? "
                         "o servidor está rodando?); nenhum arquivo foi gravado");
-        std::filesystem::path name = final_;
+        std::filesystem::path name = part_.final_name();
         if (!complete) name += ".incompleto";
-        std::error_code ec;
-        std::filesystem::rename(temp_, name, ec);
-        if (!file_ || ec) return fail("Erro ao gravar " + name.u8string());
-        temp_.clear();
-        partial_file.clear();
+        if (!written || part_.rename_to(name)) return fail("Erro ao gravar " + name.u8string());
         if (complete) {
-            std::cout << "Download concluído: " << final_.u8string() << " ("
+            std::cout << "Download concluído: " << name.u8string() << " ("
                       << clock_.bytes_in_time(bytes_, ", ") << ")" << std::endl;
         } else {
             std::string problem = "Erro: download incompleto: chegaram " + std::to_string(datagrams_) +
@@ -114,36 +91,15 @@ public:
 
     // Apaga o temporário, mostra `message` e devolve 1 (o código de saída).
     int fail(const std::string& message) {
-        file_.close();
-        if (!temp_.empty()) std::remove(temp_.string().c_str());
-        temp_.clear();
-        partial_file.clear();
-        if (terminal_) std::cout << "\r" << std::string(40, ' ') << "\r" << std::flush;
-        std::cerr << message << "\n";
-        return 1;
-    }
-
-    ~ReceivedFile() {  // uma saída não prevista: nada pela metade fica para trás
-        file_.close();
-        if (!temp_.empty()) std::remove(temp_.string().c_str());
+        part_.clear_progress();
+        return part_.fail(message);
     }
 
 private:
-    // "Recebidos N bytes..." a cada 0,1 s, quando a saída é um terminal (como no Exemplo 3).
-    void show_progress() {
-        auto now = std::chrono::steady_clock::now();
-        if (!terminal_ || now - last_progress_ <= std::chrono::milliseconds(100)) return;
-        last_progress_ = now;
-        std::cout << "\rRecebidos " << bytes_ << " bytes..." << std::flush;
-    }
-
-    std::filesystem::path final_, temp_;
-    std::ofstream file_;
+    PartFile part_;
     bool size_known_ = false, ok_ = false;
     std::uint64_t expected_bytes_ = 0, expected_count_ = 0, bytes_ = 0, datagrams_ = 0;
     std::uint64_t repeated_ = 0, out_of_order_ = 0;
     std::uint32_t crc_ = 0, ok_crc_ = 0;
     TransferClock clock_;
-    const bool terminal_ = net::stdout_is_terminal();
-    std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };

@@ -4,7 +4,11 @@
 // A capacidade: no máximo CAPACITY transferências ao mesmo tempo (uma thread
 // cada). Enquanto há lugar, ninguém é recusado, nem um IP com muitas (um
 // laboratório inteiro atrás de um NAT tem um IP só); --limite-por-ip N põe um
-// limite por IP, se o professor quiser. Com o servidor cheio, um pedido novo
+// limite por grupo de endereços, se o professor quiser: os grupos dos
+// servidores TCP (common/admission.h: um IPv4, um /64 do IPv6, todo o
+// 127.0.0.0/8 um grupo só). A divisão do loopback por usuário, que os
+// servidores TCP fazem, não existe aqui: o kernel só diz o dono de um socket
+// TCP. Com o servidor cheio, um pedido novo
 // toma o lugar da transferência que menos andou: a que está há mais tempo sem
 // nenhum ACK novo, desde que esse tempo passe de STALLED_RTOS vezes o timeout
 // dela (quem está andando nunca sai por causa de quem chegou depois).
@@ -32,14 +36,14 @@
 #include <vector>
 
 #include "../common/net.h"
-#include "../common/per_address.h"
+#include "../common/admission.h"
 
 struct Transfer {
     sockaddr_storage address{};  // para onde o servidor envia (sendto)
     socklen_t address_length = 0;
     std::string text;     // "IP:porta", a chave da tabela e o nome nas mensagens
     std::string request;  // o primeiro datagrama: o pedido
-    PerAddressLimit::Slot slot;  // a vaga do IP (--limite-por-ip), devolvida no fim
+    std::string group;    // o grupo do endereço (admission::group_of), para --limite-por-ip
 
     // O andamento, para a capacidade: quando (segundos do relógio do servidor)
     // veio o último ACK novo, e o timeout atual da transferência.
@@ -125,13 +129,20 @@ public:
         return it == by_address_.end() ? nullptr : it->second;
     }
 
-    // Registra uma transferência nova no instante `now`. Com o servidor cheio,
-    // ela toma o lugar da que está parada há mais tempo (choose_victim), que é
-    // avisada (evict) e sai da tabela; `evicted` diz qual. Devolve "" ou o
-    // motivo da recusa.
-    std::string add(const std::shared_ptr<Transfer>& t, double now, std::string& evicted) {
+    // Registra uma transferência nova no instante `now`. Com `group_limit`
+    // (--limite-por-ip; 0: nenhum), o grupo dela não passa de tantas. Com o
+    // servidor cheio, ela toma o lugar da que está parada há mais tempo
+    // (choose_victim), que é avisada (evict) e sai da tabela; `evicted` diz
+    // qual. Devolve "" ou o motivo da recusa.
+    std::string add(const std::shared_ptr<Transfer>& t, double now, std::size_t group_limit,
+                    std::string& evicted) {
         std::lock_guard<std::mutex> lock(mutex_);
         evicted.clear();
+        std::size_t in_group = 0;
+        for (const auto& entry : by_address_) in_group += entry.second->group == t->group;
+        if (group_limit > 0 && in_group >= group_limit)
+            return t->group + " já tem " + std::to_string(group_limit) +
+                   " transferências em andamento (veja --limite-por-ip)";
         if (by_address_.size() >= static_cast<std::size_t>(CAPACITY)) {
             std::vector<Stalled> all;
             std::vector<std::map<std::string, std::shared_ptr<Transfer>>::iterator> where;

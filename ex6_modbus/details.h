@@ -8,9 +8,12 @@
 // Só números e hexadecimal saem daqui: nenhum byte da rede vai cru para o terminal.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "../common/hex_text.h"
 
 #include "mbap.h"
 #include "pdu.h"
@@ -46,16 +49,10 @@ inline std::string exception_name(unsigned code) {
     }
 }
 
+// Os bytes de `bytes` de `at` a `at + n` (os que existem), em hexadecimal: "00 01 ff".
 inline std::string hex(const std::string& bytes, std::size_t at, std::size_t n) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = at; i < at + n && i < bytes.size(); ++i) {
-        auto b = static_cast<unsigned char>(bytes[i]);
-        if (!out.empty()) out += ' ';
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
+    if (at >= bytes.size()) return "";
+    return hex_text::bytes(bytes.data() + at, std::min(n, bytes.size() - at), " ");
 }
 
 // A listagem de uma mensagem: uma linha por campo, "bytes   Campo: valor  (explicação)".

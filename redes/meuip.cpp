@@ -10,7 +10,7 @@
 // Teste: ./meuip 0.0.0.0 8000 num terminal, ../ex1_chat/client no outro.
 #include "../common/args.h"
 #include "../common/net.h"
-#include "../common/per_address.h"
+#include "../common/admission.h"  // report_accept_failure
 
 #include <iostream>
 #include <string>

@@ -71,7 +71,7 @@ if want ex5-controle; then
     server_pid=$!
     "${in_ns[@]}" build/bench/ex5_relay run 8000 2000000 5000 100000000 16 >"$work/ex5c-relay.txt" 2>&1 &
     relay_pid=$!
-    for _ in $(seq 100); do grep -q porta "$work/ex5c-relay.txt" && grep -q Aguardando "$work/ex5c-server.txt" && break; sleep 0.05; done
+    for _ in $(seq 100); do grep -qs porta "$work/ex5c-relay.txt" && grep -qs Aguardando "$work/ex5c-server.txt" && break; sleep 0.05; done
     relay_port=$(sed -n 's/^porta //p' "$work/ex5c-relay.txt")
     "${in_ns[@]}" tcpdump -i lo -U -w "$work/ex5c.pcap" "udp port 8000" 2>/dev/null &
     tcpdump_pid=$!

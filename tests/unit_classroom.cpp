@@ -1,6 +1,6 @@
 // Unit tests of the classroom pieces of common/ (issues 20 and 30): safe_text
 // (what arrives is shown, never executed), admission::Policy (who keeps a
-// place when the server is full, driven step by step), PerAddressLimit (ex5),
+// place when the server is full, driven step by step; ex5 uses its groups),
 // Deadline, and the Portuguese error texts. The same behaviour is tested on the real programs
 // by e2e_classroom.
 #include <doctest/doctest.h>
@@ -24,7 +24,6 @@
 #include "../common/admission.h"
 #include "../common/line_reader.h"
 #include "../common/net.h"
-#include "../common/per_address.h"
 #include "../common/safe_text.h"
 #include "../ex3_files/request.h"
 
@@ -357,6 +356,8 @@ TEST_CASE("admission: --limite-por-ip is a cap per group, and only that") {
     CHECK(limit == 0);
     CHECK(admission::read_group_limit("16", limit, "uso"));
     CHECK(limit == 16);
+    CHECK(admission::read_group_limit("999999", limit, "uso"));
+    CHECK(limit == 999999);
     for (const char* bad : {"", "0", "-1", "abc", "1234567", "3x"})
         CHECK_MESSAGE(!admission::read_group_limit(bad, limit, "uso"), bad);
 }
@@ -457,70 +458,6 @@ TEST_CASE("admission: the owner of the client's own socket, asked to the kernel"
     CHECK(admission::socket_owner(sa(other), sa(server)) == -1);  // no such socket
     close(fd);
     close(listener);
-}
-
-TEST_CASE("PerAddressLimit: at most N per IP, places come back, other IPs unaffected") {
-    PerAddressLimit limit;
-    CHECK(limit.max() == PerAddressLimit::DEFAULT_MAX);
-    std::vector<PerAddressLimit::Slot> slots;
-    for (std::size_t i = 0; i < limit.max(); ++i) {
-        slots.push_back(limit.take("127.0.0.2"));
-        REQUIRE(slots.back());
-    }
-    CHECK(!limit.take("127.0.0.2"));
-    CHECK(limit.take("127.0.0.1"));  // taken and given back at once
-    slots.pop_back();                // one connection of .2 ends
-    PerAddressLimit::Slot again = limit.take("127.0.0.2");
-    CHECK(again);
-    PerAddressLimit::Slot moved = std::move(again);  // moving keeps one place
-    CHECK(moved);
-    CHECK(!again);  // NOLINT: checking the moved-from state is the point
-    CHECK(!limit.take("127.0.0.2"));
-    CHECK(limit.refusal("127.0.0.2") ==
-          "Conexão recusada: 127.0.0.2 já tem 16 conexões abertas (limite por IP; veja "
-          "--limite-por-ip)");
-}
-
-TEST_CASE("PerAddressLimit: --limite-por-ip is read and checked") {
-    std::string usage = "uso: server";
-    for (const char* bad : {"", "0", "-1", "abc", "1234567", "3x"}) {
-        PerAddressLimit limit;
-        std::string ip, port;
-        std::string value = bad;
-        std::vector<std::string> words = {"server", "--limite-por-ip", value};
-        std::vector<char*> argv;
-        for (std::string& w : words) argv.push_back(&w[0]);
-        int code = args::parse_address(static_cast<int>(argv.size()), argv.data(), usage, "",
-                                       ip, port, {limit.option()});
-        CHECK(code == -1);
-        CHECK_MESSAGE(limit.check_option(usage) == 2, bad);
-    }
-    PerAddressLimit limit;
-    std::vector<std::string> words = {"server", "--limite-por-ip", "2"};
-    std::vector<char*> argv;
-    for (std::string& w : words) argv.push_back(&w[0]);
-    std::string ip, port;
-    CHECK(args::parse_address(3, argv.data(), usage, "", ip, port, {limit.option()}) == -1);
-    CHECK(limit.check_option(usage) == -1);
-    CHECK(limit.max() == 2);
-    auto a = limit.take("x"), b = limit.take("x");
-    CHECK((a && b && !limit.take("x")));
-}
-
-TEST_CASE("PerAddressLimit: many threads taking and giving back stay consistent") {
-    PerAddressLimit limit;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 8; ++t)
-        threads.emplace_back([&limit] {
-            for (int i = 0; i < 2000; ++i) {
-                auto slot = limit.take("10.0.0.1");
-            }
-        });
-    for (auto& t : threads) t.join();
-    std::vector<PerAddressLimit::Slot> all;
-    for (int i = 0; i < 16; ++i) all.push_back(limit.take("10.0.0.1"));
-    for (auto& s : all) CHECK(s);
-    CHECK(!limit.take("10.0.0.1"));
 }
 
 TEST_CASE("error texts are Portuguese, with the code's name and number") {

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "../ex3_files/transfer_clock.h"
 #include "../ex5_udp/datagram.h"
 #include "../ex5_udp/rto.h"
 #include "../ex5_udp/sender.h"
@@ -580,14 +581,14 @@ TEST_CASE("capacity: Transfers gives the place of the stalled one to the newcome
     for (int i = 0; i < Transfers::CAPACITY; ++i) {
         auto t = std::make_shared<Transfer>();
         t->text = "192.0.2.1:" + std::to_string(1000 + i);
-        REQUIRE(table.add(t, 10, evicted) == "");
+        REQUIRE(table.add(t, 10, 0, evicted) == "");
         all.push_back(t);
     }
     for (auto& t : all) t->progressed(20, 0.2);  // all moving at t = 20 s
     all[7]->progressed(12, 0.2);                  // but this one stopped at 12 s
     auto newcomer = std::make_shared<Transfer>();
     newcomer->text = "198.51.100.9:5000";
-    CHECK(table.add(newcomer, 20.1, evicted) == "");
+    CHECK(table.add(newcomer, 20.1, 0, evicted) == "");
     CHECK(evicted == all[7]->text);
     CHECK(all[7]->evicted());
     CHECK(table.find(all[7]->text) == nullptr);
@@ -596,6 +597,43 @@ TEST_CASE("capacity: Transfers gives the place of the stalled one to the newcome
     CHECK(!all[7]->receive(d, std::chrono::steady_clock::now() + 10s));  // woken at once
     auto another = std::make_shared<Transfer>();
     another->text = "198.51.100.9:5001";
-    CHECK(table.add(another, 20.2, evicted).find("todas andando") != std::string::npos);
+    CHECK(table.add(another, 20.2, 0, evicted).find("todas andando") != std::string::npos);
     CHECK(evicted.empty());
+}
+
+TEST_CASE("capacity: --limite-por-ip counts transfers per address group, not per IP") {
+    Transfers table;
+    std::string evicted;
+    std::vector<std::shared_ptr<Transfer>> all;
+    auto from = [&](const std::string& ip, int port) {
+        auto t = std::make_shared<Transfer>();
+        t->text = ip + ":" + std::to_string(port);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+        t->group = admission::group_of(reinterpret_cast<const sockaddr*>(&a));
+        all.push_back(t);
+        return t;
+    };
+    CHECK(table.add(from("127.0.0.1", 1), 0, 2, evicted) == "");
+    CHECK(table.add(from("127.0.0.2", 2), 0, 2, evicted) == "");  // the same group: 127.0.0.0/8
+    CHECK(table.add(from("127.0.0.3", 3), 0, 2, evicted) ==
+          "127.0.0.0/8 já tem 2 transferências em andamento (veja --limite-por-ip)");
+    CHECK(table.add(from("192.0.2.1", 4), 0, 2, evicted) == "");  // another group
+    table.remove(all[0]);
+    CHECK(table.add(from("127.0.0.3", 5), 0, 2, evicted) == "");  // a place came back
+    CHECK(table.add(from("127.0.0.4", 6), 0, 0, evicted) == "");  // 0: no cap
+    CHECK(evicted.empty());
+}
+
+// The summary lines ("Download concluído: ... (B bytes em S s, R)"): a slow
+// transfer (ex5 through a lossy link: 100116 bytes in 2.6 s) shows its rate,
+// not "0.0 MB/s".
+TEST_CASE("TransferClock::rate: MB/s, KB/s below 1 MB/s, bytes/s below 1 KB/s") {
+    CHECK(TransferClock::rate(46.7e6) == "46.7 MB/s");
+    CHECK(TransferClock::rate(1e6) == "1.0 MB/s");
+    CHECK(TransferClock::rate(100116 / 2.6) == "38.5 KB/s");
+    CHECK(TransferClock::rate(1000) == "1.0 KB/s");
+    CHECK(TransferClock::rate(512) == "512 bytes/s");
+    CHECK(TransferClock::rate(0) == "0 bytes/s");
 }

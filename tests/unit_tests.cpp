@@ -29,9 +29,8 @@ TEST_CASE("parse_port accepts 1..65535 and nothing else") {
     for (const char* bad : {"", "0", "65536", "99999", "-1", "80a", " 80", "1e3", "123456",
                             "0000065536"}) {
         CHECK_MESSAGE(!args::parse_port(bad, port), bad);
-        CHECK_MESSAGE(!net::parse_port(bad, port), bad);  // the old name, until ex5/ex6 switch
     }
-    CHECK(net::parse_port("09000", port));
+    CHECK(args::parse_port("09000", port));
     CHECK(port == "9000");
 }
 
