@@ -40,14 +40,10 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
     if (code >= 0) return code;
     window = confiavel ? 1 : 0;
     std::size_t n = 0;
-    if (janela_given && !args::number(janela, 1, 256, n)) {
-        std::cerr << "Erro: --janela deve ser um número de 1 a 256\n" << USAGE << "\n";
-        return 2;
-    }
+    if (janela_given && !args::number(janela, 1, 256, n))
+        return args::usage_error(USAGE, "--janela deve ser um número de 1 a 256");
     if (janela_given) window = static_cast<unsigned>(n);
-    if (fixed && window == 0) {
-        std::cerr << "Erro: --sem-controle só vale no modo confiável (--janela N)\n" << USAGE << "\n";
-        return 2;
-    }
+    if (fixed && window == 0)
+        return args::usage_error(USAGE, "--sem-controle só vale no modo confiável (--janela N)");
     return -1;
 }

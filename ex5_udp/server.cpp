@@ -83,10 +83,8 @@ int main(int argc, char* argv[]) {
                                    {"--limite-por-ip", &per_ip}, {"--rtt", nullptr, &show_rtt}});
     if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
     if (code >= 0) return code;
-    if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size)) {
-        std::cerr << "Erro: --chunk deve ser um número de 1 a 16777216\n" << USAGE << "\n";
-        return 2;
-    }
+    if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size))
+        return args::usage_error(USAGE, "--chunk deve ser um número de 1 a 16777216");
     if (std::error_code ec; !fs::is_directory(fs::u8path(dir), ec)) {
         std::cerr << "Erro: a pasta " << dir << " não existe\n";
         return 1;
@@ -280,7 +278,7 @@ static void receive_datagrams(socket_t server_socket) {
         // Diferença do Exemplo 3: Um endereço, uma transferência. Um datagrama de quem já está
         // baixando vai para a transferência dele (os ACKs); só os de outros endereços são pedidos.
         const std::size_t size = static_cast<std::size_t>(received);
-        std::string client_text = net::address_of(peer) + ":" + std::to_string(net::port_of(peer));
+        std::string client_text = net::endpoint_of(peer);
         if (std::shared_ptr<Transfer> busy = transfers.find(client_text)) {
             busy->deliver(data.data(), size);
             continue;
