@@ -237,7 +237,7 @@ capture: all
 	@scripts/deps.sh capture
 	@EX='$(EX)' NET='$(NET)' CHUNK='$(CHUNK)' scripts/capture.sh
 
-# The samples in captures/ (port 8000); tests/sample_captures.cpp checks them.
+# The samples in captures/ (port 8000); tests/shipped_captures.cpp checks them.
 samples: all
 	@scripts/deps.sh capture redes
 	@scripts/samples.sh

@@ -61,7 +61,7 @@ std::uint32_t decode(const unsigned char* p, int n) {
 //       font shows as nothing; includes still unassigned code points that
 //       will be ignorable when assigned (U+2065, U+FFF0-FFF8, U+E0000-E0FFF);
 // plus U+2028/2029, the line and paragraph separators (a line break a
-// terminal may obey). tests/unit_classroom.cpp checks every Cf and DI code
+// terminal may obey). tests/unit_safeguards.cpp checks every Cf and DI code
 // point against its own copy of both lists, and that nothing else changes.
 struct Range {
     std::uint32_t first, last;

@@ -222,7 +222,7 @@ if [ -n "$PERDA" ]; then
     case "$PERDA" in [0-9] | [1-9][0-9]) ;; *) echo "PERDA deve ser de 0 a 99 (%)" >&2; exit 2 ;; esac
 fi
 ex5_tshark=(-X lua_script:ex5_udp/ex5.lua)
-capture_ex5() {
+capture_udp() {
     start_server ex5_udp --quiet ${CHUNK:+--chunk "$CHUNK"} --dir "$BIN/ex3_files/imagens"
     ex5_tshark+=(-d "udp.port==$port,ex5")
     local where=(${IN_CLIENT[@]+"${IN_CLIENT[@]}"}) dev=$iface
@@ -259,5 +259,5 @@ NFT
 }
 
 for ex in "${examples[@]}"; do
-    if [ "$ex" = ex5 ]; then capture_ex5; else capture "$ex"; fi
+    if [ "$ex" = ex5 ]; then capture_udp; else capture "$ex"; fi
 done

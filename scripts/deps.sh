@@ -22,8 +22,8 @@ what_for() {
         base)    echo "the compiler, CMake, libsodium (ex2, ex4) and doctest (the tests)" ;;
         clang)   echo "the second compiler: make test's CMake half builds everything with clang; make fuzz (libFuzzer)" ;;
         python)  echo "/usr/bin/python3 with PyNaCl: the Python peers of e2e_ex2 and e2e_ex4, the guide's programs in e2e_ex3" ;;
-        capture) echo "tcpdump and tshark: make capture, capture_tests, sample_captures, exercise_answers, figure_data" ;;
-        redes)   echo "nftables, WireGuard and iperf3: the networks lab (make redes, redes_tests, redes_ex5, capture_ex5)" ;;
+        capture) echo "tcpdump and tshark: make capture, capture_tcp, shipped_captures, exercise_answers, figure_data" ;;
+        redes)   echo "nftables, WireGuard and iperf3: the networks lab (make redes, redes_lab, redes_udp, capture_udp)" ;;
         bench)   echo "nc and iperf3: the baselines of make bench" ;;
         windows) echo "MinGW-w64, autotools and wine: make windows (the .exe files) and e2e_windows (them under wine)" ;;
         modbus)  echo "mbpoll, pymodbus and libmodbus: ex6's independent peers (e2e_ex6, make bench)" ;;

@@ -13,7 +13,7 @@
 # colleague's), so the loopback ones are recorded inside a network namespace
 # of their own: it has its own `lo`, identical to the machine's, and its own
 # ports. The namespace is removed on exit, Ctrl+C or failure.
-# tests/sample_captures.cpp checks the recorded files against what the
+# tests/shipped_captures.cpp checks the recorded files against what the
 # programs send today (it needs no root: it only reads them).
 set -euo pipefail
 cd "$(dirname "$0")/.."

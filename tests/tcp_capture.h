@@ -1,8 +1,8 @@
 // A capture file's TCP segments as tshark reads them, and each connection's
 // byte stream rebuilt from the sequence numbers, as TCP itself does: a
 // retransmitted or reordered segment lands where it belongs, and a hole (a
-// segment the capture missed) fails the test. Shared by capture_tests (fresh
-// captures) and sample_captures (the files shipped in captures/).
+// segment the capture missed) fails the test. Shared by capture_tcp (fresh
+// captures) and shipped_captures (the files shipped in captures/).
 #pragma once
 
 #include <doctest/doctest.h>

@@ -1,8 +1,8 @@
 // A capture file's UDP datagrams as tshark reads them, with ex5's Lua
 // dissector (ex5_udp/ex5.lua) for the reliable mode's header: every frame,
 // IP fragments included, and for each complete datagram (reassembled by
-// tshark) its payload, type, seq and ack. Shared by capture_ex5 (fresh
-// captures, root), redes_ex5 and sample_captures (the files in captures/).
+// tshark) its payload, type, seq and ack. Shared by capture_udp (fresh
+// captures, root), redes_udp and shipped_captures (the files in captures/).
 #pragma once
 
 #include <doctest/doctest.h>

@@ -137,7 +137,7 @@ TEST_CASE("a ghost (its packets dropped by nft) frees its place within a minute"
 
 int main(int argc, char** argv) {
     const std::string why = lab::first_of(
-        {lab::need_root("network namespaces need root", "sudo build/make/tests/classroom_root"),
+        {lab::need_root("network namespaces need root", "sudo build/make/tests/e2e_classroom_root"),
          lab::need_tools({"ip", "nft"}, "redes")});
     if (!why.empty()) return lab::skip_program(why);
     netns = "c30_" + std::to_string(getpid());
