@@ -291,6 +291,7 @@ awk -v l="$(class_median loaded msgs_per_s)" -v u="$(class_median unloaded msgs_
 [ "${BENCH_EX5:-1}" = 0 ] || bench/ex5.sh
 # ex6 (Modbus/TCP) against libmodbus and pymodbus: its own script; BENCH_EX6=0 skips it.
 [ "${BENCH_EX6:-1}" = 0 ] || bench/ex6.sh
-# The cost curves behind `make figuras` (bench/curves.sh writes bench/results/*.csv);
+# The cost curves behind `make figuras` (bench/curves.sh writes build/bench/results/*.csv,
+# and the shipped bench/results/*.csv with BENCH_SAVE=1);
 # BENCH_CURVES=0 skips them.
 [ "${BENCH_CURVES:-1}" = 0 ] || bench/curves.sh

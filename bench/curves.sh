@@ -15,7 +15,9 @@
 #   CURVES_FILE_MB=8     size of the file downloaded at each chunk size (MiB)
 #   CURVES_CLIENTS="10 100 1000 3000 10000"
 #   CURVES_MESSAGES=100  messages per chat run (each reaches every client)
-#   CURVES_OUT=bench/results   where the CSVs go (CI's smoke run: build/)
+#   CURVES_OUT=build/bench/results   where the CSVs go; BENCH_SAVE=1 writes the
+#                        shipped ones in bench/results/ (tracked by git: a plain
+#                        make bench changes nothing git tracks)
 # Every loop is bounded: a fixed list of sizes, three downloads each (the
 # best is kept), chat_load gives up after 120 s, each server is killed after its run.
 set -euo pipefail
@@ -24,7 +26,8 @@ cd "$(dirname "$0")/.."
 FILE_MB=${CURVES_FILE_MB:-8}
 CLIENTS=${CURVES_CLIENTS:-10 100 1000 3000 10000}
 MESSAGES=${CURVES_MESSAGES:-100}
-OUT=${CURVES_OUT:-bench/results}
+if [ "${BENCH_SAVE:-0}" = 1 ]; then OUT=${CURVES_OUT:-bench/results}; else OUT=${CURVES_OUT:-build/bench/results}; fi
+mkdir -p "$OUT"
 CHUNKS="16 64 256 1024 4096 16384 65536 262144 1048576"
 
 tmp=$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")

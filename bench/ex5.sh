@@ -19,7 +19,7 @@
 #   BENCH_EX5_WINDOWS="1 2 4 8 16 32 64"
 #   BENCH_EX5_BOTTLENECK=2000000  part 2: the bottleneck, bytes/s (0: skip part 2)
 #   BENCH_EX5_CC_WINDOWS="16 64 256"
-#   BENCH_EX5_SAVE=1          also update the shipped data (bench/results/ex5_window.csv,
+#   BENCH_EX5_SAVE=1 (or BENCH_SAVE=1) also update the shipped data (bench/results/ex5_window.csv,
 #                             ex5_congestion.csv, ex5_cwnd.dat); by default everything
 #                             goes to build/bench/ and no tracked file changes
 #
@@ -115,7 +115,7 @@ goal "--janela $last / link capacity" "$(awk -v a="${rate[$last]}" -v b="$capaci
 # The CSV, with the date and the machine, for the figures.
 machine="$(date -u '+%Y-%m-%d %H:%M UTC'); $(uname -srm); $(nproc) CPUs; $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 save() {  # save <file in build/bench>: into bench/results/ too, with BENCH_EX5_SAVE=1
-    if [ "${BENCH_EX5_SAVE:-0}" = 1 ]; then
+    if [ "${BENCH_EX5_SAVE:-${BENCH_SAVE:-0}}" = 1 ]; then
         mkdir -p bench/results
         cp "build/bench/$1" "bench/results/$1"
         echo "  (saved: bench/results/$1)"
