@@ -160,9 +160,9 @@ inline bool safe_folder(const std::string& path, std::string& error) {
                     "usuários: qualquer um deles poderia pôr ali o seu " + KNOWN_SERVERS_FILE +
                     ", e o cliente aceitaria a chave de um intruso como já conhecida.\n"
                     "Rode o cliente de uma pasta só sua (por exemplo: mkdir -p ~/ex4 && cp " +
-                    given + "/client ~/ex4/ && ~/ex4/client ...), tire a escrita dos outros,\n"
-                    "se a pasta é sua (chmod go-w " + folder + "), ou dê a chave com "
-                    "--chave-servidor CHAVE (aí o arquivo não é usado)";
+                    given + "/client ~/ex4/ && ~/ex4/client ...),\ntire a escrita dos outros "
+                    "(chmod go-w " + folder + ", se a pasta é sua) ou dê a chave com "
+                    "--chave-servidor CHAVE\n(aí o arquivo não é usado)";
             return false;
         }
         if (folder == "/") return true;
