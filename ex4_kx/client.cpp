@@ -21,7 +21,8 @@ static const char* const HELP =
     "Cliente do chat do Exemplo 4. Ctrl+D (Ctrl+Z no Windows) encerra.\n"
     "--chave-servidor CHAVE: a chave pública que o servidor mostrou ao iniciar; qualquer\n"
     "  outra é recusada. Sem ela, a chave vista na primeira conexão é salva em\n"
-    "  servidores_conhecidos.txt, ao lado do programa, e conferida nas seguintes.\n";
+    "  servidores_conhecidos.txt, ao lado do programa, e conferida nas seguintes; o arquivo\n"
+    "  só é usado numa pasta que outros usuários não podem alterar.\n";
 
 // Diferença do Exemplo 2: O aperto de mão é uma troca de chaves (crypto_kx). Recebe a chave
 // desta conexão do servidor (Es), gera um par só seu (Ec) e calcula as chaves de sessão com
