@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -115,17 +116,34 @@ void Process::read_loop() {
 }
 
 void Process::write_stdin(const std::string& text) {
+    // A child that has already exited makes write() raise SIGPIPE, which would
+    // kill the whole test binary (exit 141, no report). SIGPIPE is blocked in
+    // this thread for the write, and a pending one is taken back afterwards, so
+    // the test sees EPIPE and goes on to its checks (the children keep the
+    // default: nothing is inherited, since only this thread's mask changes).
+    sigset_t pipe_only, old_mask;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
     const char* p = text.data();
     std::size_t left = text.size();
+    bool broken = false;
     while (left > 0) {
         ssize_t n = write(in_, p, left);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return;
+            broken = errno == EPIPE;
+            break;
         }
         p += n;
         left -= static_cast<std::size_t>(n);
     }
+    if (broken) {
+        const timespec now = {0, 0};
+        while (sigtimedwait(&pipe_only, nullptr, &now) == SIGPIPE) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
 }
 
 void Process::close_stdin() {
