@@ -28,6 +28,16 @@
 //     opposite: a silent reader would lose to an attacker's new sockets).
 //     The server prints one line saying why it closed it.
 //  5. --limite-por-ip N, when given, is an explicit cap per group as well.
+//  6. In the chat servers, what a group may relay is limited too: a token
+//     bucket per group (common/rate_limit.h, 16 KiB/s, bursts of 64 KiB).
+//     Ticket::pace() spends what a connection relayed; when its group is out
+//     of budget it waits there, before its next recv(), and TCP's flow
+//     control slows the sender. One student cannot flood the class out.
+//
+// Under an attack these lines would come by the thousand a second (a churn of
+// 1,100 connections wrote 100 MB in 40 s): each kind - connection closed for
+// a newcomer, refused by the cap per group, refused full - is printed at most
+// once a second, with how many of that kind were not printed since.
 //
 // Policy is the rule alone, without sockets or clocks, so that a test can
 // drive it step by step. Gate is what a server uses: it finds the group of a
@@ -41,6 +51,7 @@
 //   admission::Ticket ticket = gate.admit(client_socket, peer, settled);
 //   if (!ticket) continue;                        // refused: closed, and said why
 //   ... ticket.settle();                          // handshake or request done
+//   ... if (!ticket.pace(bytes)) break;           // chat: after relaying `bytes`
 //   ticket = admission::Ticket();                 // BEFORE closing the socket
 #pragma once
 
@@ -52,6 +63,7 @@
 #include <string>
 
 #include "net.h"
+#include "rate_limit.h"
 
 namespace admission {
 
@@ -70,7 +82,7 @@ struct Decision {
     Outcome outcome = Outcome::Admitted;
     Id victim = 0;            // Replacing: who leaves
     std::string from_group;   // Replacing: the group it belongs to
-    std::size_t held = 0;     // Replacing: how many that group held
+    std::size_t held = 0;     // Replacing: how many that group held (not the newcomer)
 };
 
 class Policy {
@@ -149,6 +161,11 @@ public:
     Ticket& operator=(const Ticket&) = delete;
     explicit operator bool() const { return gate_ != nullptr; }
     void settle();  // the handshake or first request is done
+    // This connection relayed `bytes` to the chat: they are spent from its
+    // group's budget; out of budget, waits until the group's debt is repaid.
+    // false (at once) if the Gate gave this connection's place to a
+    // newcomer: the caller stops relaying (its socket is shut down already).
+    bool pace(std::size_t bytes);
 
 private:
     friend class Gate;
@@ -173,15 +190,22 @@ public:
 private:
     friend class Ticket;
     void settle(Id id);
+    bool pace(Id id, std::size_t bytes);
     void leave(Id id);
+    void say(rate_limit::OncePerSecond& kind, const std::string& line, const std::string& more);
     struct Connection {
         socket_t socket;
-        std::string address;  // "IP:PORTA", for messages
+        std::string address;    // "IP:PORTA", for messages
+        std::string group;      // whose send budget it spends
+        bool replaced = false;  // its place went to a newcomer
     };
     std::mutex mutex_;
-    std::condition_variable closed_;  // a connection gave its place back
+    std::condition_variable closed_;    // a connection gave its place back
+    std::condition_variable replaced_;  // a connection lost its place (wakes pace())
     Policy policy_{capacity_for(1024, 1), SPARE, 0};
     std::map<Id, Connection> connections_;
+    std::map<std::string, rate_limit::TokenBucket> budgets_;  // per group; full ones forgotten
+    rate_limit::OncePerSecond replacing_, group_limit_, full_;  // one line a second of each
     Id next_id_ = 1;
 };
 

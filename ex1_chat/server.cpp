@@ -93,6 +93,8 @@ static void handle_client(socket_t client_socket, std::string client_address,
             if (received > 0) {
                 // Envia a mensagem para todos os clientes conectados.
                 broadcast(message, static_cast<std::size_t>(received));
+                // Diferença do original: Cada aluno repassa até 16 KiB/s. Passou, espera antes do recv().
+                if (!ticket.pace(static_cast<std::size_t>(received))) break;  // perdeu o lugar
             } else if (received == 0) {
                 // Remove o cliente da lista de clientes conectados (após o laço):
                 // recv() devolveu 0, o cliente fechou a conexão.

@@ -151,6 +151,10 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
             if (valid) {
                 // Envia a mensagem para todos os clientes conectados (a linha, sem alteração)
                 broadcast(recv_data + "\n");
+                // Diferença do original: Cada aluno repassa até 16 KiB/s. Passou, espera antes do recv().
+                if (ticket.pace(recv_data.size() + 1)) continue;
+                remove_client(&client);  // esperando, perdeu o lugar para outra conexão: sai
+                break;
             } else if (received == net::Received::Closed) {
                 // Remove o cliente da lista de clientes conectados
                 remove_client(&client);

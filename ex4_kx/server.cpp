@@ -225,6 +225,10 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
                 // Envia a mensagem para todos os clientes conectados (cifrada para cada um)
                 broadcast(message);
                 sodium_memzero(&message[0], message.size());
+                // Diferença do original: Cada aluno repassa até 16 KiB/s. Passou, espera antes do recv().
+                if (ticket.pace(recv_data.size() + 1)) continue;
+                remove_client(&client);  // esperando, perdeu o lugar para outra conexão: sai
+                break;
             } else if (received == net::Received::Closed) {
                 // Remove o cliente da lista de clientes conectados
                 remove_client(&client);
