@@ -742,6 +742,8 @@ TEST_CASE("ex1: a churn of connections writes at most one eviction line a second
         total += std::atol(out.c_str() + at + more.size());
     MESSAGE(lines << " eviction lines in " << seconds << " s standing for " << total
                   << " evictions; server output " << out.size() << " bytes");
+    if (const std::size_t at = out.find(more); at != std::string::npos)
+        MESSAGE("e.g. " << out.substr(out.rfind('\n', at) + 1, out.find('\n', at) - out.rfind('\n', at) - 1));
     CHECK(lines >= 1);
     CHECK(lines <= static_cast<int>(seconds) + 1);  // at most one a second
     CHECK(total > lines);  // the churn happened, and was counted
