@@ -205,6 +205,13 @@ bool read_group_limit(const std::string& text, std::size_t& limit, const std::st
     return false;
 }
 
+bool read_send_rate(const std::string& text, std::size_t& kib, const std::string& usage) {
+    if (args::number(text, 0, 999999, kib)) return true;
+    std::cerr << "Erro: --envio-por-aluno deve ser um número de 0 a 999999 (KiB/s; 0: sem limite)\n"
+              << usage << "\n";
+    return false;
+}
+
 // ---- the server's side --------------------------------------------------------
 
 namespace {
@@ -332,6 +339,7 @@ void Gate::say(rate_limit::OncePerSecond& kind, const std::string& line,
 bool Gate::pace(Id id, std::size_t bytes) {
     std::unique_lock<std::mutex> lock(mutex_);
     const Connection& connection = connections_.at(id);  // it leaves only by its own Ticket
+    if (send_rate_ <= 0) return !connection.replaced;  // --envio-por-aluno 0
     const double now = seconds_now();
     auto budget = budgets_.find(connection.group);
     if (budget == budgets_.end()) {
@@ -341,7 +349,7 @@ bool Gate::pace(Id id, std::size_t bytes) {
             it = it->second.full(now) ? budgets_.erase(it) : std::next(it);
         budget = budgets_
                      .emplace(connection.group,
-                              rate_limit::TokenBucket(rate_limit::RATE, rate_limit::BURST, now))
+                              rate_limit::TokenBucket(send_rate_, rate_limit::BURST, now))
                      .first;
     }
     const double wait = budget->second.spend(now, static_cast<double>(bytes));

@@ -143,6 +143,12 @@ long socket_owner(const sockaddr* client, const sockaddr* server);
 // stderr) for anything else.
 bool read_group_limit(const std::string& text, std::size_t& limit, const std::string& usage);
 
+// The value of --envio-por-aluno (chat servers): KiB a second each group may
+// relay, from 0 (no limit: the original's behaviour, for tests of the slow-
+// client rules, common/outbox.h) to 999999; the default is 16
+// (rate_limit::RATE). false (after printing the error and `usage`) otherwise.
+bool read_send_rate(const std::string& text, std::size_t& kib, const std::string& usage);
+
 // ---- the server's side --------------------------------------------------------
 
 class Gate;
@@ -179,6 +185,9 @@ public:
     // Reads RLIMIT_NOFILE, sets the capacity (capacity_for) and the cap per
     // group (0 = none) and returns the line the server prints at start.
     std::string open(std::size_t group_limit, std::size_t fds_per_connection);
+    // The chat's send budget per group, in KiB a second (0: none); the
+    // default is rate_limit::RATE. Call it before the first connection.
+    void set_send_rate(std::size_t kib) { send_rate_ = 1024.0 * static_cast<double>(kib); }
 
     // Decides on a socket just accepted from `peer`. Admitted: a Ticket, with
     // TCP keepalive on; a connection it replaces is shut down and one line
@@ -205,6 +214,7 @@ private:
     Policy policy_{capacity_for(1024, 1), SPARE, 0};
     std::map<Id, Connection> connections_;
     std::map<std::string, rate_limit::TokenBucket> budgets_;  // per group; full ones forgotten
+    double send_rate_ = rate_limit::RATE;                      // bytes a second; 0: no budget
     rate_limit::OncePerSecond replacing_, group_limit_, full_;  // one line a second of each
     Id next_id_ = 1;
 };

@@ -367,6 +367,18 @@ TEST_CASE("--limite-por-ip N sets a cap per group; a bad value is a usage error"
         CHECK(help.wait_exit(5000ms) == 0);
         CHECK(help.out().find("--limite-por-ip N") != std::string::npos);
     }
+    // The chats' send budget (common/rate_limit.h): KiB/s, 0 for none.
+    for (const std::string program : {"ex1_chat/server", "ex2_crypto/server", "ex4_kx/server"}) {
+        CAPTURE(program);
+        for (const std::string bad : {"x", "-3", "", "1000000"}) {
+            Process p({bin(program), "--envio-por-aluno", bad});
+            CHECK(p.wait_exit(5000ms) == 2);
+            CHECK(p.err().find("--envio-por-aluno deve ser um número") != std::string::npos);
+        }
+        Process help({bin(program), "--help"});
+        CHECK(help.wait_exit(5000ms) == 0);
+        CHECK(help.out().find("--envio-por-aluno KIB") != std::string::npos);
+    }
 }
 
 TEST_CASE("24 descriptors: the server keeps within them, never reaching EMFILE") {
