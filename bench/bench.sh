@@ -6,6 +6,8 @@
 #   BENCH_REPEAT=3          ex3: best of N runs
 #   BENCH_CLIENTS="10 100 1000"   ex1: clients per run
 #   BENCH_MESSAGES=1000     ex1: messages per run (one at a time)
+#   (the chat servers run with --envio-por-aluno 0: these rows measure the server, and
+#    one sender as fast as it can would measure the 16 KiB/s budget, common/rate_limit.h)
 #   BENCH_ROUNDS=3          ex1: runs of C++ and of the ceiling, taking turns
 #   BENCH_SLOW_S=10         ex1 slow client: seconds of sending (0: skip)
 #   BENCH_PY1000=0          1: also run the Python chat with 1000 clients
@@ -187,7 +189,7 @@ chat_row() {  # chat_row <N> <label>: prints the medians
 for n in $CLIENTS; do
     runs=()
     for _ in $(seq "$ROUNDS"); do
-        chat_run "$n" "C++ ex1_chat/server" ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100000
+        chat_run "$n" "C++ ex1_chat/server" ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100000 --envio-por-aluno 0
         chat_run "$n" "epoll relay (ceiling)" build/bench/epoll_relay {PORT}
     done
     chat_row "$n" "C++ ex1_chat/server"
@@ -235,8 +237,8 @@ if [ "$SLOW_S" != 0 ]; then
         stop
         eval "rate_$with_slow=$msgs_per_s"
     }
-    slow_row "C++, no slow client (baseline)" 0 ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100
-    slow_row "C++, with the slow client" 1 ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100
+    slow_row "C++, no slow client (baseline)" 0 ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100 --envio-por-aluno 0
+    slow_row "C++, with the slow client" 1 ex1_chat/server 127.0.0.1 {PORT} --limite-por-ip 100 --envio-por-aluno 0
     echo "  with/without the slow client: $(awk -v a="$rate_1" -v b="$rate_0" 'BEGIN { printf "%.2f", a / b }')x the messages/s"
     if have python3; then
         slow_row "Python original, with it" 1 python3 bench/py_chat_server.py {PORT}
@@ -255,7 +257,7 @@ printf '  %-40s %9s %9s\n' run "msgs/s" "p99 us"
 declare -A class_runs
 classroom_run() {
     local label=$1 attack=$2 apid=
-    start "$work/s.log" bash -c 'ulimit -n 1024 && exec ex2_crypto/server 127.0.0.1 "$0"' {PORT}
+    start "$work/s.log" bash -c 'ulimit -n 1024 && exec ex2_crypto/server 127.0.0.1 "$0" --envio-por-aluno 0' {PORT}
     if [ "$attack" = 1 ]; then
         build/bench/classroom_attack "$port" 600 1100 69 >/dev/null &
         apid=$!

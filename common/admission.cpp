@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <thread>
 
 #include "args.h"
@@ -55,8 +56,9 @@ Decision Policy::admit(Id id, const std::string& group, bool settled) {
         Entry& entry = entries_.at(victim);
         entry.replaced = true;
         ++replaced_;
+        // What the group held before this replacement, the newcomer not counted.
+        decision = {Outcome::Replacing, victim, from, per_group_[entry.group]};
         if (--per_group_[entry.group] == 0) per_group_.erase(entry.group);
-        decision = {Outcome::Replacing, victim, from, most};
     }
     entries_[id] = {group, settled, false};
     ++per_group_[group];
@@ -202,7 +204,24 @@ bool read_group_limit(const std::string& text, std::size_t& limit, const std::st
     return false;
 }
 
+bool read_send_rate(const std::string& text, std::size_t& kib, const std::string& usage) {
+    if (args::number(text, 0, 999999, kib)) return true;
+    std::cerr << "Erro: --envio-por-aluno deve ser um número de 0 a 999999 (KiB/s; 0: sem limite)\n"
+              << usage << "\n";
+    return false;
+}
+
 // ---- the server's side --------------------------------------------------------
+
+namespace {
+
+// Seconds on a clock that never goes back, for the buckets and the lines.
+double seconds_now() {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
 
 Ticket::Ticket(Ticket&& other) noexcept : gate_(other.gate_), id_(other.id_) {
     other.gate_ = nullptr;
@@ -225,6 +244,8 @@ Ticket::~Ticket() {
 void Ticket::settle() {
     if (gate_) gate_->settle(id_);
 }
+
+bool Ticket::pace(std::size_t bytes) { return gate_ && gate_->pace(id_, bytes); }
 
 std::string Gate::open(std::size_t group_limit, std::size_t fds_per_connection) {
     std::size_t files = 4096;  // Windows: sockets are not counted against a limit
@@ -266,32 +287,75 @@ Ticket Gate::admit(socket_t client_socket, const sockaddr* peer, bool settled) {
         closed_.wait_for(lock, std::chrono::milliseconds(50));
         decision = policy_.admit(id, group, settled);
     }
-    std::string line;
     if (decision.outcome == Outcome::GroupLimit) {
         const std::string ip = net::address_of(peer);
-        line = "Conexão recusada: " + ip + " já tem " + std::to_string(policy_.group_limit()) +
-               " conexões abertas (limite por IP; veja --limite-por-ip)" +
-               (group == ip ? "" : "; grupo: " + group);
+        say(group_limit_,
+            "Conexão recusada: " + ip + " já tem " + std::to_string(policy_.group_limit()) +
+                " conexões abertas (limite por IP; veja --limite-por-ip)" +
+                (group == ip ? "" : "; grupo: " + group),
+            " conexões recusadas pelo limite por IP");
     } else if (decision.outcome == Outcome::Full) {
-        line = "Conexão recusada: " + address + ": servidor cheio (" +
-               std::to_string(policy_.capacity()) + " conexões, e " + std::to_string(SPARE) +
-               " ainda fechando)";
+        say(full_,
+            "Conexão recusada: " + address + ": servidor cheio (" +
+                std::to_string(policy_.capacity()) + " conexões, e " + std::to_string(SPARE) +
+                " ainda fechando)",
+            " conexões recusadas com o servidor cheio");
     } else if (decision.outcome == Outcome::Replacing) {
-        const Connection& victim = connections_.at(decision.victim);
+        Connection& victim = connections_.at(decision.victim);
         shutdown(victim.socket, SHUT_RDWR);  // its thread wakes up, gives back, closes
-        line = "Conexão " + victim.address + " fechada para dar lugar a " + address +
-               ": servidor cheio (" + std::to_string(policy_.capacity()) + " conexões), e " +
-               decision.from_group + " é o grupo com mais conexões (" +
-               std::to_string(decision.held) + ")";
+        victim.replaced = true;
+        replaced_.notify_all();  // if it waits in pace(), it stops waiting
+        say(replacing_,
+            "Conexão " + victim.address + " fechada para dar lugar a " + address +
+                ": servidor cheio (" + std::to_string(policy_.capacity()) + " conexões), e " +
+                decision.from_group + " é o grupo com mais conexões (" +
+                std::to_string(decision.held) + ")",
+            " conexões fechadas para dar lugar a outras");
     }
-    if (!line.empty()) std::cout << (line + "\n") << std::flush;  // one write
     if (decision.outcome == Outcome::GroupLimit || decision.outcome == Outcome::Full) {
         net::close_socket(client_socket);
         return Ticket();
     }
     net::set_keepalive(client_socket, 30, 5, 3);  // a vanished peer is gone in 45 s
-    connections_[id] = {client_socket, address};
+    connections_[id] = {client_socket, address, group};
     return Ticket(this, id);
+}
+
+// One line of a kind, unless one was printed less than a second ago; then it
+// is only counted, and the next line printed says how many were not:
+// "... (e mais 372 conexões fechadas para dar lugar a outras desde a linha anterior)".
+void Gate::say(rate_limit::OncePerSecond& kind, const std::string& line,
+               const std::string& more) {
+    unsigned long not_printed = 0;
+    if (!kind.allow(seconds_now(), not_printed)) return;
+    const std::string count = not_printed == 0 ? "" : " (e mais " + std::to_string(not_printed) +
+                                                          more + " desde a linha anterior)";
+    std::cout << (line + count + "\n") << std::flush;  // one write
+}
+
+// The group's bucket is spent; out of budget, the thread waits here until
+// the debt is repaid, or until its connection loses its place.
+bool Gate::pace(Id id, std::size_t bytes) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const Connection& connection = connections_.at(id);  // it leaves only by its own Ticket
+    if (send_rate_ <= 0) return !connection.replaced;  // --envio-por-aluno 0
+    const double now = seconds_now();
+    auto budget = budgets_.find(connection.group);
+    if (budget == budgets_.end()) {
+        // A full bucket is as good as a new one: forget those, so the map
+        // holds only the groups that sent in the last few seconds.
+        for (auto it = budgets_.begin(); it != budgets_.end();)
+            it = it->second.full(now) ? budgets_.erase(it) : std::next(it);
+        budget = budgets_
+                     .emplace(connection.group,
+                              rate_limit::TokenBucket(send_rate_, rate_limit::BURST, now))
+                     .first;
+    }
+    const double wait = budget->second.spend(now, static_cast<double>(bytes));
+    if (wait > 0)
+        replaced_.wait_for(lock, std::chrono::duration<double>(wait),
+                           [&connection] { return connection.replaced; });
+    return !connection.replaced;
 }
 
 void Gate::settle(Id id) {

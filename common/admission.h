@@ -28,6 +28,16 @@
 //     opposite: a silent reader would lose to an attacker's new sockets).
 //     The server prints one line saying why it closed it.
 //  5. --limite-por-ip N, when given, is an explicit cap per group as well.
+//  6. In the chat servers, what a group may relay is limited too: a token
+//     bucket per group (common/rate_limit.h, 16 KiB/s, bursts of 64 KiB).
+//     Ticket::pace() spends what a connection relayed; when its group is out
+//     of budget it waits there, before its next recv(), and TCP's flow
+//     control slows the sender. One student cannot flood the class out.
+//
+// Under an attack these lines would come by the thousand a second (a churn of
+// 1,100 connections wrote 100 MB in 40 s): each kind - connection closed for
+// a newcomer, refused by the cap per group, refused full - is printed at most
+// once a second, with how many of that kind were not printed since.
 //
 // Policy is the rule alone, without sockets or clocks, so that a test can
 // drive it step by step. Gate is what a server uses: it finds the group of a
@@ -41,6 +51,7 @@
 //   admission::Ticket ticket = gate.admit(client_socket, peer, settled);
 //   if (!ticket) continue;                        // refused: closed, and said why
 //   ... ticket.settle();                          // handshake or request done
+//   ... if (!ticket.pace(bytes)) break;           // chat: after relaying `bytes`
 //   ticket = admission::Ticket();                 // BEFORE closing the socket
 #pragma once
 
@@ -52,6 +63,7 @@
 #include <string>
 
 #include "net.h"
+#include "rate_limit.h"
 
 namespace admission {
 
@@ -70,7 +82,7 @@ struct Decision {
     Outcome outcome = Outcome::Admitted;
     Id victim = 0;            // Replacing: who leaves
     std::string from_group;   // Replacing: the group it belongs to
-    std::size_t held = 0;     // Replacing: how many that group held
+    std::size_t held = 0;     // Replacing: how many that group held (not the newcomer)
 };
 
 class Policy {
@@ -131,6 +143,12 @@ long socket_owner(const sockaddr* client, const sockaddr* server);
 // stderr) for anything else.
 bool read_group_limit(const std::string& text, std::size_t& limit, const std::string& usage);
 
+// The value of --envio-por-aluno (chat servers): KiB a second each group may
+// relay, from 0 (no limit: the original's behaviour, for tests of the slow-
+// client rules, common/outbox.h) to 999999; the default is 16
+// (rate_limit::RATE). false (after printing the error and `usage`) otherwise.
+bool read_send_rate(const std::string& text, std::size_t& kib, const std::string& usage);
+
 // ---- the server's side --------------------------------------------------------
 
 class Gate;
@@ -149,6 +167,11 @@ public:
     Ticket& operator=(const Ticket&) = delete;
     explicit operator bool() const { return gate_ != nullptr; }
     void settle();  // the handshake or first request is done
+    // This connection relayed `bytes` to the chat: they are spent from its
+    // group's budget; out of budget, waits until the group's debt is repaid.
+    // false (at once) if the Gate gave this connection's place to a
+    // newcomer: the caller stops relaying (its socket is shut down already).
+    bool pace(std::size_t bytes);
 
 private:
     friend class Gate;
@@ -162,6 +185,9 @@ public:
     // Reads RLIMIT_NOFILE, sets the capacity (capacity_for) and the cap per
     // group (0 = none) and returns the line the server prints at start.
     std::string open(std::size_t group_limit, std::size_t fds_per_connection);
+    // The chat's send budget per group, in KiB a second (0: none); the
+    // default is rate_limit::RATE. Call it before the first connection.
+    void set_send_rate(std::size_t kib) { send_rate_ = 1024.0 * static_cast<double>(kib); }
 
     // Decides on a socket just accepted from `peer`. Admitted: a Ticket, with
     // TCP keepalive on; a connection it replaces is shut down and one line
@@ -173,15 +199,23 @@ public:
 private:
     friend class Ticket;
     void settle(Id id);
+    bool pace(Id id, std::size_t bytes);
     void leave(Id id);
+    void say(rate_limit::OncePerSecond& kind, const std::string& line, const std::string& more);
     struct Connection {
         socket_t socket;
-        std::string address;  // "IP:PORTA", for messages
+        std::string address;    // "IP:PORTA", for messages
+        std::string group;      // whose send budget it spends
+        bool replaced = false;  // its place went to a newcomer
     };
     std::mutex mutex_;
-    std::condition_variable closed_;  // a connection gave its place back
+    std::condition_variable closed_;    // a connection gave its place back
+    std::condition_variable replaced_;  // a connection lost its place (wakes pace())
     Policy policy_{capacity_for(1024, 1), SPARE, 0};
     std::map<Id, Connection> connections_;
+    std::map<std::string, rate_limit::TokenBucket> budgets_;  // per group; full ones forgotten
+    double send_rate_ = rate_limit::RATE;                      // bytes a second; 0: no budget
+    rate_limit::OncePerSecond replacing_, group_limit_, full_;  // one line a second of each
     Id next_id_ = 1;
 };
 

@@ -14,9 +14,10 @@
 #include <vector>
 
 static const char* const USAGE =
-    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
+    "uso: server [IP [PORTA]] [--limite-por-ip N] [--envio-por-aluno KIB]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat do Exemplo 1: repassa cada mensagem recebida "
-    "para todos os clientes conectados.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n";
+    "para todos os clientes conectados.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n"
+    "  --envio-por-aluno KIB  KiB/s que cada aluno repassa (padrão: 16; 0: sem limite)\n";
 static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 static void handle_client(socket_t client_socket, std::string address, admission::Ticket);
 static void accept_clients(socket_t server_socket);
@@ -24,10 +25,12 @@ static void accept_clients(socket_t server_socket);
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: Argumentos e mensagens de erro. Cada falha: mensagem e código 1.
-    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum";  // --limite-por-ip
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--limite-por-ip", &per_ip}});
-    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum", rate = "16";  // --limite-por-ip, --envio-por-aluno
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT,
+                                   {{"--limite-por-ip", &per_ip}, {"--envio-por-aluno", &rate}});
+    std::size_t limit = 0, kib = 16;  // 0: nenhum limite por IP enquanto houver lugar
     if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code < 0 && !admission::read_send_rate(rate, kib, USAGE)) code = 2;
     if (code >= 0) return code;
 
     // Cria um socket TCP/IP (SOCK_STREAM = TCP).
@@ -59,6 +62,7 @@ int main(int argc, char* argv[]) {
     // fila das que esperam o accept() (os clientes já aceitos não contam).
     // Diferença do original: listen(SOMAXCONN) em vez de listen(5). A maior fila possível.
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
+    gate.set_send_rate(kib);  // quanto cada aluno repassa por segundo (0: sem limite)
     std::cerr << gate.open(limit, 1) << std::endl;  // quantas cabem (1 descritor cada)
     accept_clients(server_socket);
 }
@@ -93,6 +97,8 @@ static void handle_client(socket_t client_socket, std::string client_address,
             if (received > 0) {
                 // Envia a mensagem para todos os clientes conectados.
                 broadcast(message, static_cast<std::size_t>(received));
+                // Diferença do original: Cada aluno repassa até 16 KiB/s. Passou, espera antes do recv().
+                if (!ticket.pace(static_cast<std::size_t>(received))) break;  // perdeu o lugar
             } else if (received == 0) {
                 // Remove o cliente da lista de clientes conectados (após o laço):
                 // recv() devolveu 0, o cliente fechou a conexão.

@@ -18,19 +18,22 @@
 #include <vector>
 
 static const char* const USAGE =
-    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
+    "uso: server [IP [PORTA]] [--limite-por-ip N] [--envio-por-aluno KIB]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat cifrado do Exemplo 2: envia a chave, confere "
-    "o OK cifrado e repassa as mensagens.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n";
+    "o OK cifrado e repassa as mensagens.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n"
+    "  --envio-por-aluno KIB  KiB/s que cada aluno repassa (padrão: 16; 0: sem limite)\n";
 static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 static void accept_clients(socket_t server_socket);  // o laço final do Python (no fim do arquivo)
 
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: IP e porta podem vir da linha de comando. Sem eles, localhost 8000.
-    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum";  // --limite-por-ip
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--limite-por-ip", &per_ip}});
-    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum", rate = "16";  // --limite-por-ip, --envio-por-aluno
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT,
+                                   {{"--limite-por-ip", &per_ip}, {"--envio-por-aluno", &rate}});
+    std::size_t limit = 0, kib = 16;  // 0: nenhum limite por IP enquanto houver lugar
     if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code < 0 && !admission::read_send_rate(rate, kib, USAGE)) code = 2;
     if (code >= 0) return code;
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
@@ -59,6 +62,7 @@ int main(int argc, char* argv[]) {
     // Escuta as conexões (o guia: "definindo o número de clientes que podem se conectar").
     // Diferença do original: listen(SOMAXCONN) em vez de listen(5). O 5 é a fila do accept().
     if (listen(server_socket, SOMAXCONN) != 0) return net::fail("Erro no listen");
+    gate.set_send_rate(kib);  // quanto cada aluno repassa por segundo (0: sem limite)
     std::cerr << gate.open(limit, 1) << std::endl;  // quantas cabem (1 descritor cada)
     accept_clients(server_socket);
 }
@@ -151,6 +155,10 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
             if (valid) {
                 // Envia a mensagem para todos os clientes conectados (a linha, sem alteração)
                 broadcast(recv_data + "\n");
+                // Diferença do original: Cada aluno repassa até 16 KiB/s. Passou, espera antes do recv().
+                if (ticket.pace(recv_data.size() + 1)) continue;
+                remove_client(&client);  // esperando, perdeu o lugar para outra conexão: sai
+                break;
             } else if (received == net::Received::Closed) {
                 // Remove o cliente da lista de clientes conectados
                 remove_client(&client);

@@ -21,9 +21,10 @@
 #include <vector>
 
 static const char* const USAGE =
-    "uso: server [IP [PORTA]] [--limite-por-ip N]   (padrão: localhost 8000, sem limite)";
+    "uso: server [IP [PORTA]] [--limite-por-ip N] [--envio-por-aluno KIB]   (padrão: localhost 8000, sem limite)";
 static const char* const HELP = "Servidor do chat do Exemplo 4: troca de chaves com cada "
     "cliente e mensagens em fluxos cifrados.\n  --limite-por-ip N  no máximo N conexões por IP (padrão: nenhum)\n"
+    "  --envio-por-aluno KIB  KiB/s que cada aluno repassa (padrão: 16; 0: sem limite)\n"
     "O par de chaves fica em servidor.chave, ao lado do programa (criado na 1ª execução).\n";
 static admission::Gate gate;  // quantas conexões cabem, e quem cede o lugar (common/)
 static void accept_clients(socket_t server_socket);  // o laço final do Python (no fim do arquivo)
@@ -35,10 +36,12 @@ static server_key::KeyPair server_keys;
 int main(int argc, char* argv[]) {
     net::Startup startup;  // Winsock no Windows; ignora SIGPIPE no Linux/macOS
     // Diferença do original: IP e porta podem vir da linha de comando. Sem eles, localhost 8000.
-    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum";  // --limite-por-ip
-    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT, {{"--limite-por-ip", &per_ip}});
-    std::size_t limit = 0;  // 0: nenhum limite por IP enquanto houver lugar
+    std::string IP = "localhost", PORT = "8000", per_ip = "nenhum", rate = "16";  // --limite-por-ip, --envio-por-aluno
+    int code = args::parse_address(argc, argv, USAGE, HELP, IP, PORT,
+                                   {{"--limite-por-ip", &per_ip}, {"--envio-por-aluno", &rate}});
+    std::size_t limit = 0, kib = 16;  // 0: nenhum limite por IP enquanto houver lugar
     if (code < 0 && !admission::read_group_limit(per_ip, limit, USAGE)) code = 2;
+    if (code < 0 && !admission::read_send_rate(rate, kib, USAGE)) code = 2;
     if (code >= 0) return code;
 
     // Cria um socket TCP/IP (IPv4; IPv6 se o IP tiver ':', como "::1")
@@ -71,6 +74,7 @@ int main(int argc, char* argv[]) {
     // do programa (criado na 1ª execução; recusado se outros usuários podem lê-lo).
     if (!server_key::load(argv[0], server_keys)) return 1;
     std::cout << "Chave pública do servidor: " << server_keys.public_text << std::endl;
+    gate.set_send_rate(kib);  // quanto cada aluno repassa por segundo (0: sem limite)
     std::cerr << gate.open(limit, 1) << std::endl;  // quantas cabem (1 descritor cada)
     accept_clients(server_socket);
 }
@@ -225,6 +229,10 @@ static void handle_client(socket_t client_socket, std::string ip, unsigned port,
                 // Envia a mensagem para todos os clientes conectados (cifrada para cada um)
                 broadcast(message);
                 sodium_memzero(&message[0], message.size());
+                // Diferença do original: Cada aluno repassa até 16 KiB/s. Passou, espera antes do recv().
+                if (ticket.pace(recv_data.size() + 1)) continue;
+                remove_client(&client);  // esperando, perdeu o lugar para outra conexão: sai
+                break;
             } else if (received == net::Received::Closed) {
                 // Remove o cliente da lista de clientes conectados
                 remove_client(&client);

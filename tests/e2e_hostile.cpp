@@ -141,9 +141,17 @@ struct Target {
     int fds0 = 0, threads0 = 0;
 
     // Every client here is 127.0.0.1, and a test may open many at once (or
-    // faster than the server's threads end): no limit per address.
+    // faster than the server's threads end): no limit per address. And no
+    // send budget in the chats (--envio-por-aluno 0): these tests push MBs
+    // from one sender to reach the slow-client rules (common/outbox.h); the
+    // budget, which holds one student to 16 KiB/s, has its own tests
+    // (e2e_classroom "one student's flood ...").
     explicit Target(const std::string& p)
-        : program(p), server(start_server(p, {"--limite-por-ip", "100000"})) {
+        : program(p),
+          server(start_server(p, p == "ex3_files/server"
+                                     ? std::vector<std::string>{"--limite-por-ip", "100000"}
+                                     : std::vector<std::string>{"--limite-por-ip", "100000",
+                                                                "--envio-por-aluno", "0"})) {
         fresh_client_served(program, server.port);  // warm-up (sanitizer threads)
         // The resting counts: once they stop changing.
         int same = 0, last = -1;

@@ -1,6 +1,8 @@
 // Unit tests of the classroom pieces of common/ (issues 20 and 30): safe_text
 // (what arrives is shown, never executed), admission::Policy (who keeps a
 // place when the server is full, driven step by step; ex5 uses its groups),
+// rate_limit's TokenBucket (one student's share of the chat) and
+// OncePerSecond (one log line a second), on a virtual clock,
 // Deadline, and the Portuguese error texts. The same behaviour is tested on the real programs
 // by e2e_classroom.
 #include <doctest/doctest.h>
@@ -24,6 +26,7 @@
 #include "../common/admission.h"
 #include "../common/line_reader.h"
 #include "../common/net.h"
+#include "../common/rate_limit.h"
 #include "../common/safe_text.h"
 #include "../ex3_files/request.h"
 
@@ -324,12 +327,137 @@ TEST_CASE("admission: a burst from one group only replaces that group's own") {
         admission::Decision d = s.admit("atacante", false);
         REQUIRE_MESSAGE(d.outcome == Outcome::Replacing, s.log.str());
         REQUIRE_MESSAGE(d.from_group == "atacante", s.log.str());
+        REQUIRE_MESSAGE(d.held == 6, s.log.str());  // what it held, the newcomer not counted
         s.leave(d.victim);
     }
     CHECK(s.policy.held_by("turma") == 4);
     // And one more of the class gets a place from the attacker, who holds more.
     admission::Decision d = s.admit("turma");
     CHECK_MESSAGE((d.outcome == Outcome::Replacing && d.from_group == "atacante"), s.log.str());
+}
+
+// ---- rate_limit: a student's share of the chat, on a virtual clock ------------
+
+namespace {
+
+// A TokenBucket driven by a script of steps on a virtual clock that starts at
+// a random time each run; every step is logged and printed when a check fails.
+struct Bucket {
+    const double start;
+    double now;
+    rate_limit::TokenBucket bucket;
+    std::ostringstream log;
+    explicit Bucket(double at)
+        : start(at), now(at), bucket(rate_limit::RATE, rate_limit::BURST, at) {
+        log << "start at t=" << std::fixed << start << "\n";
+    }
+    double spend(double bytes) {
+        const double wait = bucket.spend(now, bytes);
+        log << "t=+" << now - start << " spend " << bytes << " -> tokens " << bucket.tokens()
+            << ", wait " << wait << "\n";
+        return wait;
+    }
+    void advance(double seconds) { now += seconds; }
+};
+
+// A whole number of seconds (so that start + 1.0 - start is exactly 1.0).
+double random_start() {
+    std::random_device seed;
+    return std::uniform_int_distribution<int>(0, 1000000)(seed);
+}
+
+}  // namespace
+
+TEST_CASE("rate_limit: honest typing and a pasted file never wait") {
+    Bucket b(random_start());
+    for (int line = 0; line < 300; ++line) {  // a 60-byte line every 2 s, for 10 minutes
+        REQUIRE_MESSAGE(b.spend(60) == 0, b.log.str());
+        b.advance(2);
+    }
+    b.advance(10);
+    for (int line = 0; line < 64; ++line)  // then 64 KiB pasted at once, 1 KiB a recv()
+        REQUIRE_MESSAGE(b.spend(1024) == 0, b.log.str());
+    b.advance(4);  // 4 s later (BURST / RATE) the bucket is full again
+    CHECK_MESSAGE(b.bucket.full(b.now), b.log.str());
+    for (int paste = 0; paste < 30; ++paste) {  // 5 KB every 10 s
+        REQUIRE_MESSAGE(b.spend(5000) == 0, b.log.str());
+        b.advance(10);
+    }
+}
+
+TEST_CASE("rate_limit: a flooder gets its burst, then RATE, and waits for each debt") {
+    Bucket b(random_start());
+    double sent = 0, waited = 0;
+    for (int line = 0; line < 64; ++line) sent += 1024, b.spend(1024);  // the burst
+    CHECK_MESSAGE(b.bucket.tokens() == 0, b.log.str());
+    const double wait = b.spend(1024);  // one more: 1 KiB of debt
+    sent += 1024;
+    CHECK_MESSAGE(wait == doctest::Approx(1024 / rate_limit::RATE), b.log.str());
+    // It sends again only after each wait, for 60 virtual seconds.
+    b.advance(wait);
+    waited += wait;
+    while (waited < 60) {
+        const double w = b.spend(1024);
+        sent += 1024;
+        REQUIRE_MESSAGE(w > 0, b.log.str());  // always in debt from now on
+        b.advance(w);
+        waited += w;
+    }
+    // What it relayed: its burst plus RATE a second, give or take one line.
+    CHECK_MESSAGE(sent <= rate_limit::BURST + rate_limit::RATE * waited + 1024, b.log.str());
+    CHECK_MESSAGE(sent >= rate_limit::BURST + rate_limit::RATE * waited - 1024, b.log.str());
+}
+
+TEST_CASE("rate_limit: k connections of one group share one budget") {
+    // Each of k senders charges its line when its own wait is over (the
+    // earliest first), as the server's threads do; in 30 s the group relays
+    // its burst plus RATE a second, plus at most one line per connection.
+    std::mt19937 random(std::random_device{}());
+    const int k = std::uniform_int_distribution<int>(2, 50)(random);
+    Bucket b(random_start());
+    b.log << k << " connections\n";
+    const double end = b.now + 30;
+    std::vector<double> ready(static_cast<std::size_t>(k), b.now);
+    double sent = 0;
+    while (true) {
+        auto next = std::min_element(ready.begin(), ready.end());
+        if (*next >= end) break;
+        b.now = *next;
+        *next = b.now + b.spend(1000);
+        sent += 1000;
+    }
+    CHECK_MESSAGE(sent <= rate_limit::BURST + rate_limit::RATE * 30 + 1000.0 * k, b.log.str());
+    CHECK_MESSAGE(sent >= rate_limit::RATE * 30, b.log.str());
+}
+
+TEST_CASE("rate_limit: a clock read out of order never creates tokens") {
+    Bucket b(random_start());
+    b.spend(rate_limit::BURST);  // empty
+    b.advance(-5);               // an older reading (two threads, one late)
+    CHECK_MESSAGE(b.spend(1024) == doctest::Approx(1024 / rate_limit::RATE), b.log.str());
+    // 1 KiB of debt at the latest reading (start): full 4.0625 s after it.
+    CHECK_MESSAGE(!b.bucket.full(b.start + 4), b.log.str());
+    CHECK_MESSAGE(b.bucket.full(b.start + (rate_limit::BURST + 1024) / rate_limit::RATE), b.log.str());
+}
+
+TEST_CASE("OncePerSecond: one line a second, and how many were not printed") {
+    rate_limit::OncePerSecond lines;
+    std::ostringstream log;
+    const double start = random_start();
+    unsigned long not_printed = 99, printed = 0;
+    std::vector<unsigned long> counts;
+    for (int i = 0; i < 3000; ++i) {  // 1,000 events a second for 3 s
+        const double now = start + i / 1000.0;
+        if (lines.allow(now, not_printed)) {
+            log << "t=+" << i / 1000.0 << " printed, " << not_printed << " not printed before\n";
+            ++printed;
+            counts.push_back(not_printed);
+        }
+    }
+    CHECK_MESSAGE(printed == 3, log.str());
+    CHECK_MESSAGE((counts == std::vector<unsigned long>{0, 999, 999}), log.str());
+    CHECK_MESSAGE(lines.allow(start + 60, not_printed), log.str());  // much later:
+    CHECK_MESSAGE(not_printed == 999, log.str());  // what the last second held back
 }
 
 TEST_CASE("admission: at most `spare` replaced connections closing; then refused, then room again") {
@@ -383,7 +511,8 @@ TEST_CASE("admission: random arrivals and departures keep the rule's promises") 
                 REQUIRE_MESSAGE((d.from_group == group || d.held > mine + 1 ||
                                  (mine == 0 && d.held == most)),
                                 s.log.str());
-                REQUIRE_MESSAGE(d.held == std::max(most, mine + 1), s.log.str());
+                // `held`: what the group that gave held, the newcomer not counted.
+                REQUIRE_MESSAGE(d.held == (d.from_group == group ? mine : most), s.log.str());
                 open.erase(std::remove(open.begin(), open.end(), d.victim), open.end());
                 replaced.push_back(d.victim);
             }
