@@ -18,6 +18,7 @@
 #   BENCH_EX5=1, BENCH_EX6=1   0: skip ex5's or ex6's part
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # the exit trap, shared with the other scripts
 MB=${BENCH_MB:-100}
 REPEAT=${BENCH_REPEAT:-3}
 CLIENTS=${BENCH_CLIENTS:-10 100 1000}
@@ -31,13 +32,7 @@ PY1000=${BENCH_PY1000:-0}
 tmp=${BENCH_DIR:-$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")}
 work=$(mktemp -d "$tmp/lab-bench-XXXXXX")
 pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+lab_on_exit  # on exit, Ctrl+C or error: the servers in $pids stop, $work goes (scripts/lib.sh)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 mkdir -p build/bench

@@ -30,6 +30,7 @@
 # largest fixed window at least 3x slower than control.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # the exit trap, shared with the other scripts
 KIB=${BENCH_EX5_KIB:-1024}
 RATE=${BENCH_EX5_RATE:-4000000}
 WINDOWS=${BENCH_EX5_WINDOWS:-1 2 4 8 16 32 64}
@@ -40,13 +41,7 @@ CHUNK=1024 DELAY_US=5000 QUEUE=131072 CC_QUEUE=16
 tmp=${BENCH_DIR:-$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")}
 work=$(mktemp -d "$tmp/lab-bench-ex5-XXXXXX")
 pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+lab_on_exit  # on exit, Ctrl+C or error: the servers in $pids stop, $work goes (scripts/lib.sh)
 
 mkdir -p build/bench
 [ build/bench/ex5_relay -nt bench/ex5_relay.cpp ] && [ build/bench/ex5_relay -nt tests/udp_relay.h ] ||
