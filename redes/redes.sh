@@ -26,7 +26,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh  # a cola de shell comum (trap, iniciar e esperar, tcpdump)
-BIN=${LAB_BIN_DIR:-$(pwd)}
+BIN=${LAB_BIN_DIR:-$(pwd)}  # the programs (a sanitizer build keeps its own, build/make/san-*)
+SRC=$(pwd)                  # the sources: ex5.lua is read from here, not from $BIN
 out_dir=${CAPTURE_DIR:-captures}
 CENARIO=${CENARIO:-}
 todos=(bind nat saida cgnat vpn perda congestionamento)
@@ -598,7 +599,7 @@ reenvios() {
 # --confiavel (pare e espere: o ex5 reenvia). Capturas:
 # redes-perda-ex5-simples-{colega,casa}.pcapng e redes-perda-ex5-confiavel-*.
 perda_ex5() {
-    local ex5=(-X "lua_script:$BIN/ex5_udp/ex5.lua") modo lado
+    local ex5=(-X "lua_script:$SRC/ex5_udp/ex5.lua") modo lado
     [ -x "$BIN/ex5_udp/client" ] || { echo "Falta $BIN/ex5_udp/client: rode make redes (ou make)" >&2; exit 1; }
     passo "E o ex5, por UDP, no mesmo caminho (ex5_udp/README.md): 10% dos datagramas UDP do colega também se perdem"
     em roteador nft add rule inet perda encaminhar iifname '"wan"' udp sport 8000 numgen random mod 100 '<' 10 counter drop comment '"ex5"'
