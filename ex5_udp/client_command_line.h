@@ -21,7 +21,7 @@ inline int parse_command_line(int argc, char* argv[], std::string& host, std::st
                               std::string& file_name, std::string& dir, bool& dir_given,
                               unsigned& window, bool& fixed) {
     static const char* const USAGE =
-        "uso: client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N [--sem-controle]]"
+        "uso: client [IP [PORTA [ARQUIVO]]] [--dir PASTA] [--confiavel | --janela N] [--sem-controle]"
         "   (padrão: localhost 8000)";
     static const char* const HELP =
         "Cliente do Exemplo 5 (UDP): pede um arquivo ao servidor (GET <nome>) e o grava em "

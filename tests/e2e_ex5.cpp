@@ -678,7 +678,7 @@ TEST_CASE("ex5 client: no server at all gives a clear error at once (ICMP port u
     TempDir downloads;
     auto client = download(port, "iguana.jpg", downloads.path);
     CHECK(client->wait_exit(10000ms) == 1);
-    CHECK(client->err().find("Erro: conexão recusada (ECONNREFUSED 111) (o servidor está rodando em "
+    CHECK(client->err().find("Erro: conexão recusada (ECONNREFUSED 111) (há um servidor do Exemplo 5, UDP, em "
                              "127.0.0.1:" + std::to_string(port) + "?)") == 0);
     CHECK(downloads.names().empty());
 }
