@@ -34,7 +34,7 @@ int main(int argc, char* argv[]) {
     // Conecta o socket ao endereço IP e porta do servidor
     if (connect(client_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         std::cerr << "Erro: não foi possível conectar ao servidor " + net::host_port(HOST, PORT) + ": " +
-                         net::last_error() + " (o servidor está rodando?)\n";  // erro antes de escrever
+                         net::last_error() + " (há um servidor do Exemplo 3, TCP, nessa porta?)\n";  // erro antes de escrever
         return 1;
     }
 

@@ -7,6 +7,7 @@
 // pelo OK com o CRC-32 (../ex5_udp/received_file.h).
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -47,7 +48,15 @@ public:
         temp_ = folder / fs::u8path("." + name + "." + std::to_string(random()) + ".part");
         file_.open(temp_, std::ios::binary);
         if (!file_) {
-            std::cerr << "Erro: não foi possível criar " << temp_.u8string() << "\n";
+            // O motivo que o sistema deu (sem permissão, disco cheio...); o errno
+            // de um arquivo é o da biblioteca C, também no Windows (não um código WSA)
+            const int code = errno;
+#ifdef _WIN32
+            const std::string why = std::generic_category().message(code);
+#else
+            const std::string why = net::error_text(code);
+#endif
+            std::cerr << "Erro: não foi possível criar " << temp_.u8string() << ": " << why << "\n";
             temp_.clear();
             return false;
         }

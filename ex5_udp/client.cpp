@@ -117,7 +117,7 @@ int main(int argc, char* argv[]) {
         }
         // Um ICMP "porta inalcançável" em resposta ao pedido chega aqui como erro
         if (received < 0)
-            return f.fail("Erro: " + net::last_error() + " (o servidor está rodando em " + HOST +
+            return f.fail("Erro: " + net::last_error() + " (há um servidor do Exemplo 5, UDP, em " + HOST +
                           ":" + PORT + "?)");
         std::string payload(data.data(), static_cast<std::size_t>(received));
         std::uint64_t bytes = 0, count = 0;

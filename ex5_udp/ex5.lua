@@ -6,7 +6,11 @@
 --
 -- Uso:
 --   tshark -X lua_script:ex5_udp/ex5.lua -r captures/ex5-confiavel-perda.pcapng
---   tshark -X lua_script:ex5_udp/ex5.lua -r captures/ex5.pcapng -T fields -e ex5.tipo -e ex5.seq -e ex5.ack
+--   tshark -X lua_script:ex5_udp/ex5.lua -r captures/ex5-confiavel-perda.pcapng -Y ex5.reenvio \
+--          -T fields -e frame.number -e ex5.tipo -e ex5.relativo
+--   (os reenvios: quadro, tipo e número relativo. O modo simples, de
+--   captures/ex5.pcapng, não tem cabeçalho: lá só -e ex5.modo -e ex5.texto
+--   mostram algo.)
 -- No Wireshark: copie este arquivo para a pasta de plugins pessoais (Ajuda ->
 -- Sobre o Wireshark -> Pastas -> "Plugins Lua pessoais", por exemplo
 -- ~/.local/lib/wireshark/plugins/) e reabra. Ele decodifica a porta UDP 8000

@@ -678,7 +678,7 @@ TEST_CASE("ex5 client: no server at all gives a clear error at once (ICMP port u
     TempDir downloads;
     auto client = download(port, "iguana.jpg", downloads.path);
     CHECK(client->wait_exit(10000ms) == 1);
-    CHECK(client->err().find("Erro: conexão recusada (ECONNREFUSED 111) (o servidor está rodando em "
+    CHECK(client->err().find("Erro: conexão recusada (ECONNREFUSED 111) (há um servidor do Exemplo 5, UDP, em "
                              "127.0.0.1:" + std::to_string(port) + "?)") == 0);
     CHECK(downloads.names().empty());
 }
@@ -696,16 +696,29 @@ TEST_CASE("ex5: bad arguments exit 2; bad names are refused before sending anyth
     CHECK(!udp_recv(fake, d, 200ms));  // nothing was sent
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
              {"--janela", "0"}, {"--janela", "257"}, {"--janela", "x"}, {"--janela"}, {"--confiavel", "a", "1", "b", "c"},
-             {"--sem-controle"}}) {
+             {"--sem-controle"}, {"--janela", "16", "--confiavel"}, {"--confiavel", "--janela", "1"}}) {
         std::vector<std::string> argv = {bin("ex5_udp/client")};
         argv.insert(argv.end(), args.begin(), args.end());
         Process p(argv);
         CHECK(p.wait_exit(5000ms) == 2);
         CHECK(p.err().find("uso: client [IP [PORTA [ARQUIVO]]]") != std::string::npos);
     }
+    // --sem-controle is accepted with --confiavel (= --janela 1) and asks for window 1, fixed,
+    // exactly as --janela 1 --sem-controle does.
+    for (const std::vector<std::string>& mode : std::vector<std::vector<std::string>>{
+             {"--confiavel", "--sem-controle"}, {"--janela", "1", "--sem-controle"}}) {
+        auto client = download(port, "x.jpg", downloads.path, mode);
+        std::string request;
+        REQUIRE(udp_recv(fake, request, 5000ms));
+        CHECK(request == datagram::padded_request(1 | datagram::FIXED_WINDOW, "GET x.jpg"));
+        client->kill(SIGKILL);
+        client->wait_exit(5000ms);
+        while (udp_recv(fake, request, 300ms)) {}  // its retries
+    }
     Process help({bin("ex5_udp/client"), "--help"});
     CHECK(help.wait_exit(5000ms) == 0);
     CHECK(help.out().find("--janela N") != std::string::npos);
+    CHECK(help.out().find("o mesmo que --janela 1") != std::string::npos);
     CHECK(help.out().find("--sem-controle") != std::string::npos);
     Process chunk({bin("ex5_udp/server"), "--chunk", "0"});
     CHECK(chunk.wait_exit(5000ms) == 2);
