@@ -143,6 +143,10 @@ inline bool parse_ok(const std::string& text, std::uint32_t& crc) {
 // ERROR "<texto>", a resposta de erro do guia.
 inline std::string error_text(const std::string& text) { return "ERROR \"" + text + "\""; }
 
+// Uma resposta a quem ainda não provou que recebe (nenhum ACK do SIZE) cabe em 3 x o que chegou
+// dele, como no QUIC (RFC 9000, 8.1): o endereço de origem de um datagrama pode ser falso.
+inline bool within_budget(std::size_t reply, std::size_t received) { return reply <= 3 * received; }
+
 inline bool is_error(const std::string& text) {
     return text.size() >= 8 && text.compare(0, 7, "ERROR \"") == 0 && text.back() == '"';
 }

@@ -151,7 +151,13 @@ static void receive_file(socket_t client_socket, std::shared_ptr<Transfer> clien
         // A última resposta (ERROR, ou o OK do modo simples): antes dela a transferência sai da
         // tabela, e um novo pedido deste endereço, logo depois, não cai na caixa desta.
         if (type == datagram::ERR || (!reliable && type == datagram::OK)) transfers.remove(client);
-        return send_to(client_socket, *client, reliable ? datagram::encode(type, 0, 0, payload) : payload);
+        std::string d = reliable ? datagram::encode(type, 0, 0, payload) : payload;
+        // Diferença do Exemplo 3: No modo confiável, um ERROR só cabe em 3 x o pedido. Antes do ACK
+        // do SIZE, nenhuma resposta passa do orçamento (sender.h); a que não cabe não sai.
+        if (reliable && type == datagram::ERR && !client->progress().proven &&
+            !datagram::within_budget(d.size(), client->request.size()))
+            return false;
+        return send_to(client_socket, *client, d);
     };
     auto send_error = [&](socket_t, const std::string& text) {  // ERROR "<texto>", num datagrama
         send_to_client(datagram::ERR, datagram::error_text(text));
@@ -306,16 +312,25 @@ static void receive_datagrams(socket_t server_socket) {
         // Diferença do Exemplo 3: Capacidade do servidor, não limite por IP. Até 256 transferências;
         // cheio, a que está parada há mais tempo dá lugar (transfers.h). Um limite por IP só com
         // --limite-por-ip N: um laboratório inteiro atrás de um NAT tem um IP só.
-        client->group = admission::group_of(peer);  // os grupos dos servidores TCP, sem o usuário
-        std::string evicted, full = transfers.add(client, server_seconds(), limit, evicted);
+        // Os grupos dos servidores TCP; no loopback, o usuário dono do socket UDP do cliente (Linux).
+        client->group = admission::group_of_peer(server_socket, peer, true);
+        std::string evicted;
+        Transfers::Added added = transfers.add(client, server_seconds(), limit, evicted);
         if (!evicted.empty())
-            say("Transferência de " + evicted + " encerrada para dar lugar a " + client_text +
-                ": o servidor está cheio e ela era a que estava parada havia mais tempo");
-        if (!full.empty()) {
-            refusals.say("Pedido de " + client_text + " recusado: " + full);
-            std::string busy = datagram::error_text("Servidor ocupado: " + full);
+            say("Transferência de " + evicted + " encerrada para dar lugar a " + client_text + " (" +
+                client->group + "): o servidor está cheio, e ela era do grupo com mais transferências "
+                "e a que menos andou nele");
+        if (added != Transfers::Added::YES) {
+            refusals.say("Pedido de " + client_text + " recusado: " + (added == Transfers::Added::GROUP_LIMIT
+                ? client->group + " já tem " + std::to_string(limit) + " transferências em andamento (veja "
+                  "--limite-por-ip)" : "o servidor já tem " + std::to_string(Transfers::CAPACITY) +
+                  " transferências em andamento, e as do grupo de " + client->group + " estão andando"));
+            // A resposta curta, e só se couber em 3 x o pedido (nos dois modos): o endereço de
+            // origem pode ser falso, e um "GET" de 3 bytes não vira 30 bytes para a vítima.
+            std::string busy = datagram::error_text("Servidor ocupado");
             if (with_header) busy = datagram::encode(datagram::ERR, 0, 0, busy);
-            sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);
+            if (datagram::within_budget(busy.size(), size))
+                sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);
             continue;
         }
 
@@ -412,6 +427,7 @@ static std::string send_reliably(socket_t server_socket, Transfer& client, Buffe
             sender.received(answer.size());
             if (!datagram::decode(answer.data(), answer.size(), ack) || ack.type != datagram::ACK) continue;
             const double t = now();
+            const std::uint32_t base = sender.base();
             ReliableSender::Ack result = sender.on_ack(ack.seq, t);
             sent.verified = sender.verified();
             if (show_rtt && (result == ReliableSender::Ack::NEW || result == ReliableSender::Ack::DONE))
@@ -423,11 +439,12 @@ static std::string send_reliably(socket_t server_socket, Transfer& client, Buffe
                 say(client.text + ": 3 ACKs repetidos" + at(t) + "; reenviando a partir do número " +
                     std::to_string(sender.base()) + " sem esperar o timeout: " + sender.state());
             if (result == ReliableSender::Ack::DONE) return "";  // o OK foi confirmado: fim
-            if (result == ReliableSender::Ack::NEW) client.progressed(server_seconds(), sender.rto().seconds());
+            if (sender.base() != base)  // datagramas novos confirmados: o andamento (transfers.h)
+                client.progressed(server_seconds(), sender.rto().seconds(), sender.base() - base);
             continue;
         }
         if (client.evicted())
-            return "Transferência de " + client.text + " encerrada: o servidor ficou cheio e ela estava parada";
+            return "Transferência de " + client.text + " encerrada: o servidor ficou cheio e ela deu lugar a outra";
         const double t = now();
         switch (sender.on_time(t)) {
         case ReliableSender::Time::WAIT:
