@@ -332,6 +332,53 @@ TEST_CASE("ex5 reliable: an address that never ACKs gets at most 3x its request 
     }
 }
 
+TEST_CASE("ex5: ERROR and 'Servidor ocupado' replies stay within 3x the request, or are not sent") {
+    // The attack: an 8-byte header alone got 59 bytes of ERROR back (7.4x); "Servidor ocupado" up to
+    // 12.5x, 30x for a plain 3-byte "GET". Each shape from its own socket; everything back counted.
+    Server server = ex5_server({"--limite-por-ip", "1"});
+    struct Shape {
+        std::string name, request;
+        bool answered;  // whether a reply fits in 3x
+    };
+    const std::string header = datagram::encode(datagram::GET, 1, 0, "");
+    auto bytes_back = [&](const std::string& request, std::size_t& datagrams) {
+        int fd = udp_socket();
+        REQUIRE(udp_send(fd, server.port, request));
+        std::size_t bytes = 0;
+        datagrams = 0;
+        std::string d;
+        while (udp_recv(fd, d, 500ms)) bytes += d.size(), datagrams += 1;
+        close_fd(fd);
+        return bytes;
+    };
+    auto check = [&](const std::vector<Shape>& shapes) {
+        for (const Shape& s : shapes) {
+            std::size_t datagrams = 0;
+            const std::size_t bytes = bytes_back(s.request, datagrams);
+            CAPTURE(s.name);
+            CHECK(bytes <= 3 * s.request.size());
+            CHECK((datagrams > 0) == s.answered);
+            MESSAGE(s.name << ": " << s.request.size() << " bytes in, " << bytes << " back");
+        }
+    };
+    // ERRORs from the transfer itself (nothing in the table).
+    check({{"header alone (8 B)", header, false},
+           {"header, GET of a missing file", datagram::encode(datagram::GET, 1, 0, "GET x"), true},  // 39 B: 3x
+           {"header, window 0", datagram::encode(datagram::GET, 0, 0, "GET gato.jpg"), true},
+           {"the real client's padded GET of a missing file", datagram::padded_request(1, "GET nada.jpg"), true}});
+    // One transfer that never ACKs holds the one place of 127.0.0.0/8 (this user): the rest is busy.
+    int holder = udp_socket();
+    REQUIRE(udp_send(holder, server.port, datagram::padded_request(1, "GET gato.jpg")));
+    std::string size;
+    REQUIRE(udp_recv(holder, size, 5000ms));
+    check({{"plain \"GET\" (3 B)", "GET", false},
+           {"plain GET gato.jpg", "GET gato.jpg", true},
+           {"header alone (8 B)", header, false},
+           {"header, GET gato.jpg unpadded (20 B)", datagram::encode(datagram::GET, 1, 0, "GET gato.jpg"), true},
+           {"the real client's padded GET", datagram::padded_request(1, "GET gato.jpg"), true}});
+    close_fd(holder);
+}
+
 TEST_CASE("ex5 reliable: byte-identical under 10% loss, duplicates and reordering, both ways") {
     Server server = ex5_server({"--quiet", "--rtt"});
     TempDir downloads;
