@@ -45,6 +45,9 @@ const unsigned char MARK = 0xE5;
 // (ERR, não ERROR: no Windows, ERROR é uma macro de windows.h.)
 const char GET = 'G', SIZE = 'S', DATA = 'D', ACK = 'A', OK = 'O', ERR = 'E';
 const std::uint16_t FIXED_WINDOW = 0x8000;  // no campo janela do pedido: --sem-controle
+// O maior pedaço do arquivo num datagrama do modo confiável: 65507 (o maior datagrama UDP no
+// IPv4: 65535 - 20 do IP - 8 do UDP) menos os 8 bytes do cabeçalho.
+const std::size_t MAX_RELIABLE_CHUNK = 65507 - 8;
 const std::size_t REQUEST_SIZE = 1200;      // o pedido do modo confiável, com os zeros (como o QUIC)
 
 struct Datagram {

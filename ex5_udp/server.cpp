@@ -85,6 +85,9 @@ int main(int argc, char* argv[]) {
     if (code >= 0) return code;
     if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size))
         return args::usage_error(USAGE, "--chunk deve ser um número de 1 a 16777216");
+    if (chunk_size > datagram::MAX_RELIABLE_CHUNK)
+        std::cout << "Aviso: com --chunk acima de " << datagram::MAX_RELIABLE_CHUNK << ", o modo confiável não "
+                     "cabe num datagrama (65507 bytes no IPv4, 8 de cabeçalho): os pedidos dele recebem ERROR\n";
     if (std::error_code ec; !fs::is_directory(fs::u8path(dir), ec)) {
         std::cerr << "Erro: a pasta " << dir << " não existe\n";
         return 1;
@@ -171,6 +174,13 @@ static void receive_file(socket_t client_socket, std::shared_ptr<Transfer> clien
         // Diferença do original: Pedido inválido tem resposta. O original derruba a thread.
         say("Pedido inválido de " + client_address + ": " + req.error);
         send_error(client_socket, "Pedido inválido: use GET <nome do arquivo>");
+    } else if (reliable && chunk_size > datagram::MAX_RELIABLE_CHUNK) {
+        // Diferença do Exemplo 3: O cabeçalho de 8 bytes também cabe no datagrama. Com --chunk
+        // acima de 65499, um datagrama do modo confiável passaria de 65507 bytes (EMSGSIZE).
+        say("Pedido recusado de " + client_address + ": --chunk " + std::to_string(chunk_size) +
+            " não cabe no modo confiável (no máximo " + std::to_string(datagram::MAX_RELIABLE_CHUNK) + ")");
+        send_error(client_socket, "Modo confiável indisponível: o servidor usa --chunk acima de " +
+                   std::to_string(datagram::MAX_RELIABLE_CHUNK));
     } else if (reliable && (window < 1 || window > 256)) {
         // Diferença do Exemplo 3: A janela vem no pedido. De 1 a 256; fora disso, ERROR.
         say("Pedido inválido de " + client_address + ": janela " + std::to_string(window));

@@ -810,6 +810,34 @@ TEST_CASE("ex5 client: what a server sends is shown, never executed; silence end
                                  "3000 bytes); o OK final não chegou; o que chegou está em ") == 0);
         CHECK(read_file(downloads.path / "x.jpg.incompleto") == std::string(1000, 'a'));
     }
+    SUBCASE("plain: more than the SIZE is not written; incomplete, exit 1") {
+        // The attack: a SIZE of 100, then 10 s of data, left a 238 MB .incompleto.
+        auto client = download(port, "x.jpg", downloads.path);
+        std::string get;
+        int from = 0;
+        REQUIRE(udp_recv(fake, get, 5000ms, &from));
+        REQUIRE(udp_send(fake, from, "SIZE 100 1"));
+        for (int i = 0; i < 200; ++i) udp_send(fake, from, std::string(1000, 'a'));
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(client->err().find("chegaram mais bytes que o SIZE") != std::string::npos);
+        CHECK(read_file(downloads.path / "x.jpg.incompleto") == std::string(100, 'a'));
+    }
+    SUBCASE("reliable: a stale datagram every second does not keep the client waiting") {
+        // The attack: the SIZE's datagram again every 8 s kept the client alive for ever. Only a new
+        // datagram in sequence counts: 10 s after the last one, the client gives up, stale ones or not.
+        auto client = download(port, "x.jpg", downloads.path, {"--confiavel"});
+        std::string get;
+        int from = 0;
+        REQUIRE(udp_recv(fake, get, 5000ms, &from));
+        const std::string size = datagram::encode(datagram::SIZE, 0, 77, "SIZE 3000 3");
+        REQUIRE(udp_send(fake, from, size));
+        int stale = 0;
+        for (; stale < 25 && !client->wait_exit(1000ms); ++stale)  // bounded: 25 s at most
+            udp_send(fake, from, size);
+        CHECK(client->wait_exit(5000ms) == 1);
+        CHECK(stale < 25);  // it gave up with stale datagrams still coming
+        CHECK(client->err().find("Erro: download incompleto: chegaram 0 de 3 datagramas") == 0);
+    }
     SUBCASE("reliable: nobody answers; the request is repeated, then the client gives up") {
         auto client = download(port, "x.jpg", downloads.path, {"--confiavel"});
         std::string d;
@@ -895,6 +923,16 @@ TEST_CASE("ex5: --chunk 65507 fits a datagram; 65508 fails with EMSGSIZE (65535 
         auto client = download(server.port, "gato.jpg", downloads.path / "3", {"--janela", "2"});
         CHECK(client->wait_exit(10000ms) == 0);
         CHECK(read_file(downloads.path / "3" / "gato.jpg") == image("gato.jpg"));
+    }
+    {   // Above 65499, the server says at start that reliable requests get an ERROR, and they do.
+        Server server = ex5_server({"--chunk", "65500", "--quiet"});
+        CHECK(server.process->out().find("Aviso: com --chunk acima de 65499, o modo confiável não cabe") !=
+              std::string::npos);
+        auto client = download(server.port, "gato.jpg", downloads.path / "4", {"--janela", "2"});
+        CHECK(client->wait_exit(10000ms) == 1);
+        CHECK(client->err().find("Modo confiável indisponível: o servidor usa --chunk acima de 65499") !=
+              std::string::npos);
+        CHECK(!fs::exists(downloads.path / "4" / "gato.jpg"));
     }
 }
 
