@@ -104,7 +104,7 @@ int main(int argc, char* argv[]) {
         // (depois do OK, no máximo 3 s, mesmo que o servidor insista)
         // Quanto esperar: 3 s no modo simples; no confiável, 1 s pelo SIZE, 10 s pelos outros, e
         // 0,5 s depois do fim
-        // Diferença do Exemplo 3: No confiável, os 10 s contam do último datagrama novo, não do
+        // Diferença do Exemplo 3: No confiável, os 10 s contam do último datagrama novo. Não do
         // último que chegou.
         double wait = !reliable ? 3 : finished >= 0 ? 0.5 : expected == 0 ? 1 : 10;
         if (reliable && finished < 0 && expected > 0)

@@ -85,9 +85,6 @@ int main(int argc, char* argv[]) {
     if (code >= 0) return code;
     if (!args::number(chunk, 1, 16 * 1024 * 1024, chunk_size))
         return args::usage_error(USAGE, "--chunk deve ser um número de 1 a 16777216");
-    if (chunk_size > datagram::MAX_RELIABLE_CHUNK)
-        std::cout << "Aviso: com --chunk acima de " << datagram::MAX_RELIABLE_CHUNK << ", o modo confiável não "
-                     "cabe num datagrama (65507 bytes no IPv4, 8 de cabeçalho): os pedidos dele recebem ERROR\n";
     if (std::error_code ec; !fs::is_directory(fs::u8path(dir), ec)) {
         std::cerr << "Erro: a pasta " << dir << " não existe\n";
         return 1;
@@ -112,9 +109,13 @@ int main(int argc, char* argv[]) {
     }
     // Diferença do Exemplo 3: A capacidade na linha de início. Até 256 transferências ao mesmo
     // tempo (transfers.h), e o limite por IP, se houver: o Exemplo 3 diz a dele na linha seguinte.
+    // Com --chunk acima de 65499, um aviso: o modo confiável não cabe num datagrama.
     std::cout << "Iniciando servidor em " << IP << ":" << PORT << " (UDP; até " << Transfers::CAPACITY
               << " transferências ao mesmo tempo, " << (limit > 0 ? "no máximo " +
                  std::to_string(limit) + " por IP)" : "sem limite por IP)") << std::endl;
+    if (chunk_size > datagram::MAX_RELIABLE_CHUNK)
+        std::cout << "Aviso: com --chunk acima de " << datagram::MAX_RELIABLE_CHUNK << ", o modo confiável não "
+                     "cabe num datagrama (65507 bytes no IPv4, 8 de cabeçalho): os pedidos dele recebem ERROR" << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         // Diferença do Exemplo 3: Sem a dica do TIME_WAIT. Uma porta UDP em uso tem um dono vivo;
         // a dica do Exemplo 3 (nada escuta: conexões antigas) é só do TCP.
