@@ -144,7 +144,7 @@ std::string group_of(const sockaddr* peer, long uid) {
     return net::address_of(reinterpret_cast<const sockaddr*>(&network)) + "/64";
 }
 
-long socket_owner(const sockaddr* client, const sockaddr* server) {
+long socket_owner(const sockaddr* client, const sockaddr* server, bool udp) {
 #ifdef __linux__
     // Asks the kernel (sock_diag, the netlink interface behind `ss`) for the
     // one TCP socket client -> server: an exact lookup, however many sockets
@@ -158,20 +158,24 @@ long socket_owner(const sockaddr* client, const sockaddr* server) {
     ask.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
     ask.header.nlmsg_flags = NLM_F_REQUEST;
     ask.request.sdiag_family = static_cast<unsigned char>(c.ss_family);
-    ask.request.sdiag_protocol = IPPROTO_TCP;
+    ask.request.sdiag_protocol = udp ? IPPROTO_UDP : IPPROTO_TCP;
     ask.request.idiag_states = ~0u;  // in any state
     inet_diag_sockid& id = ask.request.id;
     id.idiag_cookie[0] = id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    // UDP's lookup is the receive path's: the socket that would get a datagram
+    // from src to dst. The client's socket gets them from the server: swapped.
+    const sockaddr_storage& c_or_s = udp ? s : c;
+    const sockaddr_storage& s_or_c = udp ? c : s;
     if (c.ss_family == AF_INET) {
-        const auto* from = reinterpret_cast<const sockaddr_in*>(&c);
-        const auto* to = reinterpret_cast<const sockaddr_in*>(&s);
+        const auto* from = reinterpret_cast<const sockaddr_in*>(&c_or_s);
+        const auto* to = reinterpret_cast<const sockaddr_in*>(&s_or_c);
         id.idiag_sport = from->sin_port;
         id.idiag_dport = to->sin_port;
         std::memcpy(id.idiag_src, &from->sin_addr, 4);
         std::memcpy(id.idiag_dst, &to->sin_addr, 4);
     } else {
-        const auto* from = reinterpret_cast<const sockaddr_in6*>(&c);
-        const auto* to = reinterpret_cast<const sockaddr_in6*>(&s);
+        const auto* from = reinterpret_cast<const sockaddr_in6*>(&c_or_s);
+        const auto* to = reinterpret_cast<const sockaddr_in6*>(&s_or_c);
         id.idiag_sport = from->sin6_port;
         id.idiag_dport = to->sin6_port;
         std::memcpy(id.idiag_src, &from->sin6_addr, 16);
@@ -193,6 +197,7 @@ long socket_owner(const sockaddr* client, const sockaddr* server) {
 #else
     (void)client;
     (void)server;
+    (void)udp;
     return -1;
 #endif
 }
@@ -266,18 +271,22 @@ std::string Gate::open(std::size_t group_limit, std::size_t fds_per_connection) 
            " por IP. Cheio, quem chega fica com o lugar de uma do grupo que tem mais.";
 }
 
-Ticket Gate::admit(socket_t client_socket, const sockaddr* peer, bool settled) {
-    const std::string address = net::endpoint_of(peer);
+std::string group_of_peer(socket_t own_socket, const sockaddr* peer, bool udp) {
     long uid = -1;
     // A loopback peer: the owner of its socket (Linux; elsewhere -1, all one group).
     if (sockaddr_storage plain = unmapped(peer);
         is_loopback(reinterpret_cast<const sockaddr*>(&plain))) {
         sockaddr_storage mine{};
         socklen_t length = sizeof mine;
-        if (getsockname(client_socket, reinterpret_cast<sockaddr*>(&mine), &length) == 0)
-            uid = socket_owner(peer, reinterpret_cast<const sockaddr*>(&mine));
+        if (getsockname(own_socket, reinterpret_cast<sockaddr*>(&mine), &length) == 0)
+            uid = socket_owner(peer, reinterpret_cast<const sockaddr*>(&mine), udp);
     }
-    const std::string group = group_of(peer, uid);
+    return group_of(peer, uid);
+}
+
+Ticket Gate::admit(socket_t client_socket, const sockaddr* peer, bool settled) {
+    const std::string address = net::endpoint_of(peer);
+    const std::string group = group_of_peer(client_socket, peer, false);
     std::unique_lock<std::mutex> lock(mutex_);
     const Id id = next_id_++;
     Decision decision = policy_.admit(id, group, settled);

@@ -135,8 +135,15 @@ std::string group_of(const sockaddr* peer, long uid = -1);
 // The uid that owns the TCP socket `client` -> `server` on this machine
 // (Linux: asked to the kernel, the uid column of /proc/net/tcp); -1 if
 // unknown. For a connection accepted from loopback, with `client` its peer and
-// `server` its own address, that is the CLIENT's socket, so its user.
-long socket_owner(const sockaddr* client, const sockaddr* server);
+// `server` its own address, that is the CLIENT's socket, so its user. With
+// `udp`, the UDP socket bound to `client` that receives from `server` (the
+// uid column of /proc/net/udp): ex5's client.
+long socket_owner(const sockaddr* client, const sockaddr* server, bool udp = false);
+
+// group_of(peer, uid) with the uid of the peer's socket when it is on
+// loopback: `own_socket` is the server's socket that talks to it (accepted,
+// or ex5's one UDP socket with `udp`).
+std::string group_of_peer(socket_t own_socket, const sockaddr* peer, bool udp);
 
 // The value of --limite-por-ip: "nenhum" (the default) is 0, no cap;
 // otherwise a number from 1 to 999999. false (after printing the error and `usage` on

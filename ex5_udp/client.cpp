@@ -97,12 +97,20 @@ int main(int argc, char* argv[]) {
     int requests = 1;            // modo confiável: quantas vezes o pedido foi enviado
     int finished = -1;           // modo confiável: o código de saída, depois do OK
     auto finished_at = std::chrono::steady_clock::now();
+    // Modo confiável: quando chegou o último datagrama novo na sequência. Só isso é andamento: um
+    // datagrama velho ou repetido a cada 8 s não segura o cliente para sempre.
+    auto progress_at = std::chrono::steady_clock::now();
     while (finished < 0 || std::chrono::steady_clock::now() - finished_at < std::chrono::seconds(3)) {
         // (depois do OK, no máximo 3 s, mesmo que o servidor insista)
         // Quanto esperar: 3 s no modo simples; no confiável, 1 s pelo SIZE, 10 s pelos outros, e
         // 0,5 s depois do fim
-        net::set_timeout(client_socket, SO_RCVTIMEO, !reliable ? 3 : finished >= 0 ? 0.5
-                         : expected == 0 ? 1 : 10);
+        // Diferença do Exemplo 3: No confiável, os 10 s contam do último datagrama novo. Não do
+        // último que chegou.
+        double wait = !reliable ? 3 : finished >= 0 ? 0.5 : expected == 0 ? 1 : 10;
+        if (reliable && finished < 0 && expected > 0)
+            wait -= std::chrono::duration<double>(std::chrono::steady_clock::now() - progress_at).count();
+        if (wait < 0.01) break;  // 10 s sem nada novo: acabou a espera (0 seria "sem prazo")
+        net::set_timeout(client_socket, SO_RCVTIMEO, wait);
         auto received = recv(client_socket, data.data(), static_cast<int>(data.size()), 0);
         if (received < 0 && net::interrupted()) continue;
         // Diferença do Exemplo 3: Silêncio encerra a espera. Não há conexão que feche: 3 s sem
@@ -136,6 +144,7 @@ int main(int argc, char* argv[]) {
                 break;  // o fim
             } else {
                 f.write(payload);
+                if (f.too_much()) break;  // além do SIZE: não é o arquivo; nada mais é gravado
             }
             continue;
         }
@@ -150,6 +159,7 @@ int main(int argc, char* argv[]) {
             return f.fail("O servidor respondeu: " + request::printable(d.payload));
         if (expected == 0 && d.type == datagram::SIZE) first = d.seq;
         const std::uint32_t number = d.seq - first;  // módulo 2^32: 0 o SIZE, 1 o primeiro dado
+        const std::uint32_t before = expected;
         if (finished >= 0 || number != expected) {
             if (finished < 0 && expected > 0) f.discarded(number < expected);
         } else if (d.type == datagram::SIZE && expected == 0 && datagram::parse_size(d.payload, bytes, count)) {
@@ -165,6 +175,7 @@ int main(int argc, char* argv[]) {
         } else {
             continue;  // o tipo não é o deste número: ignorado
         }
+        if (expected != before) progress_at = std::chrono::steady_clock::now();  // um novo, na sequência
         // Confirma: o próximo número esperado (ACK cumulativo, como o Ack do TCP)
         std::string ack = datagram::encode(datagram::ACK, 0, first + expected, "");
         send(client_socket, ack.data(), static_cast<int>(ack.size()), 0);

@@ -45,6 +45,9 @@ const unsigned char MARK = 0xE5;
 // (ERR, não ERROR: no Windows, ERROR é uma macro de windows.h.)
 const char GET = 'G', SIZE = 'S', DATA = 'D', ACK = 'A', OK = 'O', ERR = 'E';
 const std::uint16_t FIXED_WINDOW = 0x8000;  // no campo janela do pedido: --sem-controle
+// O maior pedaço do arquivo num datagrama do modo confiável: 65507 (o maior datagrama UDP no
+// IPv4: 65535 - 20 do IP - 8 do UDP) menos os 8 bytes do cabeçalho.
+const std::size_t MAX_RELIABLE_CHUNK = 65507 - 8;
 const std::size_t REQUEST_SIZE = 1200;      // o pedido do modo confiável, com os zeros (como o QUIC)
 
 struct Datagram {
@@ -142,6 +145,10 @@ inline bool parse_ok(const std::string& text, std::uint32_t& crc) {
 
 // ERROR "<texto>", a resposta de erro do guia.
 inline std::string error_text(const std::string& text) { return "ERROR \"" + text + "\""; }
+
+// Uma resposta a quem ainda não provou que recebe (nenhum ACK do SIZE) cabe em 3 x o que chegou
+// dele, como no QUIC (RFC 9000, 8.1): o endereço de origem de um datagrama pode ser falso.
+inline bool within_budget(std::size_t reply, std::size_t received) { return reply <= 3 * received; }
 
 inline bool is_error(const std::string& text) {
     return text.size() >= 8 && text.compare(0, 7, "ERROR \"") == 0 && text.back() == '"';

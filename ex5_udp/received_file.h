@@ -12,6 +12,7 @@
 // ERROR do servidor não deixa arquivo nenhum.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
@@ -36,11 +37,18 @@ public:
         expected_count_ = count;
         size_known_ = true;
     }
-    // Um datagrama de dados chegou: vai para o arquivo, na ordem em que chegou.
+    // Um datagrama de dados chegou: vai para o arquivo, na ordem em que chegou. Nunca além do
+    // SIZE: o que passaria dele não é gravado (um servidor que não para não enche o disco), e
+    // o download fica incompleto (too_much()).
     void write(const std::string& data) {
-        part_.write(data.data(), data.size());
+        std::size_t fits = data.size();
+        if (size_known_ && bytes_ + fits > expected_bytes_) {
+            too_much_ = true;
+            fits = static_cast<std::size_t>(expected_bytes_ - std::min(bytes_, expected_bytes_));
+        }
+        part_.write(data.data(), fits);
         crc_ = datagram::crc32(crc_, data.data(), data.size());
-        bytes_ += data.size();
+        bytes_ += fits;
         datagrams_ += 1;
         part_.show_progress(bytes_);  // como no Exemplo 3
     }
@@ -53,6 +61,7 @@ public:
     void discarded(bool repeated) { (repeated ? repeated_ : out_of_order_) += 1; }
 
     bool size_known() const { return size_known_; }
+    bool too_much() const { return too_much_; }  // chegou mais que o SIZE: a espera acaba
     std::uint64_t expected_count() const { return expected_count_; }
     std::uint64_t datagrams() const { return datagrams_; }
 
@@ -61,7 +70,7 @@ public:
     int finish() {
         const bool written = part_.close();
         part_.clear_progress();
-        const bool complete = size_known_ && ok_ && bytes_ == expected_bytes_ &&
+        const bool complete = size_known_ && ok_ && !too_much_ && bytes_ == expected_bytes_ &&
                               datagrams_ == expected_count_ && crc_ == ok_crc_;
         if (!size_known_ && !ok_ && datagrams_ == 0)
             return fail("Erro: nenhuma resposta do servidor (o pedido ou a resposta se perdeu? "
@@ -78,6 +87,7 @@ public:
                                   " datagramas (" + std::to_string(bytes_) +
                                   (size_known_ ? " de " + std::to_string(expected_bytes_) : "") + " bytes)";
             if (!size_known_) problem += "; o SIZE não chegou";
+            if (too_much_) problem += "; chegaram mais bytes que o SIZE, e o que passou dele não foi gravado";
             if (!ok_) problem += "; o OK final não chegou";
             if (size_known_ && ok_ && datagrams_ == expected_count_ && bytes_ == expected_bytes_)
                 problem += "; o CRC-32 não confere (fora de ordem?)";
@@ -97,7 +107,7 @@ public:
 
 private:
     PartFile part_;
-    bool size_known_ = false, ok_ = false;
+    bool size_known_ = false, ok_ = false, too_much_ = false;
     std::uint64_t expected_bytes_ = 0, expected_count_ = 0, bytes_ = 0, datagrams_ = 0;
     std::uint64_t repeated_ = 0, out_of_order_ = 0;
     std::uint32_t crc_ = 0, ok_crc_ = 0;

@@ -109,9 +109,13 @@ int main(int argc, char* argv[]) {
     }
     // Diferença do Exemplo 3: A capacidade na linha de início. Até 256 transferências ao mesmo
     // tempo (transfers.h), e o limite por IP, se houver: o Exemplo 3 diz a dele na linha seguinte.
+    // Com --chunk acima de 65499, um aviso: o modo confiável não cabe num datagrama.
     std::cout << "Iniciando servidor em " << IP << ":" << PORT << " (UDP; até " << Transfers::CAPACITY
               << " transferências ao mesmo tempo, " << (limit > 0 ? "no máximo " +
                  std::to_string(limit) + " por IP)" : "sem limite por IP)") << std::endl;
+    if (chunk_size > datagram::MAX_RELIABLE_CHUNK)
+        std::cout << "Aviso: com --chunk acima de " << datagram::MAX_RELIABLE_CHUNK << ", o modo confiável não "
+                     "cabe num datagrama (65507 bytes no IPv4, 8 de cabeçalho): os pedidos dele recebem ERROR" << std::endl;
     if (bind(server_socket, address->ai_addr, static_cast<socklen_t>(address->ai_addrlen)) != 0) {
         // Diferença do Exemplo 3: Sem a dica do TIME_WAIT. Uma porta UDP em uso tem um dono vivo;
         // a dica do Exemplo 3 (nada escuta: conexões antigas) é só do TCP.
@@ -151,7 +155,13 @@ static void receive_file(socket_t client_socket, std::shared_ptr<Transfer> clien
         // A última resposta (ERROR, ou o OK do modo simples): antes dela a transferência sai da
         // tabela, e um novo pedido deste endereço, logo depois, não cai na caixa desta.
         if (type == datagram::ERR || (!reliable && type == datagram::OK)) transfers.remove(client);
-        return send_to(client_socket, *client, reliable ? datagram::encode(type, 0, 0, payload) : payload);
+        std::string d = reliable ? datagram::encode(type, 0, 0, payload) : payload;
+        // Diferença do Exemplo 3: No modo confiável, um ERROR só cabe em 3 x o pedido. Antes do ACK
+        // do SIZE, nenhuma resposta passa do orçamento (sender.h); a que não cabe não sai.
+        if (reliable && type == datagram::ERR && !client->progress().proven &&
+            !datagram::within_budget(d.size(), client->request.size()))
+            return false;
+        return send_to(client_socket, *client, d);
     };
     auto send_error = [&](socket_t, const std::string& text) {  // ERROR "<texto>", num datagrama
         send_to_client(datagram::ERR, datagram::error_text(text));
@@ -165,6 +175,13 @@ static void receive_file(socket_t client_socket, std::shared_ptr<Transfer> clien
         // Diferença do original: Pedido inválido tem resposta. O original derruba a thread.
         say("Pedido inválido de " + client_address + ": " + req.error);
         send_error(client_socket, "Pedido inválido: use GET <nome do arquivo>");
+    } else if (reliable && chunk_size > datagram::MAX_RELIABLE_CHUNK) {
+        // Diferença do Exemplo 3: O cabeçalho de 8 bytes também cabe no datagrama. Com --chunk
+        // acima de 65499, um datagrama do modo confiável passaria de 65507 bytes (EMSGSIZE).
+        say("Pedido recusado de " + client_address + ": --chunk " + std::to_string(chunk_size) +
+            " não cabe no modo confiável (no máximo " + std::to_string(datagram::MAX_RELIABLE_CHUNK) + ")");
+        send_error(client_socket, "Modo confiável indisponível: o servidor usa --chunk acima de " +
+                   std::to_string(datagram::MAX_RELIABLE_CHUNK));
     } else if (reliable && (window < 1 || window > 256)) {
         // Diferença do Exemplo 3: A janela vem no pedido. De 1 a 256; fora disso, ERROR.
         say("Pedido inválido de " + client_address + ": janela " + std::to_string(window));
@@ -306,16 +323,25 @@ static void receive_datagrams(socket_t server_socket) {
         // Diferença do Exemplo 3: Capacidade do servidor, não limite por IP. Até 256 transferências;
         // cheio, a que está parada há mais tempo dá lugar (transfers.h). Um limite por IP só com
         // --limite-por-ip N: um laboratório inteiro atrás de um NAT tem um IP só.
-        client->group = admission::group_of(peer);  // os grupos dos servidores TCP, sem o usuário
-        std::string evicted, full = transfers.add(client, server_seconds(), limit, evicted);
+        // Os grupos dos servidores TCP; no loopback, o usuário dono do socket UDP do cliente (Linux).
+        client->group = admission::group_of_peer(server_socket, peer, true);
+        std::string evicted;
+        Transfers::Added added = transfers.add(client, server_seconds(), limit, evicted);
         if (!evicted.empty())
-            say("Transferência de " + evicted + " encerrada para dar lugar a " + client_text +
-                ": o servidor está cheio e ela era a que estava parada havia mais tempo");
-        if (!full.empty()) {
-            refusals.say("Pedido de " + client_text + " recusado: " + full);
-            std::string busy = datagram::error_text("Servidor ocupado: " + full);
+            say("Transferência de " + evicted + " encerrada para dar lugar a " + client_text + " (" +
+                client->group + "): o servidor está cheio, e ela era do grupo com mais transferências "
+                "e a que menos andou nele");
+        if (added != Transfers::Added::YES) {
+            refusals.say("Pedido de " + client_text + " recusado: " + (added == Transfers::Added::GROUP_LIMIT
+                ? client->group + " já tem " + std::to_string(limit) + " transferências em andamento (veja "
+                  "--limite-por-ip)" : "o servidor já tem " + std::to_string(Transfers::CAPACITY) +
+                  " transferências em andamento, e as do grupo de " + client->group + " estão andando"));
+            // A resposta curta, e só se couber em 3 x o pedido (nos dois modos): o endereço de
+            // origem pode ser falso, e um "GET" de 3 bytes não vira 30 bytes para a vítima.
+            std::string busy = datagram::error_text("Servidor ocupado");
             if (with_header) busy = datagram::encode(datagram::ERR, 0, 0, busy);
-            sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);
+            if (datagram::within_budget(busy.size(), size))
+                sendto(server_socket, busy.data(), static_cast<int>(busy.size()), 0, peer, address_length);
             continue;
         }
 
@@ -412,6 +438,7 @@ static std::string send_reliably(socket_t server_socket, Transfer& client, Buffe
             sender.received(answer.size());
             if (!datagram::decode(answer.data(), answer.size(), ack) || ack.type != datagram::ACK) continue;
             const double t = now();
+            const std::uint32_t base = sender.base();
             ReliableSender::Ack result = sender.on_ack(ack.seq, t);
             sent.verified = sender.verified();
             if (show_rtt && (result == ReliableSender::Ack::NEW || result == ReliableSender::Ack::DONE))
@@ -423,11 +450,12 @@ static std::string send_reliably(socket_t server_socket, Transfer& client, Buffe
                 say(client.text + ": 3 ACKs repetidos" + at(t) + "; reenviando a partir do número " +
                     std::to_string(sender.base()) + " sem esperar o timeout: " + sender.state());
             if (result == ReliableSender::Ack::DONE) return "";  // o OK foi confirmado: fim
-            if (result == ReliableSender::Ack::NEW) client.progressed(server_seconds(), sender.rto().seconds());
+            if (sender.base() != base)  // datagramas novos confirmados: o andamento (transfers.h)
+                client.progressed(server_seconds(), sender.rto().seconds(), sender.base() - base);
             continue;
         }
         if (client.evicted())
-            return "Transferência de " + client.text + " encerrada: o servidor ficou cheio e ela estava parada";
+            return "Transferência de " + client.text + " encerrada: o servidor ficou cheio e ela deu lugar a outra";
         const double t = now();
         switch (sender.on_time(t)) {
         case ReliableSender::Time::WAIT:

@@ -553,42 +553,102 @@ TEST_CASE("sender: numbers wrap around 2^32; a file too big for 32 bits is refus
 
 // ---- the server's capacity (ex5_udp/transfers.h) -------------------------------
 
-TEST_CASE("capacity: when full, the transfer stalled longest gives way; never one that moves") {
+// A script of steps on a virtual clock: each line says what happened; a failure prints them all.
+struct CapacityScript {
+    std::vector<Held> all;
+    double now;
+    std::string log;
+    explicit CapacityScript(double start) : now(start), log("\nstart=" + std::to_string(start) + "\n") {}
+    std::size_t open(const std::string& group) {
+        Held h{group, {}};
+        h.progress.opened = h.progress.last = h.progress.window_start = now;
+        all.push_back(h);
+        log += "t=" + std::to_string(now) + " open #" + std::to_string(all.size() - 1) + " from " + group + "\n";
+        return all.size() - 1;
+    }
+    void ack(std::size_t i, std::uint32_t n, double rto) {
+        all[i].progress.add(now, rto, n);
+        log += "t=" + std::to_string(now) + " #" + std::to_string(i) + " acks " + std::to_string(n) + "\n";
+    }
+    int victim(const std::string& group) {
+        int v = choose_victim(all, group, now);
+        log += "t=" + std::to_string(now) + " newcomer from " + group + ": victim " + std::to_string(v) + "\n";
+        return v;
+    }
+};
+
+TEST_CASE("capacity: when full, the newcomer takes the place of one of the group holding the most") {
     std::mt19937 random{std::random_device{}()};
-    const double now = 100 + std::uniform_real_distribution<double>(0, 1000)(random);
-    std::string log = "\nnow=" + std::to_string(now) + "\n";
-    INFO(log);
-    // {last progress, its RTO}: moving (an ACK 0.1 s ago), stalled for 5 s with RTO 1 s, stalled
-    // for 2 s with RTO 0.2 s, stalled for 2 s with RTO 1 s (not yet 3 RTOs).
-    std::vector<Stalled> all = {{now - 0.1, 0.2}, {now - 5, 1.0}, {now - 2, 0.2}, {now - 2, 1.0}};
-    CHECK(choose_victim(all, now) == 1);  // the longest without progress
-    all.erase(all.begin() + 1);
-    log += "without the one stalled for 5 s\n";
-    CHECK(choose_victim(all, now) == 1);  // 2 s > 3 x 0.2 s
-    all.erase(all.begin() + 1);
-    log += "without the one stalled for 2 s with RTO 0.2 s\n";
-    CHECK(choose_victim(all, now) == -1);  // 2 s < 3 x 1 s; 0.1 s: moving. The newcomer is refused.
-    CHECK(choose_victim({}, now) == -1);
-    // Exactly 3 RTOs is not yet stalled; a bit more is.
-    CHECK(choose_victim({{now - 3 * 0.25, 0.25}}, now) == -1);
-    CHECK(choose_victim({{now - 3 * 0.25 - 0.001, 0.25}}, now) == 0);
+    CapacityScript s(100 + std::uniform_real_distribution<double>(0, 1000)(random));
+    INFO(s.log);
+    // An attacker (user 65534) holds 4 slow movers, the class (user 1000) 1 fast one.
+    for (int i = 0; i < 4; ++i) s.open("usuário 65534 desta máquina");
+    std::size_t fast = s.open("usuário 1000 desta máquina");
+    for (int second = 1; second <= 5; ++second) {  // each attacker transfer: 1 datagram a second
+        s.now += 1;
+        for (std::size_t i = 0; i < 4; ++i) s.ack(i, i == 2 ? 0 : 1, 0.2);
+        s.ack(fast, 500, 0.2);
+    }
+    s.ack(2, 1, 0.2);  // #2 moved least: 1 in the last RTOs
+    // A classmate: the attacker's group holds 4 > 1 + 1: the one that moved least there goes.
+    CHECK(s.victim("usuário 1000 desta máquina") == 2);
+    // The attacker again: its own group is the biggest; its transfers move: refused.
+    CHECK(s.victim("usuário 65534 desta máquina") == -1);
+    // Another machine: same rule as the classmate.
+    CHECK(s.victim("192.0.2.7") == 2);
 }
 
-TEST_CASE("capacity: Transfers gives the place of the stalled one to the newcomer, and tells it") {
+TEST_CASE("capacity: within the group, one that never acknowledged its SIZE goes first, oldest first") {
+    std::mt19937 random{std::random_device{}()};
+    CapacityScript s(100 + std::uniform_real_distribution<double>(0, 1000)(random));
+    INFO(s.log);
+    std::size_t moving = s.open("127.0.0.0/8");
+    s.ack(moving, 1, 0.2);
+    s.now += 0.5;
+    std::size_t older = s.open("127.0.0.0/8");  // never ACKs
+    s.now += 0.5;
+    s.open("127.0.0.0/8");  // never ACKs either
+    s.ack(moving, 1, 0.2);
+    // The newcomer's own group is the biggest: an unproven one goes, however young (the GET flood).
+    CHECK(s.victim("127.0.0.0/8") == static_cast<int>(older));
+    // From another group: the same one.
+    CHECK(s.victim("198.51.100.1") == static_cast<int>(older));
+}
+
+TEST_CASE("capacity: in the newcomer's own group, one that moves stays; one stalled 3 RTOs goes") {
+    std::mt19937 random{std::random_device{}()};
+    CapacityScript s(100 + std::uniform_real_distribution<double>(0, 1000)(random));
+    INFO(s.log);
+    std::size_t a = s.open("192.0.2.1"), b = s.open("192.0.2.1");
+    s.ack(a, 1, 0.25);
+    s.ack(b, 1, 0.25);
+    s.now += 3 * 0.25;  // exactly 3 RTOs: not yet stalled
+    CHECK(s.victim("192.0.2.1") == -1);
+    // Another group: 2 > 0 + 1, a second group gets its share (the one stalled longest; a tie: #0).
+    CHECK(s.victim("198.51.100.1") == static_cast<int>(a));
+    s.ack(a, 1, 0.25);
+    s.now += 0.001;
+    CHECK(s.victim("192.0.2.1") == static_cast<int>(b));  // b: 3 RTOs and a bit without progress
+    CHECK(choose_victim({}, "192.0.2.1", s.now) == -1);
+}
+
+TEST_CASE("capacity: Transfers gives the place to the newcomer, and tells the one that leaves") {
     Transfers table;
     std::vector<std::shared_ptr<Transfer>> all;
     std::string evicted;
     for (int i = 0; i < Transfers::CAPACITY; ++i) {
         auto t = std::make_shared<Transfer>();
         t->text = "192.0.2.1:" + std::to_string(1000 + i);
-        REQUIRE(table.add(t, 10, 0, evicted) == "");
+        t->group = "192.0.2.1";
+        REQUIRE(table.add(t, 10, 0, evicted) == Transfers::Added::YES);
         all.push_back(t);
     }
-    for (auto& t : all) t->progressed(20, 0.2);  // all moving at t = 20 s
-    all[7]->progressed(12, 0.2);                  // but this one stopped at 12 s
+    for (auto& t : all) t->progressed(20, 0.2, t == all[7] ? 1 : 2);  // all moving at t = 20 s;
+                                                                       // #7 moved least
     auto newcomer = std::make_shared<Transfer>();
     newcomer->text = "198.51.100.9:5000";
-    CHECK(table.add(newcomer, 20.1, 0, evicted) == "");
+    newcomer->group = "198.51.100.9";
+    CHECK(table.add(newcomer, 20.1, 0, evicted) == Transfers::Added::YES);
     CHECK(evicted == all[7]->text);
     CHECK(all[7]->evicted());
     CHECK(table.find(all[7]->text) == nullptr);
@@ -596,8 +656,9 @@ TEST_CASE("capacity: Transfers gives the place of the stalled one to the newcome
     std::string d;
     CHECK(!all[7]->receive(d, std::chrono::steady_clock::now() + 10s));  // woken at once
     auto another = std::make_shared<Transfer>();
-    another->text = "198.51.100.9:5001";
-    CHECK(table.add(another, 20.2, 0, evicted).find("todas andando") != std::string::npos);
+    another->text = "192.0.2.1:5001";  // the biggest group itself, all moving: refused
+    another->group = "192.0.2.1";
+    CHECK(table.add(another, 20.2, 0, evicted) == Transfers::Added::FULL);
     CHECK(evicted.empty());
 }
 
@@ -615,14 +676,14 @@ TEST_CASE("capacity: --limite-por-ip counts transfers per address group, not per
         all.push_back(t);
         return t;
     };
-    CHECK(table.add(from("127.0.0.1", 1), 0, 2, evicted) == "");
-    CHECK(table.add(from("127.0.0.2", 2), 0, 2, evicted) == "");  // the same group: 127.0.0.0/8
-    CHECK(table.add(from("127.0.0.3", 3), 0, 2, evicted) ==
-          "127.0.0.0/8 já tem 2 transferências em andamento (veja --limite-por-ip)");
-    CHECK(table.add(from("192.0.2.1", 4), 0, 2, evicted) == "");  // another group
+    using A = Transfers::Added;
+    CHECK(table.add(from("127.0.0.1", 1), 0, 2, evicted) == A::YES);
+    CHECK(table.add(from("127.0.0.2", 2), 0, 2, evicted) == A::YES);  // the same group: 127.0.0.0/8
+    CHECK(table.add(from("127.0.0.3", 3), 0, 2, evicted) == A::GROUP_LIMIT);
+    CHECK(table.add(from("192.0.2.1", 4), 0, 2, evicted) == A::YES);  // another group
     table.remove(all[0]);
-    CHECK(table.add(from("127.0.0.3", 5), 0, 2, evicted) == "");  // a place came back
-    CHECK(table.add(from("127.0.0.4", 6), 0, 0, evicted) == "");  // 0: no cap
+    CHECK(table.add(from("127.0.0.3", 5), 0, 2, evicted) == A::YES);  // a place came back
+    CHECK(table.add(from("127.0.0.4", 6), 0, 0, evicted) == A::YES);  // 0: no cap
     CHECK(evicted.empty());
 }
 
