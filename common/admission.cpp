@@ -228,7 +228,8 @@ double seconds_now() {
 
 }  // namespace
 
-Ticket::Ticket(Ticket&& other) noexcept : gate_(other.gate_), id_(other.id_) {
+Ticket::Ticket(Ticket&& other) noexcept
+    : gate_(other.gate_), id_(other.id_), settled_(other.settled_) {
     other.gate_ = nullptr;
 }
 
@@ -237,6 +238,7 @@ Ticket& Ticket::operator=(Ticket&& other) noexcept {
         if (gate_) gate_->leave(id_);
         gate_ = other.gate_;
         id_ = other.id_;
+        settled_ = other.settled_;
         other.gate_ = nullptr;
     }
     return *this;
@@ -247,7 +249,11 @@ Ticket::~Ticket() {
 }
 
 void Ticket::settle() {
-    if (gate_) gate_->settle(id_);
+    // Once is enough: ex6 calls it after every reply, and the Gate's mutex is
+    // shared by every connection (100 masters measured 15-25 % fewer requests/s
+    // when each reply took it).
+    if (gate_ && !settled_) gate_->settle(id_);
+    settled_ = true;
 }
 
 bool Ticket::pace(std::size_t bytes) { return gate_ && gate_->pace(id_, bytes); }

@@ -173,7 +173,7 @@ public:
     Ticket(const Ticket&) = delete;
     Ticket& operator=(const Ticket&) = delete;
     explicit operator bool() const { return gate_ != nullptr; }
-    void settle();  // the handshake or first request is done
+    void settle();  // the handshake or first request is done (only the first call locks)
     // This connection relayed `bytes` to the chat: they are spent from its
     // group's budget; out of budget, waits until the group's debt is repaid.
     // false (at once) if the Gate gave this connection's place to a
@@ -185,6 +185,7 @@ private:
     Ticket(Gate* gate, Id id) : gate_(gate), id_(id) {}
     Gate* gate_ = nullptr;
     Id id_ = 0;
+    bool settled_ = false;  // settle() told the Gate already: a server may call it per request
 };
 
 class Gate {
